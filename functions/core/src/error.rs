@@ -1,0 +1,101 @@
+//! The errors a use case can end with. Each maps to one HTTP status in `functions/http`.
+
+use crate::ids::Email;
+use crate::request::Status;
+
+/// Why a use case did not happen. Nothing was written when one of these is returned,
+/// except for [`Error::Unavailable`] raised after the state change (never: side effects
+/// after the write are recorded, not returned).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is malformed (400), naming the field.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The input is well formed but policy refuses it (422), naming the field.
+    #[error("{field}: {message}")]
+    Rejected { field: String, message: String },
+    /// No signed-in caller (401).
+    #[error("sign in first")]
+    Unauthenticated,
+    /// The caller may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing with that id (404).
+    #[error("{what} not found")]
+    NotFound {
+        what: &'static str,
+        field: Option<String>,
+    },
+    /// The request is no longer in the state the operation needs (409).
+    #[error("{message}")]
+    Conflict {
+        current: Status,
+        decided_by: Option<Email>,
+        message: String,
+    },
+    /// A dependency (database, mail, scheduler, secrets) failed (500/503).
+    #[error("{context}")]
+    Unavailable {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl Error {
+    /// Malformed input in `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Input in `field` that policy refuses.
+    pub fn rejected(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Rejected {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The caller may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    /// A dependency failure with what was being done.
+    pub fn unavailable(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Unavailable {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The field the error names, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } | Self::Rejected { field, .. } => Some(field),
+            Self::NotFound { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Prefixes the field with the name of the object holding it (`window` + `end`).
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            Self::Invalid { field, message } => Self::Invalid {
+                field: format!("{parent}.{field}"),
+                message,
+            },
+            Self::Rejected { field, message } => Self::Rejected {
+                field: format!("{parent}.{field}"),
+                message,
+            },
+            other => other,
+        }
+    }
+}

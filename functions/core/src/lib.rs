@@ -1,0 +1,28 @@
+//! The temporary-access domain.
+//!
+//! Everything here is pure: no AWS, no HTTP, no async runtime. Adapters implement the
+//! [`ports`]; the HTTP layer and the Lambda binaries call the use cases in [`service`].
+//! The [`wire`] types are the JSON contract shared with the site, so this crate also
+//! builds for `wasm32-unknown-unknown`.
+
+pub mod audit;
+pub mod entry;
+pub mod error;
+pub mod ids;
+pub mod mail;
+pub mod ports;
+pub mod report;
+pub mod request;
+pub mod service;
+pub mod text;
+pub mod timing;
+pub mod token;
+pub mod wire;
+
+#[cfg(test)]
+mod testing;
+
+/// A point in time, always UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+pub use error::Error;

@@ -1,0 +1,410 @@
+//! The request state machine.
+//!
+//! ```text
+//! pending ──approve──▶ approved ──(clock)──▶ scheduled/active ──end──▶ ended
+//!    │  └─deny──▶ denied                          └─cancel/revoke──▶ revoked
+//!    ├─cancel──▶ cancelled
+//!    └─(no decision by pending expiry)──▶ expired
+//! ```
+//!
+//! Every transition is a pure function from the current request, an [`Op`] and the time
+//! to the next request (version + 1) and the one audit event recording it. Stores write
+//! both at once, conditional on the version the transition started from.
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+use crate::audit::{Actor, EventKind};
+use crate::error::Error;
+use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
+use crate::text::Message;
+use crate::timing::Requested;
+
+/// A pending request that nobody decides expires after this long by default.
+pub const DEFAULT_PENDING_EXPIRY: TimeDelta = TimeDelta::hours(24);
+
+/// The stored state. `scheduled` and `active` are not stored: they are an approved
+/// grant seen at a time (see [`AccessRequest::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for the approver.
+    Pending,
+    /// Approved: a grant from `starts_at` to `ends_at`.
+    Approved,
+    /// Denied by the approver.
+    Denied,
+    /// Cancelled by the requester while pending.
+    Cancelled,
+    /// Never decided.
+    Expired,
+    /// Ended before its end.
+    Revoked,
+    /// Reached its end.
+    Ended,
+}
+
+impl State {
+    /// Whether no transition leaves this state.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Approved)
+    }
+
+    /// The snake_case name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Ended => "ended",
+        }
+    }
+
+    /// Parses the storage name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Approved,
+            Self::Denied,
+            Self::Cancelled,
+            Self::Expired,
+            Self::Revoked,
+            Self::Ended,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+/// What people see: the stored state read against the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Status {
+    /// Waiting for the approver.
+    Pending,
+    /// Approved, starting in the future.
+    Scheduled,
+    /// Approved and running now.
+    Active,
+    /// Reached its end.
+    Ended,
+    /// Denied.
+    Denied,
+    /// Cancelled while pending.
+    Cancelled,
+    /// Ended early.
+    Revoked,
+    /// Never decided.
+    Expired,
+}
+
+impl Status {
+    /// Every status, in the order reports list them.
+    pub const ALL: [Status; 8] = [
+        Self::Pending,
+        Self::Scheduled,
+        Self::Active,
+        Self::Ended,
+        Self::Denied,
+        Self::Cancelled,
+        Self::Revoked,
+        Self::Expired,
+    ];
+
+    /// The snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Scheduled => "scheduled",
+            Self::Active => "active",
+            Self::Ended => "ended",
+            Self::Denied => "denied",
+            Self::Cancelled => "cancelled",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses the wire name, naming `field` on error.
+    pub fn parse(s: &str, field: &str) -> Result<Self, Error> {
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| Error::invalid(field, format!("unknown status {s:?}")))
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an approval grants: the time it runs and the rights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// When access begins.
+    pub starts_at: Timestamp,
+    /// When access ends.
+    pub ends_at: Timestamp,
+    /// The rights granted (the requested set, or a narrower one).
+    pub permission_set: PermissionSetId,
+}
+
+/// A request for temporary access, and the grant it becomes once approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequest {
+    /// Its id (also the grant's).
+    pub id: RequestId,
+    /// The entry asked for.
+    pub entry_id: EntryId,
+    /// The entry's name when the request was made.
+    pub entry_name: String,
+    /// Who asks.
+    pub requester: Email,
+    /// Who is asked to decide.
+    pub approver: Email,
+    /// The rights asked for.
+    pub permission_set: PermissionSetId,
+    /// The duration or time frame asked for.
+    pub requested: Requested,
+    /// The message to the approver.
+    pub message: Message,
+    /// The stored state.
+    pub state: State,
+    /// Bumped by every transition; writes are conditional on it.
+    pub version: u64,
+    /// When it was sent.
+    pub created_at: Timestamp,
+    /// When it expires if nobody decides.
+    pub expires_at: Timestamp,
+    /// When it was approved or denied.
+    pub decided_at: Option<Timestamp>,
+    /// Who approved or denied it.
+    pub decided_by: Option<Email>,
+    /// The approver's message to the requester.
+    pub decision_comment: Option<Message>,
+    /// What was granted, once approved.
+    pub grant: Option<Grant>,
+    /// When the requester cancelled it while pending.
+    pub cancelled_at: Option<Timestamp>,
+    /// When it was ended early.
+    pub revoked_at: Option<Timestamp>,
+    /// Who ended it early.
+    pub revoked_by: Option<Email>,
+    /// Why it was ended early, or why it was cancelled.
+    pub revoke_reason: Option<Message>,
+    /// When the product recorded its end (at or after `grant.ends_at`).
+    pub ended_at: Option<Timestamp>,
+}
+
+/// A state change asked of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Approve with this grant.
+    Approve {
+        /// The approver.
+        by: Email,
+        /// What is granted.
+        grant: Grant,
+        /// Their message to the requester.
+        comment: Message,
+    },
+    /// Deny.
+    Deny {
+        /// The approver.
+        by: Email,
+        /// Their message to the requester.
+        comment: Message,
+    },
+    /// Withdraw a pending request.
+    Cancel {
+        /// The requester (or an admin).
+        by: Email,
+        /// Why, if given.
+        reason: Message,
+    },
+    /// End an approved grant early.
+    Revoke {
+        /// The requester, the approver or an admin.
+        by: Email,
+        /// Why.
+        reason: Message,
+    },
+    /// Record that an approved grant reached its end.
+    End,
+    /// Record that a pending request was never decided.
+    Expire,
+}
+
+/// The result of a transition: the next request and the event recording it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The request after the change, with its version bumped.
+    pub next: AccessRequest,
+    /// Who did it.
+    pub actor: Actor,
+    /// What happened.
+    pub kind: EventKind,
+    /// Detail for the timeline.
+    pub detail: String,
+}
+
+impl AccessRequest {
+    /// What people see at `now`.
+    pub fn status(&self, now: Timestamp) -> Status {
+        match self.state {
+            State::Pending if now >= self.expires_at => Status::Expired,
+            State::Pending => Status::Pending,
+            State::Approved => match &self.grant {
+                Some(g) if now >= g.ends_at => Status::Ended,
+                Some(g) if now < g.starts_at => Status::Scheduled,
+                _ => Status::Active,
+            },
+            State::Denied => Status::Denied,
+            State::Cancelled => Status::Cancelled,
+            State::Expired => Status::Expired,
+            State::Revoked => Status::Revoked,
+            State::Ended => Status::Ended,
+        }
+    }
+
+    /// Whether the grant is honoured at `now`: approved, started and not yet ended.
+    /// This is the access check; it never trusts that a revocation already ran.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.status(now) == Status::Active
+    }
+
+    /// The rights granted, once approved.
+    pub fn granted_permission_set(&self) -> Option<&PermissionSetId> {
+        self.grant.as_ref().map(|g| &g.permission_set)
+    }
+
+    /// The 409 for an operation (`doing`, a verb) that the state at `now` refuses,
+    /// naming the current status and who brought it there.
+    pub fn conflict(&self, now: Timestamp, doing: &str) -> Error {
+        let current = self.status(now);
+        let by = match current {
+            Status::Denied | Status::Scheduled | Status::Active | Status::Ended => {
+                self.decided_by.clone()
+            }
+            Status::Revoked => self.revoked_by.clone(),
+            Status::Cancelled => Some(self.requester.clone()),
+            _ => None,
+        };
+        let message = match (&by, current) {
+            (Some(by), Status::Scheduled | Status::Active | Status::Ended) => {
+                format!("cannot {doing}: the request was already approved by {by}")
+            }
+            (Some(by), Status::Denied) => {
+                format!("cannot {doing}: the request was already denied by {by}")
+            }
+            (Some(by), _) => format!("cannot {doing}: the request is {current} (by {by})"),
+            (None, _) => format!("cannot {doing}: the request is {current}"),
+        };
+        Error::Conflict {
+            current,
+            decided_by: by,
+            message,
+        }
+    }
+
+    /// Applies `op` at `at`, or says why it cannot happen in the current state.
+    /// Who may ask for `op` is the service's policy, not the state machine's.
+    pub fn apply(&self, op: Op, at: Timestamp) -> Result<Transition, Error> {
+        let status = self.status(at);
+        let mut next = self.clone();
+        next.version += 1;
+        let (actor, kind, detail) = match op {
+            Op::Approve { by, grant, comment } => {
+                if status != Status::Pending {
+                    return Err(self.conflict(at, "approve"));
+                }
+                if grant.ends_at <= at || grant.ends_at <= grant.starts_at {
+                    return Err(Error::rejected(
+                        "window.end",
+                        "the grant would already be over",
+                    ));
+                }
+                next.state = State::Approved;
+                next.decided_at = Some(at);
+                next.decided_by = Some(by.clone());
+                next.decision_comment = Some(comment.clone());
+                next.grant = Some(grant);
+                (
+                    Actor::User(by),
+                    EventKind::Approved,
+                    comment.as_str().to_owned(),
+                )
+            }
+            Op::Deny { by, comment } => {
+                if status != Status::Pending {
+                    return Err(self.conflict(at, "deny"));
+                }
+                next.state = State::Denied;
+                next.decided_at = Some(at);
+                next.decided_by = Some(by.clone());
+                next.decision_comment = Some(comment.clone());
+                (
+                    Actor::User(by),
+                    EventKind::Denied,
+                    comment.as_str().to_owned(),
+                )
+            }
+            Op::Cancel { by, reason } => {
+                if status != Status::Pending {
+                    return Err(self.conflict(at, "cancel"));
+                }
+                next.state = State::Cancelled;
+                next.cancelled_at = Some(at);
+                next.revoke_reason = Some(reason.clone());
+                (
+                    Actor::User(by),
+                    EventKind::Cancelled,
+                    reason.as_str().to_owned(),
+                )
+            }
+            Op::Revoke { by, reason } => {
+                if !matches!(status, Status::Scheduled | Status::Active) {
+                    return Err(self.conflict(at, "revoke"));
+                }
+                next.state = State::Revoked;
+                next.revoked_at = Some(at);
+                next.revoked_by = Some(by.clone());
+                next.revoke_reason = Some(reason.clone());
+                next.ended_at = Some(at);
+                (
+                    Actor::User(by),
+                    EventKind::Revoked,
+                    reason.as_str().to_owned(),
+                )
+            }
+            Op::End => {
+                if self.state != State::Approved || status != Status::Ended {
+                    return Err(self.conflict(at, "end"));
+                }
+                next.state = State::Ended;
+                next.ended_at = Some(at);
+                (Actor::SYSTEM, EventKind::Ended, String::new())
+            }
+            Op::Expire => {
+                if self.state != State::Pending || status != Status::Expired {
+                    return Err(self.conflict(at, "expire"));
+                }
+                next.state = State::Expired;
+                (Actor::SYSTEM, EventKind::Expired, String::new())
+            }
+        };
+        Ok(Transition {
+            next,
+            actor,
+            kind,
+            detail,
+        })
+    }
+}

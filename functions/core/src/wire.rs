@@ -1,0 +1,680 @@
+//! The JSON contract of `/v1`, shared by the server, the site and the CLI.
+//! Bodies sent to the server reject unknown fields; `parse` turns each into the
+//! domain's checked types, naming the field that is wrong.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditEvent;
+use crate::entry::{Entry, PermissionSet};
+use crate::error::Error;
+use crate::ids::{Email, EntryId, PermissionSetId};
+use crate::request::AccessRequest;
+use crate::service::{Decision, MyAccess, Narrowing, SubmitRequest};
+use crate::text::Message;
+use crate::timing::{AccessDuration, Requested, TimeFrame};
+use chrono::{DateTime, Utc};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// The signed-in caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Me {
+    /// Their id: their email.
+    pub id: String,
+    /// Their verified email, lowercased.
+    pub email: String,
+    /// Their display name.
+    pub name: String,
+    /// Their roles (`admin`).
+    pub roles: Vec<String>,
+}
+
+/// A person who may approve an entry's requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Person {
+    /// Their id: their email.
+    pub id: String,
+    /// Their display name.
+    pub name: String,
+    /// Their email.
+    pub email: String,
+}
+
+/// A permission set an entry offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PermissionSetView {
+    /// Its id.
+    pub id: String,
+    /// Its name, e.g. "View password/Execute rights".
+    pub name: String,
+    /// Its rights: view, view_password, execute, edit.
+    pub rights: Vec<String>,
+}
+
+impl From<&PermissionSet> for PermissionSetView {
+    fn from(p: &PermissionSet) -> Self {
+        Self {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            rights: p
+                .rights
+                .iter()
+                .map(|r| {
+                    serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The caller's access to an entry now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MyAccessView {
+    /// none, pending, scheduled or active.
+    pub status: String,
+    /// The request behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// When the grant ends, or the pending request expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl From<&MyAccess> for MyAccessView {
+    fn from(a: &MyAccess) -> Self {
+        Self {
+            status: a.status.map_or("none", |s| s.as_str()).to_owned(),
+            request_id: a.request_id.map(|id| id.to_string()),
+            until: a.until,
+        }
+    }
+}
+
+/// An entry the caller may request access to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EntryView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// credential, remote-session or other.
+    pub kind: String,
+    /// Where it is filed.
+    pub folder: String,
+    /// Who may approve.
+    pub approvers: Vec<Person>,
+    /// The sets a requester may ask for.
+    pub permission_sets: Vec<PermissionSetView>,
+    /// Durations the form offers.
+    pub duration_presets_seconds: Vec<i64>,
+    /// The longest access a request may ask for.
+    pub max_duration_seconds: i64,
+    /// Whether a request must carry a message.
+    pub message_required: bool,
+    /// The caller's access now.
+    pub my_access: MyAccessView,
+}
+
+impl EntryView {
+    /// The wire form of an entry, with approvers' names and the caller's access.
+    pub fn new(
+        e: &Entry,
+        names: &std::collections::HashMap<Email, String>,
+        access: &MyAccess,
+    ) -> Self {
+        Self {
+            id: e.id.to_string(),
+            name: e.name.clone(),
+            kind: serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            folder: e.folder.clone(),
+            approvers: e
+                .approvers
+                .iter()
+                .map(|a| Person {
+                    id: a.to_string(),
+                    name: names.get(a).cloned().unwrap_or_else(|| a.to_string()),
+                    email: a.to_string(),
+                })
+                .collect(),
+            permission_sets: e.permission_sets.iter().map(Into::into).collect(),
+            duration_presets_seconds: e.duration_presets.iter().map(|d| d.seconds()).collect(),
+            max_duration_seconds: e.max_duration.seconds(),
+            message_required: e.message_required,
+            my_access: access.into(),
+        }
+    }
+}
+
+/// A list of entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EntryList {
+    /// The entries, by id.
+    pub items: Vec<EntryView>,
+}
+
+/// A custom time frame on the wire, UTC, RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// When access begins.
+    pub start: DateTime<Utc>,
+    /// When access ends.
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    /// The checked frame; errors name `window.end`.
+    pub fn parse(self) -> Result<TimeFrame, Error> {
+        TimeFrame::new(self.start, self.end).map_err(|e| e.within("window"))
+    }
+}
+
+impl From<TimeFrame> for Window {
+    fn from(f: TimeFrame) -> Self {
+        Self {
+            start: f.start(),
+            end: f.end(),
+        }
+    }
+}
+
+/// What was asked: a duration from approval, or a time frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequestedView {
+    /// Seconds from approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// The time frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+}
+
+impl From<Requested> for RequestedView {
+    fn from(r: Requested) -> Self {
+        match r {
+            Requested::Duration(d) => Self {
+                duration_seconds: Some(d.seconds()),
+                window: None,
+            },
+            Requested::Window(w) => Self {
+                duration_seconds: None,
+                window: Some(w.into()),
+            },
+        }
+    }
+}
+
+/// A request and, once approved, its grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequestView {
+    /// Its id (a ULID).
+    pub id: String,
+    /// The entry.
+    pub entry_id: String,
+    /// The entry's name.
+    pub entry_name: String,
+    /// Who asked.
+    pub requester: String,
+    /// Who decides.
+    pub approver: String,
+    /// The rights asked for.
+    pub permission_set: String,
+    /// The rights granted (set once approved; may be narrower).
+    pub granted_permission_set: Option<String>,
+    /// The duration or time frame asked for.
+    pub requested: RequestedView,
+    /// The message to the approver.
+    pub message: String,
+    /// pending, scheduled, active, ended, denied, cancelled, revoked or expired.
+    pub status: String,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+    /// When it expires if nobody decides.
+    pub expires_at: DateTime<Utc>,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// The approver's message.
+    pub decision_comment: Option<String>,
+    /// When the grant begins.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// When the grant ends.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// When the requester cancelled it.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// When it was ended early.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Who ended it early.
+    pub revoked_by: Option<String>,
+    /// Why it was ended early or cancelled.
+    pub revoke_reason: Option<String>,
+}
+
+impl RequestView {
+    /// The wire form of a request, its status read at `now`.
+    pub fn new(r: &AccessRequest, now: DateTime<Utc>) -> Self {
+        let text = |m: &Option<Message>| m.as_ref().map(|m| m.as_str().to_owned());
+        Self {
+            id: r.id.to_string(),
+            entry_id: r.entry_id.to_string(),
+            entry_name: r.entry_name.clone(),
+            requester: r.requester.to_string(),
+            approver: r.approver.to_string(),
+            permission_set: r.permission_set.to_string(),
+            granted_permission_set: r.granted_permission_set().map(ToString::to_string),
+            requested: r.requested.into(),
+            message: r.message.as_str().to_owned(),
+            status: r.status(now).as_str().to_owned(),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            decided_at: r.decided_at,
+            decided_by: r.decided_by.as_ref().map(ToString::to_string),
+            decision_comment: text(&r.decision_comment),
+            starts_at: r.grant.as_ref().map(|g| g.starts_at),
+            ends_at: r.grant.as_ref().map(|g| g.ends_at),
+            cancelled_at: r.cancelled_at,
+            revoked_at: r.revoked_at,
+            revoked_by: r.revoked_by.as_ref().map(ToString::to_string),
+            revoke_reason: text(&r.revoke_reason),
+        }
+    }
+}
+
+/// A page of requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequestList {
+    /// The requests, newest first.
+    pub items: Vec<RequestView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// One line of a timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventView {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: an email or `system`.
+    pub actor: String,
+    /// requested, notified, viewed, approved, denied, started, password_revealed,
+    /// cancelled, revoked, ended, expired, email_failed, email_retried, schedule_failed.
+    pub kind: String,
+    /// Detail for people.
+    pub detail: String,
+}
+
+impl From<&AuditEvent> for EventView {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            at: e.at,
+            actor: e.actor.as_str().to_owned(),
+            kind: e.kind.as_str().to_owned(),
+            detail: e.detail.clone(),
+        }
+    }
+}
+
+/// A request with its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequestDetail {
+    /// The request.
+    pub request: RequestView,
+    /// Everything that happened to it, oldest first.
+    pub events: Vec<EventView>,
+}
+
+/// `POST /v1/requests`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRequestBody {
+    /// The entry.
+    pub entry_id: String,
+    /// The rights (`view-password-execute` or a set the entry offers).
+    pub permission_set: String,
+    /// The approver's email.
+    pub approver_id: String,
+    /// Seconds from approval (or give `window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// A custom time frame (or give `duration_seconds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Why, for the approver (the entry may require it).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+fn requested(duration: Option<i64>, window: Option<Window>) -> Result<Option<Requested>, Error> {
+    match (duration, window) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "duration_seconds",
+            "give a duration or a time frame, not both",
+        )),
+        (Some(s), None) => Ok(Some(Requested::Duration(AccessDuration::from_seconds(
+            s,
+            "duration_seconds",
+        )?))),
+        (None, Some(w)) => Ok(Some(Requested::Window(w.parse()?))),
+        (None, None) => Ok(None),
+    }
+}
+
+impl NewRequestBody {
+    /// The checked request; errors name the field.
+    pub fn parse(self) -> Result<SubmitRequest, Error> {
+        let entry_id = EntryId::parse(&self.entry_id)?;
+        let permission_set = PermissionSetId::parse(&self.permission_set)?;
+        let approver = Email::parse_field(&self.approver_id, "approver_id")?;
+        let requested = requested(self.duration_seconds, self.window)?
+            .ok_or_else(|| Error::invalid("duration_seconds", "give a duration or a time frame"))?;
+        let message = Message::parse(self.message.as_deref().unwrap_or(""), "message")?;
+        Ok(SubmitRequest {
+            entry_id,
+            permission_set,
+            approver,
+            requested,
+            message,
+        })
+    }
+}
+
+/// approve or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// Approve, as asked or narrower.
+    Approve,
+    /// Deny.
+    Deny,
+}
+
+/// `POST /v1/requests/{id}/decision`: a signed-in approver decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// approve or deny.
+    pub decision: DecisionKind,
+    /// A message to the requester.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Approve for a shorter duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// Approve for a narrower time frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Approve a narrower permission set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set: Option<String>,
+}
+
+impl DecisionBody {
+    /// The checked decision and comment; errors name the field.
+    pub fn parse(self) -> Result<(Decision, Message), Error> {
+        parse_decision(
+            self.decision,
+            self.comment,
+            self.duration_seconds,
+            self.window,
+            self.permission_set,
+        )
+    }
+}
+
+fn parse_decision(
+    kind: DecisionKind,
+    comment: Option<String>,
+    duration: Option<i64>,
+    window: Option<Window>,
+    permission_set: Option<String>,
+) -> Result<(Decision, Message), Error> {
+    let comment = Message::parse(comment.as_deref().unwrap_or(""), "comment")?;
+    let narrowed = requested(duration, window)?;
+    let permission_set = permission_set
+        .as_deref()
+        .map(PermissionSetId::parse)
+        .transpose()?;
+    let decision = match kind {
+        DecisionKind::Deny => {
+            if narrowed.is_some() || permission_set.is_some() {
+                return Err(Error::invalid(
+                    "decision",
+                    "a denial takes no duration, time frame or permission set",
+                ));
+            }
+            Decision::Deny
+        }
+        DecisionKind::Approve => Decision::Approve(Narrowing {
+            duration: match narrowed {
+                Some(Requested::Duration(d)) => Some(d),
+                _ => None,
+            },
+            window: match narrowed {
+                Some(Requested::Window(w)) => Some(w),
+                _ => None,
+            },
+            permission_set,
+        }),
+    };
+    Ok((decision, comment))
+}
+
+/// `POST /v1/decisions`: decide with the token from a mailed link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TokenDecisionBody {
+    /// The token from the link's fragment.
+    pub token: String,
+    /// approve or deny.
+    pub decision: DecisionKind,
+    /// A message to the requester.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Approve for a shorter duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i64>,
+    /// Approve for a narrower time frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Approve a narrower permission set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set: Option<String>,
+}
+
+impl TokenDecisionBody {
+    /// The checked token, decision and comment; errors name the field.
+    pub fn parse(self) -> Result<(crate::token::DecisionToken, Decision, Message), Error> {
+        let token = crate::token::DecisionToken::parse(&self.token)?;
+        let (d, c) = parse_decision(
+            self.decision,
+            self.comment,
+            self.duration_seconds,
+            self.window,
+            self.permission_set,
+        )?;
+        Ok((token, d, c))
+    }
+}
+
+/// `POST /v1/decisions/lookup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LookupBody {
+    /// The token from the link's fragment.
+    pub token: String,
+}
+
+/// What the decision page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DecisionPage {
+    /// The request.
+    pub request: RequestView,
+    /// Whether this link can still decide.
+    pub decidable: bool,
+    /// The sets the approver may narrow to (the entry's).
+    pub permission_sets: Vec<PermissionSetView>,
+}
+
+/// `POST /v1/requests/{id}/cancel`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Why (required when an approver or admin revokes).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl CancelBody {
+    /// The checked reason.
+    pub fn parse(self) -> Result<Message, Error> {
+        Message::parse(self.reason.as_deref().unwrap_or(""), "reason")
+    }
+}
+
+/// An entry's credential, while granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SecretView {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// invalid_input, rejected, unauthenticated, forbidden, not_found, conflict,
+    /// payload_too_large, internal.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The input field at fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For conflicts: the request's status now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
+    /// For conflicts: who decided, cancelled or revoked it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+}
+
+/// `POST /v1/dev/login` (embedded default only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// A demo user's name (`alice`) or email.
+    pub user: String,
+}
+
+/// A bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenView {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// A message in the embedded default's mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MailView {
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> Result<NewRequestBody, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn new_requests_name_the_field_at_fault() {
+        let ok = r#"{"entry_id":"prod-db","permission_set":"view-password-execute","approver_id":"Bob@Example.com","duration_seconds":3600,"message":"deploy"}"#;
+        let parsed = body(ok).unwrap().parse().unwrap();
+        assert_eq!(parsed.approver.as_str(), "bob@example.com");
+
+        let cases = [
+            (r#""duration_seconds":30"#, "duration_seconds"),
+            (
+                r#""window":{"start":"2030-01-01T10:00:00Z","end":"2030-01-01T09:00:00Z"}"#,
+                "window.end",
+            ),
+            (
+                r#""duration_seconds":60,"window":{"start":"2030-01-01T10:00:00Z","end":"2030-01-01T11:00:00Z"}"#,
+                "duration_seconds",
+            ),
+            (r#""message":"x""#, "duration_seconds"),
+        ];
+        for (extra, field) in cases {
+            let json = format!(
+                r#"{{"entry_id":"prod-db","permission_set":"view-password-execute","approver_id":"bob@example.com",{extra}}}"#
+            );
+            let err = body(&json).unwrap().parse().unwrap_err();
+            assert_eq!(err.field(), Some(field), "{extra}");
+        }
+        assert!(body(r#"{"entry_id":"a","permission_set":"b","approver_id":"c@d.e","duration_seconds":60,"sneaky":1}"#).is_err());
+    }
+
+    #[test]
+    fn denials_take_no_narrowing() {
+        let b = DecisionBody {
+            decision: DecisionKind::Deny,
+            comment: None,
+            duration_seconds: Some(60),
+            window: None,
+            permission_set: None,
+        };
+        assert_eq!(b.parse().unwrap_err().field(), Some("decision"));
+    }
+}

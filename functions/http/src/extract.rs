@@ -1,0 +1,158 @@
+//! Extractors that answer bad input with a 400 naming the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body. Malformed JSON, a wrong type, a missing or an unknown field each
+/// give a 400 whose `field` is the path of the field at fault.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+/// The field a serde error is about: the path, or the name in "unknown field `x`".
+fn field_of(path: &str, message: &str) -> String {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.split(marker).nth(1)
+            && let Some(name) = rest.split('`').next()
+        {
+            return if path.is_empty() || path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
+        }
+    }
+    if path.is_empty() || path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Parses JSON, naming the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::invalid("body", format!("malformed JSON: {message}"));
+        }
+        let field = field_of(&path, &message);
+        // Errors raised by our own newtypes already carry "field: message".
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        ApiError::invalid(field, message)
+    })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body must be at most {} bytes", crate::BODY_LIMIT),
+                )
+            } else {
+                ApiError::invalid("body", e.body_text())
+            }
+        })?;
+        // An empty body is an empty object: `POST …/cancel` needs no reason.
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        parse_json(bytes).map(JsonBody)
+    }
+}
+
+/// The optional `Idempotency-Key` header: 1 to 128 visible ASCII characters.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+/// The header's name.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(IDEMPOTENCY_KEY) else {
+            return Ok(Self(None));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "Idempotency-Key",
+                    "must be 1 to 128 visible ASCII characters",
+                )
+            })?;
+        Ok(Self(Some(key.to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tempaccess_core::wire::NewRequestBody;
+
+    fn field(json: &str) -> String {
+        let err = parse_json::<NewRequestBody>(json.as_bytes()).unwrap_err();
+        let body = axum::response::IntoResponse::into_response(err);
+        assert_eq!(body.status(), StatusCode::BAD_REQUEST);
+        let bytes = futures_bytes(body);
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["error"]["field"].as_str().unwrap().to_owned()
+    }
+
+    fn futures_bytes(r: axum::response::Response) -> Vec<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            axum::body::to_bytes(r.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .to_vec()
+        })
+    }
+
+    #[test]
+    fn names_the_field_at_fault() {
+        assert_eq!(field("{not json"), "body");
+        assert_eq!(
+            field(r#"{"entry_id":"a","permission_set":"b","approver_id":"c@d.ef","nope":1}"#),
+            "nope"
+        );
+        assert_eq!(
+            field(r#"{"permission_set":"b","approver_id":"c@d.ef"}"#),
+            "entry_id"
+        );
+        assert_eq!(
+            field(r#"{"entry_id":1,"permission_set":"b","approver_id":"c@d.ef"}"#),
+            "entry_id"
+        );
+        assert_eq!(
+            field(
+                r#"{"entry_id":"a","permission_set":"b","approver_id":"c@d.ef","window":{"start":"x","end":"y"}}"#
+            ),
+            "window.start"
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! The cancel function: the requester cancels a pending request or ends their own
+//! access; the approver or an admin revokes a grant with a reason.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use tempaccess_core::wire::{CancelBody, ErrorBody, RequestView};
+
+use crate::extract::JsonBody;
+use crate::routes::request_id;
+use crate::{ApiError, AppState, SignedIn};
+
+/// Cancels a pending request, or ends an approved grant early.
+#[utoipa::path(post, path = "/v1/requests/{id}/cancel", tag = "cancel",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    request_body = CancelBody,
+    responses((status = 200, body = RequestView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(caller = %caller.0.email, request_id = %id))]
+pub async fn cancel(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CancelBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    let id = request_id(&id)?;
+    let reason = body.parse()?;
+    let request = app.service.cancel(&caller.0, &id, reason).await?;
+    Ok(Json(RequestView::new(&request, app.service.now())))
+}

@@ -1,0 +1,227 @@
+//! The report function: the caller, reports (JSON or CSV), one request's timeline,
+//! access now, and an entry's credential during a grant.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use tempaccess_core::ids::{Email, EntryId};
+use tempaccess_core::report;
+use tempaccess_core::request::Status;
+use tempaccess_core::service::{ReportParams, ReportScope};
+use tempaccess_core::wire::{
+    ErrorBody, EventView, Me, RequestDetail, RequestList, RequestView, SecretView,
+};
+
+use crate::routes::request_id;
+use crate::{ApiError, AppState, SignedIn};
+
+/// The signed-in caller.
+#[utoipa::path(get, path = "/v1/me", tag = "report",
+    security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(caller: SignedIn) -> Json<Me> {
+    let c = caller.0;
+    Json(Me {
+        id: c.email.to_string(),
+        email: c.email.to_string(),
+        name: c.name,
+        roles: c.roles,
+    })
+}
+
+/// An entry's credential, only during an active grant with the view-password right.
+/// Every reveal is recorded.
+#[utoipa::path(get, path = "/v1/entries/{id}/secret", tag = "report",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Entry id")),
+    responses((status = 200, body = SecretView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(caller = %caller.0.email, entry_id = %id))]
+pub async fn secret(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<SecretView>, ApiError> {
+    let entry = EntryId::parse(&id).map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "entry not found",
+        )
+    })?;
+    let credential = app.service.reveal_secret(&caller.0, &entry).await?;
+    Ok(Json(SecretView {
+        username: credential.username,
+        password: credential.password,
+    }))
+}
+
+/// Parses the report's query string, naming the parameter at fault.
+pub fn report_params(query: &HashMap<String, String>) -> Result<ReportParams, ApiError> {
+    let time = |name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
+        query
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| ApiError::invalid(name, "must be an RFC 3339 time"))
+            })
+            .transpose()
+    };
+    let text = |name: &str| {
+        query
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(String::as_str)
+    };
+    for key in query.keys() {
+        if ![
+            "scope",
+            "status",
+            "entry_id",
+            "requester",
+            "approver",
+            "from",
+            "to",
+            "limit",
+            "cursor",
+        ]
+        .contains(&key.as_str())
+        {
+            return Err(ApiError::invalid(key.as_str(), "unknown query parameter"));
+        }
+    }
+    Ok(ReportParams {
+        scope: match text("scope") {
+            None | Some("mine") => ReportScope::Mine,
+            Some("approvals") => ReportScope::Approvals,
+            Some("all") => ReportScope::All,
+            Some(_) => return Err(ApiError::invalid("scope", "must be mine, approvals or all")),
+        },
+        status: text("status")
+            .map(|s| Status::parse(s, "status"))
+            .transpose()?,
+        entry_id: text("entry_id").map(EntryId::parse).transpose()?,
+        requester: text("requester")
+            .map(|s| Email::parse_field(s, "requester"))
+            .transpose()?,
+        approver: text("approver")
+            .map(|s| Email::parse_field(s, "approver"))
+            .transpose()?,
+        from: time("from")?,
+        to: time("to")?,
+        limit: text("limit")
+            .map(|s| {
+                s.parse::<u32>()
+                    .map_err(|_| ApiError::invalid("limit", "must be a number"))
+            })
+            .transpose()?,
+        cursor: text("cursor").map(str::to_owned),
+    })
+}
+
+/// The Temporary Access Requests Report: `scope=mine|approvals|all` (all: admins),
+/// filters, pages. `Accept: text/csv` gives CSV.
+#[utoipa::path(get, path = "/v1/requests", tag = "report",
+    security(("bearer" = [])),
+    params(
+        ("scope" = Option<String>, Query, description = "mine (default), approvals or all"),
+        ("status" = Option<Status>, Query, description = "Only this status"),
+        ("entry_id" = Option<String>, Query, description = "Only this entry"),
+        ("requester" = Option<String>, Query, description = "Only this requester"),
+        ("approver" = Option<String>, Query, description = "Only this approver"),
+        ("from" = Option<String>, Query, description = "Created at or after (RFC 3339)"),
+        ("to" = Option<String>, Query, description = "Created before (RFC 3339)"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 500"),
+        ("cursor" = Option<String>, Query, description = "From the previous page"),
+    ),
+    responses((status = 200, body = RequestList, content_type = "application/json"),
+        (status = 200, body = String, content_type = "text/csv"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(caller = %caller.0.email))]
+pub async fn list_requests(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let params = report_params(&query)?;
+    let page = app.service.requests(&caller.0, params).await?;
+    let now = app.service.now();
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        let mut response = report::csv(&page.items, now).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"temporary-access-requests.csv\""),
+        );
+        if let Some(next) = page
+            .next_cursor
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            headers.insert("x-next-cursor", next);
+        }
+        return Ok(response);
+    }
+    Ok(Json(RequestList {
+        items: page
+            .items
+            .iter()
+            .map(|r| RequestView::new(r, now))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
+
+/// One request and its timeline (requester, approver or admin).
+#[utoipa::path(get, path = "/v1/requests/{id}", tag = "report",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, body = RequestDetail), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(caller = %caller.0.email, request_id = %id))]
+pub async fn request_detail(
+    State(app): State<AppState>,
+    caller: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<RequestDetail>, ApiError> {
+    let id = request_id(&id)?;
+    let (request, events) = app.service.request_detail(&caller.0, &id).await?;
+    Ok(Json(RequestDetail {
+        request: RequestView::new(&request, app.service.now()),
+        events: events.iter().map(EventView::from).collect(),
+    }))
+}
+
+/// Grants active now: all of them for admins, the caller's own otherwise.
+#[utoipa::path(get, path = "/v1/access", tag = "report",
+    security(("bearer" = [])),
+    responses((status = 200, body = RequestList), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(caller = %caller.0.email))]
+pub async fn access_now(
+    State(app): State<AppState>,
+    caller: SignedIn,
+) -> Result<Json<RequestList>, ApiError> {
+    let grants = app.service.access_now(&caller.0).await?;
+    let now = app.service.now();
+    Ok(Json(RequestList {
+        items: grants.iter().map(|r| RequestView::new(r, now)).collect(),
+        next_cursor: None,
+    }))
+}

@@ -1,0 +1,253 @@
+//! `cargo xtask <task>`: the project's developer tasks.
+//!
+//! - `cargo xtask dev [-- <serve args>]`: run the embedded default (`tempaccess serve`)
+//!   on `127.0.0.1:8080` with its data in `target/dev-data`.
+//! - `cargo xtask test [--quick]`: everything CI checks, stopping at the first failure;
+//!   `--quick` skips the format and lint steps.
+
+use std::{
+    env,
+    ffi::OsString,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  dev [-- <serve args>]   run `tempaccess serve` locally (default --addr 127.0.0.1:8080,
+                          data in target/dev-data)
+  test [--quick]          fmt check, clippy, build the binary, run every test;
+                          --quick skips fmt and clippy";
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<()> {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    match task.as_str() {
+        "dev" => dev(rest),
+        "test" => test(rest),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n\n{USAGE}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// dev
+
+fn dev(args: &[String]) -> Result<()> {
+    let ws = Workspace::locate()?;
+    let serve_args: Vec<String> = match args.split_first() {
+        Some((first, rest)) if first == "--" => rest.to_vec(),
+        _ => args.to_vec(),
+    };
+    build_site(&ws)?;
+    serve(&ws, &serve_args)
+}
+
+/// Builds the static site before the server starts. The site does not exist yet;
+/// its build step goes here.
+fn build_site(_ws: &Workspace) -> Result<()> {
+    Ok(())
+}
+
+fn serve(ws: &Workspace, extra: &[String]) -> Result<()> {
+    let data = ws.root.join("target").join("dev-data");
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("creating the data directory {}", data.display()))?;
+
+    let mut cmd = ws.cargo();
+    cmd.args([
+        "run",
+        "-p",
+        "tempaccess-local",
+        "--bin",
+        "tempaccess",
+        "--",
+        "serve",
+    ]);
+    if !extra
+        .iter()
+        .any(|a| a == "--addr" || a.starts_with("--addr="))
+    {
+        cmd.args(["--addr", "127.0.0.1:8080"]);
+    }
+    if !extra
+        .iter()
+        .any(|a| a == "--data" || a.starts_with("--data="))
+    {
+        cmd.arg("--data").arg(&data);
+    }
+    cmd.args(extra);
+    println!(
+        "xtask dev: serving the embedded default (data in {})",
+        data.display()
+    );
+    run(cmd)
+}
+
+// ---------------------------------------------------------------------------
+// test
+
+/// One step of `cargo xtask test`. Steps run in order; the first failure stops the run.
+struct Step {
+    name: &'static str,
+    /// Whether `--quick` runs this step too.
+    quick: bool,
+    command: Command,
+}
+
+fn test(args: &[String]) -> Result<()> {
+    let mut quick = false;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            other => bail!("unknown option `{other}` for `cargo xtask test`\n\n{USAGE}"),
+        }
+    }
+    let ws = Workspace::locate()?;
+    let steps: Vec<Step> = test_steps(&ws)
+        .into_iter()
+        .filter(|s| s.quick || !quick)
+        .collect();
+    let total = steps.len();
+    for (i, step) in steps.into_iter().enumerate() {
+        println!("\n==> [{}/{total}] {}", i + 1, step.name);
+        run(step.command).with_context(|| format!("step failed: {}", step.name))?;
+    }
+    println!("\n==> all {total} steps passed");
+    Ok(())
+}
+
+/// The steps of `cargo xtask test`, in order. New checks are appended here.
+fn test_steps(ws: &Workspace) -> Vec<Step> {
+    let mut steps = Vec::new();
+
+    let mut fmt = ws.cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    steps.push(Step {
+        name: "format check",
+        quick: false,
+        command: fmt,
+    });
+
+    let mut clippy = ws.cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    steps.push(Step {
+        name: "clippy",
+        quick: false,
+        command: clippy,
+    });
+
+    let mut build = ws.cargo();
+    build.args(["build", "-p", "tempaccess-local", "--bin", "tempaccess"]);
+    steps.push(Step {
+        name: "build the tempaccess binary",
+        quick: true,
+        command: build,
+    });
+
+    let mut tests = ws.cargo();
+    tests.args(["test", "--workspace"]);
+    tests.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
+    steps.push(Step {
+        name: "tests",
+        quick: true,
+        command: tests,
+    });
+
+    steps
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+struct Workspace {
+    root: PathBuf,
+    target_dir: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Result<Self> {
+        let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .context("CARGO_MANIFEST_DIR is not set: run this through `cargo xtask`")?;
+        let root = manifest_dir
+            .parent()
+            .context("xtask is expected to live one level below the workspace root")?
+            .to_path_buf();
+        let target_dir = match env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if !dir.is_empty() => root.join(dir),
+            _ => root.join("target"),
+        };
+        Ok(Self { root, target_dir })
+    }
+
+    /// A `cargo` command run from the workspace root.
+    fn cargo(&self) -> Command {
+        let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
+    /// Path of a binary built by `cargo build` (dev profile).
+    fn bin(&self, name: &str) -> PathBuf {
+        self.target_dir
+            .join("debug")
+            .join(format!("{name}{}", env::consts::EXE_SUFFIX))
+    }
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    println!("$ {}", describe(&cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{}`", describe(&cmd)))?;
+    if !status.success() {
+        bail!("`{}` exited with {status}", describe(&cmd));
+    }
+    Ok(())
+}
+
+/// The command as a shell-like line, with the environment it sets.
+fn describe(cmd: &Command) -> String {
+    let mut parts: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
+        .collect();
+    let program = Path::new(cmd.get_program());
+    let program = if program.file_stem().is_some_and(|s| s == "cargo") {
+        "cargo".to_string()
+    } else {
+        program.display().to_string()
+    };
+    parts.push(program);
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
