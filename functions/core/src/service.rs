@@ -951,7 +951,9 @@ impl Service {
         let cut = r.revoked_at.unwrap_or(now);
         (g.starts_at <= now && g.starts_at <= cut).then(|| AuditEvent {
             request_id: r.id,
-            id: String::new(),
+            // Sorts after every stored event at the same instant (ULIDs are 0-9A-Z), so
+            // a grant that starts at approval reads "approved" then "started".
+            id: "~started".to_owned(),
             at: g.starts_at,
             actor: Actor::SYSTEM,
             kind: EventKind::Started,

@@ -1,0 +1,284 @@
+//! `tempaccess serve`: every route of every function in one axum server, on SQLite,
+//! with the timer, the mailbox, dev sign-in, demo data and the built site.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use tempaccess_core::ids::Email;
+use tempaccess_core::ports::{Clock, Store};
+use tempaccess_core::service::{Ports, Service, Settings};
+use tempaccess_core::wire::{LoginBody, MailView, TokenView};
+use tempaccess_http::extract::JsonBody;
+use tempaccess_http::system::{OsRandom, SystemClock};
+use tempaccess_http::{ApiError, AppState};
+
+use crate::clock::TestClock;
+use crate::demo::{self, FileSecrets};
+use crate::dev_auth::{self, DevAuth};
+use crate::mailbox::Mailbox;
+use crate::sqlite::SqliteStore;
+use crate::timer::Timer;
+
+/// How `tempaccess serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen (port 0: any free port).
+    pub addr: SocketAddr,
+    /// The data directory (database, keys, credentials).
+    pub data: PathBuf,
+    /// The built site to serve at `/`, if any.
+    pub site: Option<PathBuf>,
+    /// The site's public URL for decision links (default: the listening address).
+    pub site_url: Option<String>,
+    /// Use a clock that `POST /v1/dev/clock` moves forward (for tests).
+    pub test_clock: bool,
+    /// How often the sweep runs.
+    pub sweep_every: Duration,
+}
+
+#[derive(Clone)]
+struct Local {
+    service: Service,
+    store: SqliteStore,
+    auth: DevAuth,
+    test_clock: Option<Arc<TestClock>>,
+    timer: Arc<Timer>,
+}
+
+/// Opens the data directory, seeds the demo on first start, re-arms the timer and
+/// serves until Ctrl-C. Prints `tempaccess listening on <url>` once ready.
+pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&opts.data)
+        .with_context(|| format!("creating {}", opts.data.display()))?;
+    let store = SqliteStore::open(&opts.data.join("tempaccess.db"))?;
+    if demo::seed(&store).await? {
+        tracing::info!("demo users and entries written");
+    }
+    let test_clock = if opts.test_clock {
+        Some(Arc::new(TestClock::open(opts.data.join("test-clock"))?))
+    } else {
+        None
+    };
+    let clock: Arc<dyn Clock> = match &test_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .with_context(|| format!("binding {}", opts.addr))?;
+    let local_addr = listener.local_addr()?;
+    let site_url = opts
+        .site_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local_addr}"));
+    let timer = Timer::new();
+    let service = Service::new(
+        Ports {
+            store: Arc::new(store.clone()),
+            mailer: Arc::new(Mailbox::new(store.clone(), clock.clone())),
+            scheduler: timer.clone(),
+            secrets: Arc::new(FileSecrets::open(&opts.data.join("secrets.json"))?),
+            clock,
+            random: Arc::new(OsRandom),
+        },
+        Settings::new(site_url),
+    );
+    timer.rearm(&service).await?;
+    tokio::spawn(timer.clone().run(service.clone(), opts.sweep_every));
+
+    let local = Local {
+        service,
+        store,
+        auth: DevAuth::open(&opts.data.join("dev-signing.key"))?,
+        test_clock,
+        timer,
+    };
+    let app = router(local, opts.site.as_deref());
+    println!("tempaccess listening on http://{local_addr}");
+    tracing::info!(%local_addr, data = %opts.data.display(), "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn router(local: Local, site: Option<&Path>) -> Router {
+    let (api, _) = tempaccess_http::openapi::all_parts().split_for_parts();
+    let api = api.with_state(AppState {
+        service: local.service.clone(),
+    });
+    let dev = Router::new()
+        .route("/v1/dev/login", post(login))
+        .route("/v1/dev/mail", get(mail))
+        .route("/v1/dev/clock", get(clock_now).post(advance_clock))
+        .with_state(local.clone());
+    let site = site.map(Path::to_path_buf);
+    let app = tempaccess_http::harden(
+        api.merge(dev)
+            .fallback(move |request: Request| fallback(site.clone(), request)),
+    );
+    let auth = local.auth.clone();
+    app.layer(middleware::from_fn(move |req: Request, next: Next| {
+        dev_auth::authorize(auth.clone(), req, next)
+    }))
+    .layer(middleware::from_fn(log_request))
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    // The path only: no query string reaches the log.
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "http");
+    response
+}
+
+async fn login(
+    State(local): State<Local>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Json<TokenView>, ApiError> {
+    let raw = body.user.trim().to_ascii_lowercase();
+    let email = if raw.contains('@') { raw } else { format!("{raw}@example.com") };
+    let email = Email::parse_field(&email, "user")?;
+    let user = local
+        .store
+        .user(&email)
+        .await
+        .map_err(|e| tempaccess_core::Error::unavailable("reading the user", e))?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
+    let caller = tempaccess_core::entry::Caller {
+        email: user.email,
+        name: user.name,
+        roles: user.roles,
+    };
+    Ok(Json(TokenView {
+        token: local.auth.issue(&caller),
+    }))
+}
+
+async fn mail(State(local): State<Local>) -> Result<Json<Vec<MailView>>, ApiError> {
+    let mails = local
+        .store
+        .mailbox()
+        .await
+        .map_err(|e| tempaccess_core::Error::unavailable("reading the mailbox", e))?;
+    Ok(Json(
+        mails
+            .into_iter()
+            .map(|(m, sent_at)| MailView {
+                to: m.to.to_string(),
+                subject: m.subject,
+                text: m.text,
+                html: m.html,
+                sent_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct ClockView {
+    now: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    advance_seconds: i64,
+}
+
+async fn clock_now(State(local): State<Local>) -> Json<ClockView> {
+    Json(ClockView {
+        now: local.service.now(),
+    })
+}
+
+/// Moves the test clock forward, then runs the timer's work (ends, expiries, mail)
+/// before answering, so tests see its effects at once.
+async fn advance_clock(
+    State(local): State<Local>,
+    JsonBody(body): JsonBody<AdvanceBody>,
+) -> Result<Json<ClockView>, ApiError> {
+    let Some(clock) = &local.test_clock else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the clock moves only under `serve --test-clock`",
+        ));
+    };
+    if !(0..=366 * 24 * 3600).contains(&body.advance_seconds) {
+        return Err(ApiError::invalid("advance_seconds", "must be 0 to one year"));
+    }
+    let now = clock
+        .advance(TimeDelta::seconds(body.advance_seconds))
+        .map_err(|e| tempaccess_core::Error::unavailable("moving the clock", e))?;
+    local.service.sweep().await?;
+    local.timer.poke();
+    Ok(Json(ClockView { now }))
+}
+
+/// Unknown API paths get a JSON 404; anything else is the site (its `index.html` for
+/// the site's own routes).
+async fn fallback(site: Option<PathBuf>, request: Request) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/v1/") || path == "/v1" {
+        return ApiError::no_route().into_response();
+    }
+    let Some(root) = site else {
+        return (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!doctype html><title>tempaccess</title><p>The API is at <code>/v1</code>. \
+             The site is served here once built (<code>cargo xtask dev</code> builds it).",
+        )
+            .into_response();
+    };
+    serve_file(&root, path).await
+}
+
+async fn serve_file(root: &Path, path: &str) -> Response {
+    let relative = path.trim_start_matches('/');
+    let safe = !relative.split('/').any(|part| part == ".." || part.starts_with('.'));
+    let mut file = root.join(if relative.is_empty() || !safe { "index.html" } else { relative });
+    if !file.is_file() {
+        file = root.join("index.html");
+    }
+    let Ok(bytes) = tokio::fs::read(&file).await else {
+        return ApiError::no_route().into_response();
+    };
+    let content_type = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    response
+}

@@ -1,0 +1,848 @@
+//! The SQLite [`Store`] of the embedded default.
+//!
+//! The tables mirror the DynamoDB access patterns: every read is a lookup by key or a
+//! range over an index, every state change one transaction conditional on the version.
+//! Each row keeps the domain value as JSON; the other columns exist only to be
+//! filtered and sorted on. Timestamps are RFC 3339 UTC with a fixed nanosecond
+//! precision, so text order is time order.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::SecondsFormat;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Params, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use tempaccess_core::Timestamp;
+use tempaccess_core::audit::AuditEvent;
+use tempaccess_core::entry::{Entry, User};
+use tempaccess_core::ids::{Email, EntryId, RequestId};
+use tempaccess_core::ports::{
+    BoxError, Change, Mail, MailPurpose, NewRequest, OutgoingMail, Page, RequestQuery, Scope,
+    Store, StoreError,
+};
+use tempaccess_core::request::{AccessRequest, State, Status};
+use tempaccess_core::token::{TokenHash, TokenRecord};
+
+/// How long a write waits for another process (an admin command) to finish its own.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most items one report page holds.
+const MAX_PAGE: u32 = 500;
+
+/// Schema changes, in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE requests (
+    id          TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    requester   TEXT NOT NULL,
+    approver    TEXT NOT NULL,
+    entry_id    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    starts_at   TEXT,
+    ends_at     TEXT,
+    json        TEXT NOT NULL
+) STRICT;
+CREATE INDEX requests_by_created   ON requests (created_at, id);
+CREATE INDEX requests_by_requester ON requests (requester, created_at, id);
+CREATE INDEX requests_by_approver  ON requests (approver, created_at, id);
+CREATE INDEX requests_by_entry     ON requests (entry_id, created_at, id);
+CREATE INDEX requests_by_end       ON requests (state, ends_at);
+CREATE INDEX requests_by_expiry    ON requests (state, expires_at);
+
+CREATE TABLE events (
+    request_id  TEXT NOT NULL REFERENCES requests (id),
+    id          TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    json        TEXT NOT NULL,
+    PRIMARY KEY (request_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX events_in_order ON events (request_id, at, id);
+
+CREATE TABLE tokens (
+    hash        TEXT PRIMARY KEY,
+    request_id  TEXT NOT NULL REFERENCES requests (id),
+    approver    TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE entries (
+    id    TEXT PRIMARY KEY,
+    json  TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE users (
+    email  TEXT PRIMARY KEY,
+    json   TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE outbox (
+    id               TEXT PRIMARY KEY,
+    request_id       TEXT NOT NULL REFERENCES requests (id),
+    next_attempt_at  TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    given_up         INTEGER NOT NULL DEFAULT 0,
+    json             TEXT NOT NULL
+) STRICT;
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE given_up = 0;
+
+CREATE TABLE idempotency (
+    requester   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    request_id  TEXT NOT NULL REFERENCES requests (id),
+    PRIMARY KEY (requester, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE mailbox (
+    seq      INTEGER PRIMARY KEY,
+    sent_at  TEXT NOT NULL,
+    json     TEXT NOT NULL
+) STRICT;
+CREATE INDEX mailbox_in_order ON mailbox (sent_at, seq);
+"#];
+
+/// A [`Store`] on one SQLite database. Cloning shares the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating or migrating) the database at `path`.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        anyhow::ensure!(
+            mode.eq_ignore_ascii_case("wal"),
+            "the database {} refused WAL mode (it is in {mode} mode)",
+            path.display()
+        );
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::init(conn).with_context(|| format!("preparing the database {}", path.display()))
+    }
+
+    /// A fresh database that lives as long as the store (tests, demos).
+    pub fn in_memory() -> anyhow::Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> anyhow::Result<Self> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Keeps a mail the embedded default "sent", for the mailbox page.
+    pub async fn mailbox_push(&self, mail: &Mail, sent_at: Timestamp) -> anyhow::Result<()> {
+        let json = serde_json::to_string(mail)?;
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO mailbox (sent_at, json) VALUES (?1, ?2)",
+                params![ts(sent_at), json],
+            )
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Every mail the embedded default sent, oldest first.
+    pub async fn mailbox(&self) -> anyhow::Result<Vec<(Mail, Timestamp)>> {
+        let rows = self
+            .run(|conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT json, sent_at FROM mailbox ORDER BY sent_at, seq")
+                    .or_unavailable()?;
+                let rows = stmt
+                    .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                    .or_unavailable()?;
+                rows.map(|row| {
+                    let (json, sent_at) = row.or_unavailable()?;
+                    Ok((from_json::<Mail>(&json)?, parse_ts(&sent_at)?))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .await?;
+        Ok(rows)
+    }
+
+    /// Runs `f` on the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-transaction rolled the transaction back when it unwound, so
+            // the connection is still sound.
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut conn)
+        })
+        .await
+        .or_unavailable()?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let applied = usize::try_from(applied).context("a negative schema version")?;
+    anyhow::ensure!(
+        applied <= MIGRATIONS.len(),
+        "the database has schema version {applied}; this build knows up to {}",
+        MIGRATIONS.len()
+    );
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)
+            .with_context(|| format!("migrating to schema version {}", version + 1))?;
+        tx.pragma_update(None, "user_version", i64::try_from(version + 1)?)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Maps any failure of the database (or of decoding what it holds) to `Unavailable`,
+/// keeping the source.
+trait OrUnavailable<T> {
+    fn or_unavailable(self) -> Result<T, StoreError>;
+}
+
+impl<T, E> OrUnavailable<T> for Result<T, E>
+where
+    E: Into<BoxError>,
+{
+    fn or_unavailable(self) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Unavailable(e.into()))
+    }
+}
+
+/// The stored form of a time: sorts as text in time order.
+fn ts(t: Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn parse_ts(s: &str) -> Result<Timestamp, StoreError> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .or_unavailable()
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).or_unavailable()
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).or_unavailable()
+}
+
+/// The JSON of an outbox row; attempts and the next attempt live in their columns.
+#[derive(Serialize, Deserialize)]
+struct OutboxBody {
+    purpose: MailPurpose,
+    mail: Mail,
+}
+
+fn insert_outbox(tx: &Transaction<'_>, mails: &[OutgoingMail]) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO outbox (id, request_id, next_attempt_at, attempts, json)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .or_unavailable()?;
+    for m in mails {
+        let body = to_json(&OutboxBody {
+            purpose: m.purpose,
+            mail: m.mail.clone(),
+        })?;
+        stmt.execute(params![
+            m.id,
+            m.request_id.to_string(),
+            ts(m.next_attempt_at),
+            m.attempts,
+            body
+        ])
+        .or_unavailable()?;
+    }
+    Ok(())
+}
+
+fn insert_event(conn: &Connection, event: &AuditEvent) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO events (request_id, id, at, json) VALUES (?1, ?2, ?3, ?4)")
+        .or_unavailable()?
+        .execute(params![
+            event.request_id.to_string(),
+            event.id,
+            ts(event.at),
+            to_json(event)?
+        ])
+        .or_unavailable()?;
+    Ok(())
+}
+
+/// The columns of a request row, in the order of [`REQUEST_COLUMNS`].
+fn request_row(r: &AccessRequest) -> Result<[Value; 11], StoreError> {
+    let text = Value::Text;
+    let opt = |t: Option<Timestamp>| t.map_or(Value::Null, |t| Value::Text(ts(t)));
+    let version = i64::try_from(r.version).or_unavailable()?;
+    Ok([
+        text(r.id.to_string()),
+        text(r.state.as_str().to_owned()),
+        Value::Integer(version),
+        text(r.requester.to_string()),
+        text(r.approver.to_string()),
+        text(r.entry_id.to_string()),
+        text(ts(r.created_at)),
+        text(ts(r.expires_at)),
+        opt(r.grant.as_ref().map(|g| g.starts_at)),
+        opt(r.grant.as_ref().map(|g| g.ends_at)),
+        text(to_json(r)?),
+    ])
+}
+
+const REQUEST_COLUMNS: &str = "id, state, version, requester, approver, entry_id, \
+                               created_at, expires_at, starts_at, ends_at, json";
+
+fn read_request(conn: &Connection, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT json FROM requests WHERE id = ?1")
+        .or_unavailable()?
+        .query_row([id.to_string()], |row| row.get(0))
+        .optional()
+        .or_unavailable()?;
+    json.as_deref().map(from_json).transpose()
+}
+
+fn read_requests(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Vec<AccessRequest>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).or_unavailable()?;
+    let rows = stmt
+        .query_map(params, |row| row.get::<_, String>(0))
+        .or_unavailable()?;
+    rows.map(|json| from_json(&json.or_unavailable()?))
+        .collect()
+}
+
+/// A `WHERE` clause built from optional filters, with its numbered parameters.
+#[derive(Default)]
+struct Filter {
+    clauses: Vec<String>,
+    args: Vec<Value>,
+}
+
+impl Filter {
+    /// Binds `value` and returns its placeholder.
+    fn arg(&mut self, value: impl Into<Value>) -> String {
+        self.args.push(value.into());
+        format!("?{}", self.args.len())
+    }
+
+    fn push(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// The rows whose [`AccessRequest::status`] at `now` is `status`.
+fn status_clause(f: &mut Filter, status: Status, now: Timestamp) -> String {
+    let now = f.arg(ts(now));
+    match status {
+        Status::Pending => format!("(state = 'pending' AND expires_at > {now})"),
+        Status::Expired => {
+            format!("(state = 'expired' OR (state = 'pending' AND expires_at <= {now}))")
+        }
+        Status::Scheduled => {
+            format!("(state = 'approved' AND ends_at > {now} AND starts_at > {now})")
+        }
+        // An approved request without a grant reads as active, as in the domain.
+        Status::Active => format!(
+            "(state = 'approved' AND (ends_at IS NULL OR (ends_at > {now} AND starts_at <= {now})))"
+        ),
+        Status::Ended => format!("(state = 'ended' OR (state = 'approved' AND ends_at <= {now}))"),
+        Status::Denied => format!("state = '{}'", State::Denied.as_str()),
+        Status::Cancelled => format!("state = '{}'", State::Cancelled.as_str()),
+        Status::Revoked => format!("state = '{}'", State::Revoked.as_str()),
+    }
+}
+
+/// Where a page stopped: the last item's (created_at, id).
+struct Cursor {
+    created_at: String,
+    id: RequestId,
+}
+
+impl Cursor {
+    const VERSION: &'static str = "1";
+
+    fn encode(r: &AccessRequest) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}|{}|{}", Self::VERSION, ts(r.created_at), r.id))
+    }
+
+    fn decode(s: &str) -> Result<Self, StoreError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| StoreError::BadCursor)?;
+        let text = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
+        let mut parts = text.split('|');
+        let (Some(Self::VERSION), Some(created_at), Some(id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(StoreError::BadCursor);
+        };
+        let created_at = chrono::DateTime::parse_from_rfc3339(created_at)
+            .map_err(|_| StoreError::BadCursor)?;
+        let id = RequestId::parse(id).map_err(|_| StoreError::BadCursor)?;
+        Ok(Self {
+            created_at: ts(created_at.to_utc()),
+            id,
+        })
+    }
+}
+
+fn query_page(conn: &Connection, q: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    let mut f = Filter::default();
+    match &q.scope {
+        Scope::RequestedBy(who) => {
+            let who = f.arg(who.to_string());
+            f.push(format!("requester = {who}"));
+        }
+        Scope::ApprovedBy(who) => {
+            let who = f.arg(who.to_string());
+            f.push(format!("approver = {who}"));
+        }
+        Scope::All => {}
+    }
+    if let Some(requester) = &q.requester {
+        let who = f.arg(requester.to_string());
+        f.push(format!("requester = {who}"));
+    }
+    if let Some(approver) = &q.approver {
+        let who = f.arg(approver.to_string());
+        f.push(format!("approver = {who}"));
+    }
+    if let Some(entry) = &q.entry_id {
+        let entry = f.arg(entry.to_string());
+        f.push(format!("entry_id = {entry}"));
+    }
+    if let Some(from) = q.from {
+        let from = f.arg(ts(from));
+        f.push(format!("created_at >= {from}"));
+    }
+    if let Some(to) = q.to {
+        let to = f.arg(ts(to));
+        f.push(format!("created_at < {to}"));
+    }
+    if let Some(status) = q.status {
+        let clause = status_clause(&mut f, status, q.now);
+        f.push(clause);
+    }
+    if let Some(cursor) = &q.cursor {
+        let cursor = Cursor::decode(cursor)?;
+        let created = f.arg(cursor.created_at);
+        let id = f.arg(cursor.id.to_string());
+        f.push(format!(
+            "(created_at < {created} OR (created_at = {created} AND id < {id}))"
+        ));
+    }
+    let limit = q.limit.clamp(1, MAX_PAGE);
+    // One more than the page tells whether another page follows.
+    let fetch = f.arg(i64::from(limit) + 1);
+    let sql = format!(
+        "SELECT json FROM requests {} ORDER BY created_at DESC, id DESC LIMIT {fetch}",
+        f.sql()
+    );
+    let mut items = read_requests(conn, &sql, rusqlite::params_from_iter(f.args))?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(Cursor::encode)
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
+        let (id, json) = (entry.id.to_string(), to_json(entry)?);
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO entries (id, json) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                params![id, json],
+            )
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let json: Option<String> = conn
+                .query_row("SELECT json FROM entries WHERE id = ?1", [id], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .or_unavailable()?;
+            json.as_deref().map(from_json).transpose()
+        })
+        .await
+    }
+
+    async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        self.run(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT json FROM entries ORDER BY id")
+                .or_unavailable()?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .or_unavailable()?;
+            rows.map(|json| from_json(&json.or_unavailable()?))
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        let (email, json) = (user.email.to_string(), to_json(user)?);
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO users (email, json) VALUES (?1, ?2)
+                 ON CONFLICT (email) DO UPDATE SET json = excluded.json",
+                params![email, json],
+            )
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let email = email.to_string();
+        self.run(move |conn| {
+            let json: Option<String> = conn
+                .query_row("SELECT json FROM users WHERE email = ?1", [email], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .or_unavailable()?;
+            json.as_deref().map(from_json).transpose()
+        })
+        .await
+    }
+
+    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
+        let row = request_row(&new.request)?;
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .or_unavailable()?;
+            let requester = new.request.requester.to_string();
+            if let Some(key) = &new.idempotency_key {
+                let existing: Option<String> = tx
+                    .query_row(
+                        "SELECT request_id FROM idempotency WHERE requester = ?1 AND key = ?2",
+                        params![requester, key],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .or_unavailable()?;
+                if let Some(existing) = existing {
+                    let existing = RequestId::parse(&existing).or_unavailable()?;
+                    return Err(StoreError::Duplicate { existing });
+                }
+            }
+            tx.execute(
+                &format!("INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                rusqlite::params_from_iter(row),
+            )
+            .or_unavailable()?;
+            if let Some(key) = &new.idempotency_key {
+                tx.execute(
+                    "INSERT INTO idempotency (requester, key, request_id) VALUES (?1, ?2, ?3)",
+                    params![requester, key, new.request.id.to_string()],
+                )
+                .or_unavailable()?;
+            }
+            insert_event(&tx, &new.event)?;
+            tx.execute(
+                "INSERT INTO tokens (hash, request_id, approver, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    new.token.hash.0,
+                    new.token.request_id.to_string(),
+                    new.token.approver.to_string(),
+                    ts(new.token.expires_at)
+                ],
+            )
+            .or_unavailable()?;
+            insert_outbox(&tx, &new.outbox)?;
+            tx.commit().or_unavailable()
+        })
+        .await
+    }
+
+    async fn apply(&self, change: Change) -> Result<(), StoreError> {
+        let row = request_row(&change.request)?;
+        let expected = i64::try_from(change.expected_version).or_unavailable()?;
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .or_unavailable()?;
+            let [id, state, version, requester, approver, entry_id, created_at, expires_at, starts_at, ends_at, json] =
+                row;
+            let changed = tx
+                .execute(
+                    "UPDATE requests SET state = ?2, version = ?3, requester = ?4, approver = ?5,
+                         entry_id = ?6, created_at = ?7, expires_at = ?8, starts_at = ?9,
+                         ends_at = ?10, json = ?11
+                     WHERE id = ?1 AND version = ?12",
+                    params![
+                        id, state, version, requester, approver, entry_id, created_at,
+                        expires_at, starts_at, ends_at, json, expected
+                    ],
+                )
+                .or_unavailable()?;
+            if changed == 0 {
+                let current = read_request(&tx, &change.request.id)?.ok_or_else(|| {
+                    StoreError::Unavailable(
+                        anyhow::anyhow!("no request {} to change", change.request.id).into(),
+                    )
+                })?;
+                return Err(StoreError::Conflict {
+                    current: Box::new(current),
+                });
+            }
+            insert_event(&tx, &change.event)?;
+            insert_outbox(&tx, &change.outbox)?;
+            tx.commit().or_unavailable()
+        })
+        .await
+    }
+
+    async fn request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
+        let id = *id;
+        self.run(move |conn| read_request(conn, &id)).await
+    }
+
+    async fn events(&self, id: &RequestId) -> Result<Vec<AuditEvent>, StoreError> {
+        let id = id.to_string();
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT json FROM events WHERE request_id = ?1 ORDER BY at, id")
+                .or_unavailable()?;
+            let rows = stmt
+                .query_map([id], |row| row.get::<_, String>(0))
+                .or_unavailable()?;
+            rows.map(|json| from_json(&json.or_unavailable()?))
+                .collect()
+        })
+        .await
+    }
+
+    async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let event = event.clone();
+        self.run(move |conn| insert_event(conn, &event)).await
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = hash.0.clone();
+        self.run(move |conn| {
+            let row: Option<(String, String, String)> = conn
+                .query_row(
+                    "SELECT request_id, approver, expires_at FROM tokens WHERE hash = ?1",
+                    [&hash],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()
+                .or_unavailable()?;
+            row.map(|(request_id, approver, expires_at)| {
+                Ok(TokenRecord {
+                    hash: TokenHash(hash.clone()),
+                    request_id: RequestId::parse(&request_id).or_unavailable()?,
+                    approver: Email::parse(&approver).or_unavailable()?,
+                    expires_at: parse_ts(&expires_at)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+        let query = query.clone();
+        self.run(move |conn| query_page(conn, &query)).await
+    }
+
+    async fn open_requests_of(
+        &self,
+        requester: &Email,
+        now: Timestamp,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        let requester = requester.to_string();
+        self.run(move |conn| {
+            read_requests(
+                conn,
+                "SELECT json FROM requests
+                 WHERE requester = ?1
+                   AND (state = 'pending' OR (state = 'approved' AND ends_at > ?2))
+                 ORDER BY created_at DESC, id DESC",
+                params![requester, ts(now)],
+            )
+        })
+        .await
+    }
+
+    async fn grants_ending_after(
+        &self,
+        after: Timestamp,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.run(move |conn| {
+            read_requests(
+                conn,
+                "SELECT json FROM requests WHERE state = 'approved' AND ends_at > ?1
+                 ORDER BY ends_at, id",
+                [ts(after)],
+            )
+        })
+        .await
+    }
+
+    async fn overdue_grants(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.run(move |conn| {
+            read_requests(
+                conn,
+                "SELECT json FROM requests WHERE state = 'approved' AND ends_at <= ?1
+                 ORDER BY ends_at, id LIMIT ?2",
+                params![ts(now), limit],
+            )
+        })
+        .await
+    }
+
+    async fn stale_pending(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.run(move |conn| {
+            read_requests(
+                conn,
+                "SELECT json FROM requests WHERE state = 'pending' AND expires_at <= ?1
+                 ORDER BY expires_at, id LIMIT ?2",
+                params![ts(now), limit],
+            )
+        })
+        .await
+    }
+
+    async fn due_mail(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutgoingMail>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, request_id, next_attempt_at, attempts, json FROM outbox
+                     WHERE given_up = 0 AND next_attempt_at <= ?1
+                     ORDER BY next_attempt_at, id LIMIT ?2",
+                )
+                .or_unavailable()?;
+            let rows = stmt
+                .query_map(params![ts(now), limit], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, u32>(3)?,
+                        row.get::<_, String>(4)?,
+                    ))
+                })
+                .or_unavailable()?;
+            rows.map(|row| {
+                let (id, request_id, next_attempt_at, attempts, json) = row.or_unavailable()?;
+                let body: OutboxBody = from_json(&json)?;
+                Ok(OutgoingMail {
+                    id,
+                    request_id: RequestId::parse(&request_id).or_unavailable()?,
+                    purpose: body.purpose,
+                    mail: body.mail,
+                    attempts,
+                    next_attempt_at: parse_ts(&next_attempt_at)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            conn.execute("DELETE FROM outbox WHERE id = ?1", [id])
+                .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mail_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            match next_attempt_at {
+                Some(at) => conn.execute(
+                    "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    params![id, attempts, ts(at)],
+                ),
+                // Kept, out of the due set, as a record of what never arrived.
+                None => conn.execute(
+                    "UPDATE outbox SET attempts = ?2, given_up = 1 WHERE id = ?1",
+                    params![id, attempts],
+                ),
+            }
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+}
