@@ -13,20 +13,20 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
-/// The field a serde error is about: the path, or the name in "unknown field `x`".
+/// The field a serde error is about. The path ends at the unknown field itself, but
+/// stops at the parent of a missing one.
 fn field_of(path: &str, message: &str) -> String {
-    for marker in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.split(marker).nth(1)
-            && let Some(name) = rest.split('`').next()
-        {
-            return if path.is_empty() || path == "." {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            };
-        }
+    let path = if path == "." { "" } else { path };
+    if let Some(rest) = message.split("missing field `").nth(1)
+        && let Some(name) = rest.split('`').next()
+    {
+        return if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
     }
-    if path.is_empty() || path == "." {
+    if path.is_empty() {
         "body".to_owned()
     } else {
         path.to_owned()
