@@ -1,7 +1,7 @@
 //! End-to-end harness: runs the real `tempaccess serve` binary as a child process on a
 //! fresh data directory and a test clock, and drives it over HTTP.
 //!
-//! ```ignore
+//! ```text
 //! let app = TestApp::spawn().await;
 //! let alice = app.login("alice").await;
 //! let created = app.submit_request(&alice, &body).await.expect_json(201);
@@ -167,7 +167,12 @@ impl TestApp {
     }
 
     /// POST of a body sent as is, with `Content-Type: application/json`.
-    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: impl Into<String>) -> Reply {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: impl Into<String>,
+    ) -> Reply {
         let builder = self
             .request(Method::POST, path, token)
             .header("content-type", "application/json")
@@ -423,7 +428,9 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok())
+        self.headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
     }
 
     /// `error.code` of an error body.
@@ -454,20 +461,32 @@ impl Reply {
     /// Asserts an error reply: status, `error.code`, and `error.field` when given.
     pub fn expect_error(&self, status: u16, code: &str, field: Option<&str>) {
         assert_eq!(self.status.as_u16(), status, "unexpected status: {self}");
-        assert_eq!(self.error_code().as_deref(), Some(code), "unexpected error code: {self}");
+        assert_eq!(
+            self.error_code().as_deref(),
+            Some(code),
+            "unexpected error code: {self}"
+        );
         assert!(
             self.error_message().is_some_and(|m| !m.is_empty()),
             "an error has a message: {self}"
         );
         if let Some(field) = field {
-            assert_eq!(self.error_field().as_deref(), Some(field), "unexpected error field: {self}");
+            assert_eq!(
+                self.error_field().as_deref(),
+                Some(field),
+                "unexpected error field: {self}"
+            );
         }
     }
 
     /// Asserts a 409 conflict whose `error.current` is `current`.
     pub fn expect_conflict(&self, current: &str) {
         self.expect_error(409, "conflict", None);
-        assert_eq!(self.error_current().as_deref(), Some(current), "unexpected current state: {self}");
+        assert_eq!(
+            self.error_current().as_deref(),
+            Some(current),
+            "unexpected current state: {self}"
+        );
     }
 }
 
@@ -634,10 +653,14 @@ async fn start(bin: &Path, dir: &ScratchDir) -> (Child, String) {
         ),
         Err(_) => format!("no ready line within {READY_TIMEOUT:?}"),
     };
+    let exited = match tokio::time::timeout(Duration::from_secs(1), child.wait()).await {
+        Ok(Ok(status)) => format!(" ({status})"),
+        _ => String::new(),
+    };
     let _ = child.kill().await;
     dir.keep();
     panic!(
-        "the server did not start: {failure}\n--- server log ({}) ---\n{}",
+        "the server did not start{exited}: {failure}\n--- server log ({}) ---\n{}",
         dir.log_path().display(),
         log_tail(&dir.log_path())
     );

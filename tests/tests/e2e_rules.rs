@@ -4,8 +4,8 @@
 use chrono::{Duration, SubsecRound};
 use serde_json::json;
 use tempaccess_tests::app::{
-    ALICE, BILLING_API_KEY, BOB, CAROL, PROD_DB, TestApp, VIEW_PASSWORD_EXECUTE, items,
-    parse_time, prod_db_request, rfc3339, str_field, user_id,
+    ALICE, BILLING_API_KEY, BOB, CAROL, PROD_DB, TestApp, VIEW_PASSWORD_EXECUTE, items, parse_time,
+    prod_db_request, rfc3339, str_field, user_id,
 };
 
 #[tokio::test]
@@ -29,10 +29,14 @@ async fn only_the_named_approver_decides_when_signed_in() {
     let bob = app.login("bob").await;
     let carol = app.login("carol").await;
     let dave = app.login("dave").await;
-    let id = app.submit_ok(&alice, &prod_db_request(3600, "Please")).await;
+    let id = app
+        .submit_ok(&alice, &prod_db_request(3600, "Please"))
+        .await;
 
     for (who, token) in [("dave", &dave), ("carol", &carol), ("alice", &alice)] {
-        let reply = app.decide(token, &id, &json!({ "decision": "approve" })).await;
+        let reply = app
+            .decide(token, &id, &json!({ "decision": "approve" }))
+            .await;
         assert_eq!(reply.status.as_u16(), 403, "{who} may not decide: {reply}");
         assert_eq!(reply.error_code().as_deref(), Some("forbidden"), "{reply}");
     }
@@ -51,10 +55,16 @@ async fn the_approver_may_shorten_but_not_lengthen() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
-    let id = app.submit_ok(&alice, &prod_db_request(3600, "An hour")).await;
+    let id = app
+        .submit_ok(&alice, &prod_db_request(3600, "An hour"))
+        .await;
 
     let longer = app
-        .decide(&bob, &id, &json!({ "decision": "approve", "duration_seconds": 7200 }))
+        .decide(
+            &bob,
+            &id,
+            &json!({ "decision": "approve", "duration_seconds": 7200 }),
+        )
         .await;
     longer.expect_error(422, "rejected", Some("duration_seconds"));
     assert_eq!(app.status_of(&alice, &id).await, "pending");
@@ -69,8 +79,14 @@ async fn the_approver_may_shorten_but_not_lengthen() {
         .expect_json(200);
     let granted = parse_time(&shorter["ends_at"]) - parse_time(&shorter["starts_at"]);
     assert_eq!(granted.num_seconds(), 900, "{shorter}");
-    assert_eq!(shorter["requested"]["duration_seconds"], 3600, "the ask is kept: {shorter}");
-    assert_eq!(shorter["granted_permission_set"], VIEW_PASSWORD_EXECUTE, "{shorter}");
+    assert_eq!(
+        shorter["requested"]["duration_seconds"], 3600,
+        "the ask is kept: {shorter}"
+    );
+    assert_eq!(
+        shorter["granted_permission_set"], VIEW_PASSWORD_EXECUTE,
+        "{shorter}"
+    );
 
     app.advance_clock(901).await;
     assert_eq!(app.status_of(&alice, &id).await, "ended");
@@ -134,7 +150,11 @@ async fn a_pending_request_expires_after_a_day() {
         .await;
     let id = str_field(&created, "id");
     let expires = parse_time(&created["expires_at"]);
-    assert_eq!(expires - parse_time(&created["created_at"]), Duration::hours(24), "{created}");
+    assert_eq!(
+        expires - parse_time(&created["created_at"]),
+        Duration::hours(24),
+        "{created}"
+    );
 
     app.advance_clock(24 * 3600 - 60).await;
     assert_eq!(app.status_of(&alice, &id).await, "pending");
@@ -157,7 +177,9 @@ async fn the_approver_revokes_with_a_reason() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
-    let id = app.submit_ok(&alice, &prod_db_request(3600, "Revoke me")).await;
+    let id = app
+        .submit_ok(&alice, &prod_db_request(3600, "Revoke me"))
+        .await;
     app.decide(&bob, &id, &json!({ "decision": "approve" }))
         .await
         .expect(200);
@@ -182,7 +204,9 @@ async fn the_approver_revokes_with_a_reason() {
         .expect_error(403, "forbidden", None);
     let mails = app.wait_for_mail_to(ALICE, mails_before + 1).await;
     assert!(
-        mails[mails_before..].iter().any(|m| m.mentions("Incident closed")),
+        mails[mails_before..]
+            .iter()
+            .any(|m| m.mentions("Incident closed")),
         "the requester is told why: {:?}",
         &mails[mails_before..]
     );
@@ -198,13 +222,18 @@ async fn an_admin_revokes_any_grant() {
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
     let carol = app.login("carol").await;
-    let id = app.submit_ok(&alice, &prod_db_request(3600, "Admin will end it")).await;
+    let id = app
+        .submit_ok(&alice, &prod_db_request(3600, "Admin will end it"))
+        .await;
     app.decide(&bob, &id, &json!({ "decision": "approve" }))
         .await
         .expect(200);
 
     let access = app.get("/v1/access", &carol).await.expect_json(200);
-    assert!(items(&access).iter().any(|r| r["id"] == id.as_str()), "{access}");
+    assert!(
+        items(&access).iter().any(|r| r["id"] == id.as_str()),
+        "{access}"
+    );
 
     let revoked = app
         .cancel(&carol, &id, &json!({ "reason": "Policy review" }))
@@ -213,7 +242,10 @@ async fn an_admin_revokes_any_grant() {
     assert_eq!(revoked["status"], "revoked", "{revoked}");
     assert_eq!(user_id(&revoked["revoked_by"]), CAROL, "{revoked}");
     let access = app.get("/v1/access", &carol).await.expect_json(200);
-    assert!(!items(&access).iter().any(|r| r["id"] == id.as_str()), "{access}");
+    assert!(
+        !items(&access).iter().any(|r| r["id"] == id.as_str()),
+        "{access}"
+    );
 }
 
 #[tokio::test]
@@ -221,7 +253,9 @@ async fn a_decided_request_cannot_be_cancelled() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
-    let id = app.submit_ok(&alice, &prod_db_request(3600, "Will be denied")).await;
+    let id = app
+        .submit_ok(&alice, &prod_db_request(3600, "Will be denied"))
+        .await;
     app.decide(&bob, &id, &json!({ "decision": "deny", "comment": "No" }))
         .await
         .expect(200);
@@ -303,7 +337,11 @@ async fn reports_filter_by_status_and_page_newest_first() {
     let cursor = str_field(&first, "next_cursor");
     let next = app
         .request(reqwest::Method::GET, "/v1/requests", Some(&alice))
-        .query(&[("scope", "mine"), ("limit", "2"), ("cursor", cursor.as_str())]);
+        .query(&[
+            ("scope", "mine"),
+            ("limit", "2"),
+            ("cursor", cursor.as_str()),
+        ]);
     let second = app
         .send("GET /v1/requests (second page)", next)
         .await

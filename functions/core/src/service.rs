@@ -586,7 +586,6 @@ impl Service {
         t: crate::request::Transition,
         mails: Vec<(MailPurpose, crate::ports::Mail)>,
     ) -> Result<AccessRequest, Error> {
-        let now = self.now();
         let outbox: Vec<_> = mails
             .into_iter()
             .map(|(purpose, m)| self.outgoing(before.id, purpose, m))
@@ -600,7 +599,8 @@ impl Service {
         match self.ports.store.apply(change).await {
             Ok(()) => {}
             Err(StoreError::Conflict { current }) => {
-                return Err(current.conflict(now, verb(t.kind)));
+                // Read the clock again: the winner may have written after `now`.
+                return Err(current.conflict(self.now(), verb(t.kind)));
             }
             Err(e) => return Err(Error::unavailable("writing the change", e)),
         }
