@@ -31,7 +31,9 @@ impl TestClock {
 
     /// Moves the clock forward and keeps the new offset.
     pub fn advance(&self, by: TimeDelta) -> anyhow::Result<Timestamp> {
-        let total = self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::SeqCst)
+        let total = self
+            .offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst)
             + by.num_milliseconds();
         std::fs::write(&self.path, total.to_string())?;
         Ok(self.now())

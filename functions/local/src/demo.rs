@@ -33,7 +33,15 @@ pub fn users() -> Vec<User> {
 /// The demo entries.
 pub fn entries() -> Vec<Entry> {
     let hours = |h: i64| AccessDuration::from_seconds(h * 3600, "max_duration").expect("valid");
-    let entry = |id: &str, name: &str, kind, folder: &str, approvers: &[&str], sets: Vec<PermissionSet>, max, message_required, secret: bool| Entry {
+    let entry = |id: &str,
+                 name: &str,
+                 kind,
+                 folder: &str,
+                 approvers: &[&str],
+                 sets: Vec<PermissionSet>,
+                 max,
+                 message_required,
+                 secret: bool| Entry {
         id: EntryId::parse(id).expect("valid"),
         name: name.to_owned(),
         kind,
@@ -51,13 +59,39 @@ pub fn entries() -> Vec<Entry> {
         rights: vec![Right::View, Right::Execute],
     };
     vec![
-        entry("prod-db", "Production database", EntryKind::Credential, "Databases/Production",
-            &["bob@example.com"], vec![PermissionSet::view_password_execute()], hours(8), false, true),
-        entry("payroll-rdp", "Payroll server (RDP)", EntryKind::RemoteSession, "Servers/Finance",
-            &["bob@example.com", "dave@example.com"], vec![PermissionSet::view_password_execute(), operator],
-            hours(4), true, true),
-        entry("billing-api-key", "Billing API key", EntryKind::Credential, "Keys/Billing",
-            &["dave@example.com"], vec![PermissionSet::view_password_execute()], hours(1), false, true),
+        entry(
+            "prod-db",
+            "Production database",
+            EntryKind::Credential,
+            "Databases/Production",
+            &["bob@example.com"],
+            vec![PermissionSet::view_password_execute()],
+            hours(8),
+            false,
+            true,
+        ),
+        entry(
+            "payroll-rdp",
+            "Payroll server (RDP)",
+            EntryKind::RemoteSession,
+            "Servers/Finance",
+            &["bob@example.com", "dave@example.com"],
+            vec![PermissionSet::view_password_execute(), operator],
+            hours(4),
+            true,
+            true,
+        ),
+        entry(
+            "billing-api-key",
+            "Billing API key",
+            EntryKind::Credential,
+            "Keys/Billing",
+            &["dave@example.com"],
+            vec![PermissionSet::view_password_execute()],
+            hours(1),
+            false,
+            true,
+        ),
     ]
 }
 
@@ -92,15 +126,23 @@ impl FileSecrets {
                     let mut bytes = [0u8; 12];
                     getrandom::fill(&mut bytes).expect("randomness");
                     let username = format!("{}_admin", id.as_str().replace('-', "_"));
-                    (r, Credential { username, password: hex::encode(bytes) })
+                    (
+                        r,
+                        Credential {
+                            username,
+                            password: hex::encode(bytes),
+                        },
+                    )
                 })
                 .collect();
             std::fs::write(path, serde_json::to_vec_pretty(&demo)?)
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Ok(Self {
-            secrets: serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?,
+            secrets: serde_json::from_str(&text)
+                .with_context(|| format!("parsing {}", path.display()))?,
         })
     }
 }
@@ -124,9 +166,15 @@ mod tests {
         for e in entries() {
             e.validate().unwrap();
         }
-        let prod = entries().into_iter().find(|e| e.id.as_str() == "prod-db").unwrap();
+        let prod = entries()
+            .into_iter()
+            .find(|e| e.id.as_str() == "prod-db")
+            .unwrap();
         assert!(prod.is_approver(&email("bob@example.com")));
         assert_eq!(prod.kind, EntryKind::Credential);
-        assert!(prod.permission_set(&PermissionSetId::view_password_execute()).is_some());
+        assert!(
+            prod.permission_set(&PermissionSetId::view_password_execute())
+                .is_some()
+        );
     }
 }

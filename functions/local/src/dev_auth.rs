@@ -48,9 +48,8 @@ impl DevAuth {
 
     /// A token carrying the caller's claims.
     pub fn issue(&self, caller: &Caller) -> String {
-        let payload = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&claims_of(caller)).expect("claims serialize"),
-        );
+        let payload = URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&claims_of(caller)).expect("claims serialize"));
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());

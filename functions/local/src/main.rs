@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use tempaccess_local::serve::{ServeOptions, serve};
 
 #[derive(Parser)]
-#[command(name = "tempaccess", version, about = "Temporary, approved access to a single protected entry")]
+#[command(
+    name = "tempaccess",
+    version,
+    about = "Temporary, approved access to a single protected entry"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,8 +48,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     match Cli::parse().command {

@@ -152,7 +152,11 @@ async fn login(
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<TokenView>, ApiError> {
     let raw = body.user.trim().to_ascii_lowercase();
-    let email = if raw.contains('@') { raw } else { format!("{raw}@example.com") };
+    let email = if raw.contains('@') {
+        raw
+    } else {
+        format!("{raw}@example.com")
+    };
     let email = Email::parse_field(&email, "user")?;
     let user = local
         .store
@@ -221,7 +225,10 @@ async fn advance_clock(
         ));
     };
     if !(0..=366 * 24 * 3600).contains(&body.advance_seconds) {
-        return Err(ApiError::invalid("advance_seconds", "must be 0 to one year"));
+        return Err(ApiError::invalid(
+            "advance_seconds",
+            "must be 0 to one year",
+        ));
     }
     let now = clock
         .advance(TimeDelta::seconds(body.advance_seconds))
@@ -251,8 +258,14 @@ async fn fallback(site: Option<PathBuf>, request: Request) -> Response {
 
 async fn serve_file(root: &Path, path: &str) -> Response {
     let relative = path.trim_start_matches('/');
-    let safe = !relative.split('/').any(|part| part == ".." || part.starts_with('.'));
-    let mut file = root.join(if relative.is_empty() || !safe { "index.html" } else { relative });
+    let safe = !relative
+        .split('/')
+        .any(|part| part == ".." || part.starts_with('.'));
+    let mut file = root.join(if relative.is_empty() || !safe {
+        "index.html"
+    } else {
+        relative
+    });
     if !file.is_file() {
         file = root.join("index.html");
     }

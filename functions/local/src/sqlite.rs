@@ -173,7 +173,9 @@ impl SqliteStore {
                     .prepare_cached("SELECT json, sent_at FROM mailbox ORDER BY sent_at, seq")
                     .or_unavailable()?;
                 let rows = stmt
-                    .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                    .query_map([], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                    })
                     .or_unavailable()?;
                 rows.map(|row| {
                     let (json, sent_at) = row.or_unavailable()?;
@@ -299,7 +301,8 @@ fn insert_event(conn: &Connection, event: &AuditEvent) -> Result<(), StoreError>
     Ok(())
 }
 
-/// The columns of a request row, in the order of [`REQUEST_COLUMNS`].
+/// The columns of a request row: id, state, version, requester, approver, entry_id,
+/// created_at, expires_at, starts_at, ends_at, json.
 fn request_row(r: &AccessRequest) -> Result<[Value; 11], StoreError> {
     let text = Value::Text;
     let opt = |t: Option<Timestamp>| t.map_or(Value::Null, |t| Value::Text(ts(t)));
@@ -319,8 +322,10 @@ fn request_row(r: &AccessRequest) -> Result<[Value; 11], StoreError> {
     ])
 }
 
-const REQUEST_COLUMNS: &str = "id, state, version, requester, approver, entry_id, \
-                               created_at, expires_at, starts_at, ends_at, json";
+/// Inserts a request; the parameters are [`request_row`].
+const INSERT_REQUEST: &str = "INSERT INTO requests (id, state, version, requester, approver, \
+     entry_id, created_at, expires_at, starts_at, ends_at, json) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 fn read_request(conn: &Connection, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
     let json: Option<String> = conn
@@ -418,8 +423,8 @@ impl Cursor {
         else {
             return Err(StoreError::BadCursor);
         };
-        let created_at = chrono::DateTime::parse_from_rfc3339(created_at)
-            .map_err(|_| StoreError::BadCursor)?;
+        let created_at =
+            chrono::DateTime::parse_from_rfc3339(created_at).map_err(|_| StoreError::BadCursor)?;
         let id = RequestId::parse(id).map_err(|_| StoreError::BadCursor)?;
         Ok(Self {
             created_at: ts(created_at.to_utc()),
@@ -583,11 +588,8 @@ impl Store for SqliteStore {
                     return Err(StoreError::Duplicate { existing });
                 }
             }
-            tx.execute(
-                &format!("INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-                rusqlite::params_from_iter(row),
-            )
-            .or_unavailable()?;
+            tx.execute(INSERT_REQUEST, rusqlite::params_from_iter(row))
+                .or_unavailable()?;
             if let Some(key) = &new.idempotency_key {
                 tx.execute(
                     "INSERT INTO idempotency (requester, key, request_id) VALUES (?1, ?2, ?3)",
@@ -597,7 +599,8 @@ impl Store for SqliteStore {
             }
             insert_event(&tx, &new.event)?;
             tx.execute(
-                "INSERT INTO tokens (hash, request_id, approver, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO tokens (hash, request_id, approver, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
                 params![
                     new.token.hash.0,
                     new.token.request_id.to_string(),
@@ -619,18 +622,14 @@ impl Store for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .or_unavailable()?;
-            let [id, state, version, requester, approver, entry_id, created_at, expires_at, starts_at, ends_at, json] =
-                row;
+            // The columns in the order of `request_row`, then the expected version.
             let changed = tx
                 .execute(
                     "UPDATE requests SET state = ?2, version = ?3, requester = ?4, approver = ?5,
                          entry_id = ?6, created_at = ?7, expires_at = ?8, starts_at = ?9,
                          ends_at = ?10, json = ?11
                      WHERE id = ?1 AND version = ?12",
-                    params![
-                        id, state, version, requester, approver, entry_id, created_at,
-                        expires_at, starts_at, ends_at, json, expected
-                    ],
+                    rusqlite::params_from_iter(row.into_iter().chain([Value::Integer(expected)])),
                 )
                 .or_unavailable()?;
             if changed == 0 {
@@ -770,11 +769,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn due_mail(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<OutgoingMail>, StoreError> {
+    async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {
         self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -844,5 +839,125 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database file in a fresh directory, removed on drop.
+    struct TempDb(std::path::PathBuf);
+
+    impl TempDb {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "tempaccess-sqlite-{name}-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+
+        fn path(&self) -> std::path::PathBuf {
+            self.0.join("tempaccess.db")
+        }
+    }
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn t(seconds: i64) -> Timestamp {
+        chrono::DateTime::from_timestamp(1_900_000_000 + seconds, 0).unwrap()
+    }
+
+    fn mail(subject: &str) -> Mail {
+        Mail {
+            to: Email::parse("alice@example.com").unwrap(),
+            subject: subject.to_owned(),
+            text: "text".to_owned(),
+            html: "<p>html</p>".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_database_is_in_wal_mode_and_keeps_data_across_opens() {
+        let db = TempDb::new("reopen");
+        let store = SqliteStore::open(&db.path()).unwrap();
+        store.mailbox_push(&mail("first"), t(0)).await.unwrap();
+        let (mode, version, fks): (String, i64, bool) = {
+            let conn = store.conn.lock().unwrap();
+            (
+                conn.pragma_query_value(None, "journal_mode", |r| r.get(0))
+                    .unwrap(),
+                conn.pragma_query_value(None, "user_version", |r| r.get(0))
+                    .unwrap(),
+                conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))
+                    .unwrap(),
+            )
+        };
+        assert_eq!(mode, "wal");
+        assert_eq!(version, i64::try_from(MIGRATIONS.len()).unwrap());
+        assert!(fks);
+        drop(store);
+
+        let reopened = SqliteStore::open(&db.path()).unwrap();
+        assert_eq!(
+            reopened.mailbox().await.unwrap(),
+            vec![(mail("first"), t(0))]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_build_is_refused() {
+        let db = TempDb::new("newer");
+        drop(SqliteStore::open(&db.path()).unwrap());
+        let conn = Connection::open(db.path()).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = SqliteStore::open(&db.path()).unwrap_err();
+        assert!(format!("{err:#}").contains("schema version 99"), "{err:#}");
+    }
+
+    #[tokio::test]
+    async fn the_mailbox_lists_oldest_first() {
+        let store = SqliteStore::in_memory().unwrap();
+        assert_eq!(store.mailbox().await.unwrap(), vec![]);
+        store.mailbox_push(&mail("late"), t(10)).await.unwrap();
+        store.mailbox_push(&mail("early"), t(5)).await.unwrap();
+        store
+            .mailbox_push(&mail("same time, sent after"), t(10))
+            .await
+            .unwrap();
+        let subjects: Vec<_> = store
+            .mailbox()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(m, at)| (m.subject, at))
+            .collect();
+        assert_eq!(
+            subjects,
+            vec![
+                ("early".to_owned(), t(5)),
+                ("late".to_owned(), t(10)),
+                ("same time, sent after".to_owned(), t(10)),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn clones_share_one_database() {
+        let store = SqliteStore::in_memory().unwrap();
+        let clone = store.clone();
+        clone
+            .mailbox_push(&mail("via the clone"), t(0))
+            .await
+            .unwrap();
+        assert_eq!(store.mailbox().await.unwrap().len(), 1);
     }
 }

@@ -150,7 +150,11 @@ mod tests {
     async fn fires_in_order_and_forgets_cancelled_ends() {
         let t = |s: i64| chrono::DateTime::from_timestamp(1_900_000_000 + s, 0).unwrap();
         let timer = Timer::new();
-        let (a, b, c) = (RequestId::new(t(0), 1), RequestId::new(t(0), 2), RequestId::new(t(0), 3));
+        let (a, b, c) = (
+            RequestId::new(t(0), 1),
+            RequestId::new(t(0), 2),
+            RequestId::new(t(0), 3),
+        );
         timer.schedule_end(&a, t(20)).await.unwrap();
         timer.schedule_end(&b, t(10)).await.unwrap();
         timer.schedule_end(&c, t(15)).await.unwrap();
