@@ -112,7 +112,36 @@ struct Step {
     name: &'static str,
     /// Whether `--quick` runs this step too.
     quick: bool,
+    /// Whether the step runs tests whose results count toward the closing line.
+    counts_tests: bool,
     command: Command,
+}
+
+/// Tests passed and failed over every counting step, from cargo's `test result:` lines.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn read(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(n)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let n: u64 = n.parse().unwrap_or(0);
+            match label {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                _ => {}
+            }
+        }
+    }
 }
 
 fn test(args: &[String]) -> Result<()> {
@@ -129,11 +158,18 @@ fn test(args: &[String]) -> Result<()> {
         .filter(|s| s.quick || !quick)
         .collect();
     let total = steps.len();
+    let mut tally = Tally::default();
     for (i, step) in steps.into_iter().enumerate() {
         println!("\n==> [{}/{total}] {}", i + 1, step.name);
-        run(step.command).with_context(|| format!("step failed: {}", step.name))?;
+        let outcome = if step.counts_tests {
+            run_counting(step.command, &mut tally)
+        } else {
+            run(step.command)
+        };
+        outcome.with_context(|| format!("step failed: {}", step.name))?;
     }
     println!("\n==> all {total} steps passed");
+    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
 }
 
@@ -146,6 +182,7 @@ fn test_steps(ws: &Workspace) -> Vec<Step> {
     steps.push(Step {
         name: "format check",
         quick: false,
+        counts_tests: false,
         command: fmt,
     });
 
@@ -161,6 +198,7 @@ fn test_steps(ws: &Workspace) -> Vec<Step> {
     steps.push(Step {
         name: "clippy",
         quick: false,
+        counts_tests: false,
         command: clippy,
     });
 
@@ -169,6 +207,7 @@ fn test_steps(ws: &Workspace) -> Vec<Step> {
     steps.push(Step {
         name: "build the tempaccess binary",
         quick: true,
+        counts_tests: false,
         command: build,
     });
 
@@ -178,6 +217,7 @@ fn test_steps(ws: &Workspace) -> Vec<Step> {
     steps.push(Step {
         name: "tests",
         quick: true,
+        counts_tests: true,
         command: tests,
     });
 
@@ -229,6 +269,27 @@ fn run(mut cmd: Command) -> Result<()> {
     let status = cmd
         .status()
         .with_context(|| format!("could not start `{}`", describe(&cmd)))?;
+    if !status.success() {
+        bail!("`{}` exited with {status}", describe(&cmd));
+    }
+    Ok(())
+}
+
+/// Runs a test command, echoing its output and counting its results.
+fn run_counting(mut cmd: Command, tally: &mut Tally) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    println!("$ {}", describe(&cmd));
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{}`", describe(&cmd)))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        tally.read(&line);
+    }
+    let status = child.wait()?;
     if !status.success() {
         bail!("`{}` exited with {status}", describe(&cmd));
     }
