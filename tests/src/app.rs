@@ -93,6 +93,11 @@ impl TestApp {
         self.base_url = base_url;
     }
 
+    /// Everything the server has logged so far.
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.log_path()).unwrap_or_default()
+    }
+
     /// The server's data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")

@@ -218,6 +218,17 @@ async fn request_approve_by_link_reveal_cancel_and_report() {
             "every event has an actor: {event}"
         );
     }
+
+    // The decision token rode in the mail and in request bodies only: never in a log.
+    let log = app.server_log();
+    assert!(
+        log.contains("/v1/decisions"),
+        "the server logs requests: {log}"
+    );
+    assert!(
+        !log.contains(&link),
+        "the decision token leaked into the log"
+    );
 }
 
 #[tokio::test]
