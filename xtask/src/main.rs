@@ -14,6 +14,8 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
+mod tools;
+
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
@@ -21,7 +23,9 @@ tasks:
   dev [-- <serve args>]   run `tempaccess serve` locally (default --addr 127.0.0.1:8080,
                           data in target/dev-data)
   test [--quick]          fmt check, clippy, build the binary, run every test;
-                          --quick skips fmt and clippy";
+                          --quick skips fmt and clippy
+  moto                    run the AWS emulator in the foreground and print the
+                          TEMPACCESS_MOTO_URL to export for `cargo test`";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -42,6 +46,7 @@ fn try_main() -> Result<()> {
     match task.as_str() {
         "dev" => dev(rest),
         "test" => test(rest),
+        "moto" => moto(),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -105,6 +110,19 @@ fn serve(ws: &Workspace, extra: &[String]) -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------
+// moto
+
+/// Runs the AWS emulator until Ctrl-C, for running single tests by hand.
+fn moto() -> Result<()> {
+    let moto = tools::Moto::start()?;
+    println!("export TEMPACCESS_MOTO_URL={}", moto.url);
+    println!("(Ctrl-C to stop)");
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+// ---------------------------------------------------------------------------
 // test
 
 /// One step of `cargo xtask test`. Steps run in order; the first failure stops the run.
@@ -153,7 +171,9 @@ fn test(args: &[String]) -> Result<()> {
         }
     }
     let ws = Workspace::locate()?;
-    let steps: Vec<Step> = test_steps(&ws)
+    // The AWS adapters are tested over the wire against the emulator.
+    let moto = tools::Moto::start()?;
+    let steps: Vec<Step> = test_steps(&ws, &moto.url)
         .into_iter()
         .filter(|s| s.quick || !quick)
         .collect();
@@ -174,7 +194,7 @@ fn test(args: &[String]) -> Result<()> {
 }
 
 /// The steps of `cargo xtask test`, in order. New checks are appended here.
-fn test_steps(ws: &Workspace) -> Vec<Step> {
+fn test_steps(ws: &Workspace, moto_url: &str) -> Vec<Step> {
     let mut steps = Vec::new();
 
     let mut fmt = ws.cargo();
@@ -214,6 +234,7 @@ fn test_steps(ws: &Workspace) -> Vec<Step> {
     let mut tests = ws.cargo();
     tests.args(["test", "--workspace"]);
     tests.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
+    tests.env("TEMPACCESS_MOTO_URL", moto_url);
     steps.push(Step {
         name: "tests",
         quick: true,

@@ -6,5 +6,6 @@ pub mod demo;
 pub mod dev_auth;
 pub mod mailbox;
 pub mod serve;
+pub mod site;
 pub mod sqlite;
 pub mod timer;

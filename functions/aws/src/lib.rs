@@ -1,0 +1,7 @@
+//! The AWS adapters of the tempaccess ports. The only crate that talks to AWS.
+
+pub mod config;
+pub mod dynamodb;
+pub mod scheduler;
+pub mod secrets;
+pub mod ses;

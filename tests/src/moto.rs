@@ -1,0 +1,52 @@
+//! The local AWS emulator (moto server) the AWS adapters are tested against, over the
+//! wire. `cargo xtask test` starts it and passes its URL in `TEMPACCESS_MOTO_URL`;
+//! `cargo xtask moto` runs one by hand.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+
+/// The emulator's URL. Tests that need it fail loudly without it rather than skip.
+pub fn url() -> String {
+    std::env::var("TEMPACCESS_MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "TEMPACCESS_MOTO_URL is not set: run `cargo xtask test`, or start the emulator \
+             with `cargo xtask moto` and export the URL it prints"
+        )
+    })
+}
+
+/// An SDK configuration pointed at the emulator with static test credentials.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(url())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
+}
+
+/// A name no other test uses (tests share one emulator).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Everything the emulator holds, as its data API shows it (sent mail is under
+/// `ses.Message`).
+pub async fn data() -> serde_json::Value {
+    reqwest::get(format!("{}/moto-api/data.json", url()))
+        .await
+        .expect("reach the emulator")
+        .json()
+        .await
+        .expect("the emulator's data is JSON")
+}
