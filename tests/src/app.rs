@@ -10,8 +10,14 @@
 //! The binary is found through `TEMPACCESS_BIN`, or next to the test executable
 //! (`target/debug/deps/<test>` → `target/debug/tempaccess`). `cargo xtask test` builds it
 //! and sets the variable.
+//!
+//! With `TEMPACCESS_E2E_BACKEND=aws` the same suites run against `serve --backend aws`
+//! on the AWS emulator (`TEMPACCESS_MOTO_URL`): each app bootstraps its own table,
+//! schedule group and sender with `tempaccess aws bootstrap --demo`, and its mailbox is
+//! what SES recorded from that sender.
 
 use std::{
+    ffi::OsStr,
     fmt,
     fs::{File, OpenOptions},
     future::Future,
@@ -59,15 +65,82 @@ pub struct TestApp {
     bin: PathBuf,
     dir: ScratchDir,
     child: Child,
+    /// The built site served at `/` (`serve --site`), for browser tests.
+    site: Option<PathBuf>,
+    /// The environment of `serve --backend aws`, when the suites run on AWS.
+    aws: Option<AwsEnv>,
+}
+
+/// The AWS backend's environment for one app.
+#[derive(Debug, Clone)]
+struct AwsEnv {
+    vars: Vec<(String, String)>,
+    mail_from: String,
+}
+
+impl AwsEnv {
+    /// Chosen by `TEMPACCESS_E2E_BACKEND=aws`; `None` runs the embedded default.
+    fn from_env() -> Option<Self> {
+        match std::env::var("TEMPACCESS_E2E_BACKEND").as_deref() {
+            Ok("aws") => {}
+            Ok("sqlite") | Err(_) => return None,
+            Ok(other) => panic!("TEMPACCESS_E2E_BACKEND must be sqlite or aws, not {other}"),
+        }
+        let s = crate::aws_world::unique_settings();
+        let vars = [
+            ("AWS_ENDPOINT_URL", crate::moto::url()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("TEMPACCESS_TABLE", s.table_name.clone()),
+            ("TEMPACCESS_SCHEDULE_GROUP", s.schedule_group.clone()),
+            ("TEMPACCESS_MAIL_FROM", s.mail_from.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Some(Self {
+            vars,
+            mail_from: s.mail_from,
+        })
+    }
+
+    async fn bootstrap(&self, bin: &Path) {
+        let output = Command::new(bin)
+            .args(["aws", "bootstrap", "--demo"])
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .output()
+            .await
+            .expect("run tempaccess aws bootstrap");
+        assert!(
+            output.status.success(),
+            "tempaccess aws bootstrap --demo failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 impl TestApp {
     /// Starts the server on a fresh data directory with the test clock.
     pub async fn spawn() -> TestApp {
+        Self::spawn_serving(None).await
+    }
+
+    /// Starts the server as [`TestApp::spawn`] does, also serving the built site in
+    /// `site` at `/` (`serve --site`), for browser tests.
+    pub async fn spawn_with_site(site: &Path) -> TestApp {
+        Self::spawn_serving(Some(site.to_path_buf())).await
+    }
+
+    async fn spawn_serving(site: Option<PathBuf>) -> TestApp {
         let bin = server_binary();
         let dir = ScratchDir::new();
         std::fs::create_dir_all(dir.path().join("data")).expect("create the data directory");
-        let (child, base_url) = start(&bin, &dir).await;
+        let aws = AwsEnv::from_env();
+        if let Some(aws) = &aws {
+            aws.bootstrap(&bin).await;
+        }
+        let (child, base_url) = start(&bin, &dir, aws.as_ref(), site.as_deref()).await;
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -78,6 +151,8 @@ impl TestApp {
             bin,
             dir,
             child,
+            aws,
+            site,
         }
     }
 
@@ -88,9 +163,20 @@ impl TestApp {
             .kill()
             .await
             .expect("kill the server before restarting it");
-        let (child, base_url) = start(&self.bin, &self.dir).await;
+        let (child, base_url) = start(
+            &self.bin,
+            &self.dir,
+            self.aws.as_ref(),
+            self.site.as_deref(),
+        )
+        .await;
         self.child = child;
         self.base_url = base_url;
+    }
+
+    /// Whether the app runs on the AWS adapters (`TEMPACCESS_E2E_BACKEND=aws`).
+    pub fn is_aws(&self) -> bool {
+        self.aws.is_some()
     }
 
     /// Everything the server has logged so far.
@@ -313,6 +399,23 @@ impl TestApp {
 
     /// Every mail sent so far, oldest first.
     pub async fn mailbox(&self) -> Vec<Mail> {
+        if let Some(aws) = &self.aws {
+            return crate::aws_world::sent_mail_from(&aws.mail_from)
+                .await
+                .into_iter()
+                .map(|m| {
+                    // The emulator keeps the HTML part only: read the text from it.
+                    let text = html_to_text(&m.body);
+                    Mail {
+                        to: m.to.first().cloned().unwrap_or_default(),
+                        subject: m.subject,
+                        text,
+                        html: m.body,
+                        sent_at: String::new(),
+                    }
+                })
+                .collect();
+        }
         let reply = self.get_anon("/v1/dev/mail").await;
         let body = reply.expect_json(200);
         serde_json::from_value(body.clone())
@@ -518,6 +621,40 @@ impl Mail {
     }
 }
 
+/// The text of an HTML mail body: tags dropped (a link's target kept), entities decoded.
+fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut tag = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                tag.clear();
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+                if let Some(href) = tag
+                    .split("href=\"")
+                    .nth(1)
+                    .and_then(|h| h.split('"').next())
+                {
+                    text.push_str(href);
+                    text.push(' ');
+                }
+            }
+            c if in_tag => tag.push(c),
+            c => text.push(c),
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Every `<token>` of `decide#token=<token>` in `text` (token chars: `A-Za-z0-9_-`).
 pub fn decision_tokens(text: &str) -> Vec<String> {
     const MARK: &str = "decide#token=";
@@ -588,6 +725,22 @@ pub fn prod_db_request(duration_seconds: i64, message: &str) -> Value {
 
 // -- process ----------------------------------------------------------------------
 
+/// A binary of the workspace built by `cargo build` (the Lambda functions, say): beside
+/// `TEMPACCESS_BIN`, else beside the test executable.
+pub fn built_binary(name: &str) -> PathBuf {
+    let dir = server_binary()
+        .parent()
+        .expect("the server binary has a directory")
+        .to_path_buf();
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace --bins` first (`cargo xtask test` does)",
+        path.display()
+    );
+    path
+}
+
 /// The `tempaccess` binary: `TEMPACCESS_BIN`, else beside the test executable.
 fn server_binary() -> PathBuf {
     let path = match std::env::var_os("TEMPACCESS_BIN") {
@@ -612,7 +765,12 @@ fn server_binary() -> PathBuf {
 }
 
 /// Starts `tempaccess serve` and waits for its ready line; returns the child and base URL.
-async fn start(bin: &Path, dir: &ScratchDir) -> (Child, String) {
+async fn start(
+    bin: &Path,
+    dir: &ScratchDir,
+    aws: Option<&AwsEnv>,
+    site: Option<&Path>,
+) -> (Child, String) {
     let log = OpenOptions::new()
         .create(true)
         .append(true)
@@ -624,6 +782,12 @@ async fn start(bin: &Path, dir: &ScratchDir) -> (Child, String) {
         .arg("--data")
         .arg(dir.path().join("data"))
         .arg("--test-clock")
+        .args(
+            site.iter()
+                .flat_map(|s| [OsStr::new("--site"), s.as_os_str()]),
+        )
+        .args(aws.map(|_| ["--backend", "aws"]).into_iter().flatten())
+        .envs(aws.iter().flat_map(|a| a.vars.iter().map(|(k, v)| (k, v))))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))

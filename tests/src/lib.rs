@@ -1,3 +1,7 @@
+pub mod apigw;
 pub mod app;
+pub mod aws_world;
+pub mod browser;
+pub mod fakes;
 pub mod moto;
 pub mod store_contract;

@@ -142,6 +142,7 @@ const ROWS: &[Row] = &[
         Target::Shared,
         [OK, OK, OK, OK, OK, UNSAID],
     ),
+    // The local mailbox: on the AWS backend mail goes to SES and the route answers 404.
     row("GET", "/v1/dev/mail", [OK, OK, OK, OK, OK, UNSAID]),
 ];
 
@@ -208,7 +209,10 @@ async fn every_route_against_every_role() {
 
     for row in ROWS {
         for (role, want) in row.expect.iter().enumerate() {
-            let Some(want) = *want else { continue };
+            let Some(mut want) = *want else { continue };
+            if row.path == "/v1/dev/mail" && app.is_aws() {
+                want = 404;
+            }
             let (id, before) = match row.target {
                 Target::Shared => (None, None),
                 Target::FreshPending => (

@@ -14,6 +14,9 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
+mod infra;
+mod publish;
+mod site;
 mod tools;
 
 const USAGE: &str = "\
@@ -24,6 +27,14 @@ tasks:
                           data in target/dev-data)
   test [--quick]          fmt check, clippy, build the binary, run every test;
                           --quick skips fmt and clippy
+  site [--with-browser]   install the pinned trunk, wasm-bindgen-cli and binaryen when
+                          missing and build the site (with Chromium for its tests)
+  bench-site              build the site and print its wasm + js sizes, raw and gzip
+  publish-site [--stack NAME]
+                          build the site, write its config.json from the stack's
+                          outputs, sync it to the site bucket, invalidate CloudFront
+  bench-functions         the size of each function's bootstrap, raw and compressed
+                          (after the `sam build` step of `cargo xtask test`)
   moto                    run the AWS emulator in the foreground and print the
                           TEMPACCESS_MOTO_URL to export for `cargo test`";
 
@@ -47,6 +58,11 @@ fn try_main() -> Result<()> {
         "dev" => dev(rest),
         "test" => test(rest),
         "moto" => moto(),
+        "site" => site::task(rest),
+        "bench-site" => site::bench(),
+        "publish-site" => publish::run(&Workspace::locate()?, rest),
+        "check-bootstraps" => infra::check_bootstraps(&Workspace::locate()?),
+        "bench-functions" => infra::bench(&Workspace::locate()?),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -68,10 +84,9 @@ fn dev(args: &[String]) -> Result<()> {
     serve(&ws, &serve_args)
 }
 
-/// Builds the static site before the server starts. The site does not exist yet;
-/// its build step goes here.
-fn build_site(_ws: &Workspace) -> Result<()> {
-    Ok(())
+/// Builds the static site before the server starts (`serve --site` serves it).
+fn build_site(ws: &Workspace) -> Result<()> {
+    site::build(ws).map(drop)
 }
 
 fn serve(ws: &Workspace, extra: &[String]) -> Result<()> {
@@ -100,6 +115,12 @@ fn serve(ws: &Workspace, extra: &[String]) -> Result<()> {
         .any(|a| a == "--data" || a.starts_with("--data="))
     {
         cmd.arg("--data").arg(&data);
+    }
+    if !extra
+        .iter()
+        .any(|a| a == "--site" || a.starts_with("--site="))
+    {
+        cmd.arg("--site").arg(site::dist_dir(ws));
     }
     cmd.args(extra);
     println!(
@@ -173,7 +194,7 @@ fn test(args: &[String]) -> Result<()> {
     let ws = Workspace::locate()?;
     // The AWS adapters are tested over the wire against the emulator.
     let moto = tools::Moto::start()?;
-    let steps: Vec<Step> = test_steps(&ws, &moto.url)
+    let steps: Vec<Step> = test_steps(&ws, &moto.url)?
         .into_iter()
         .filter(|s| s.quick || !quick)
         .collect();
@@ -193,8 +214,21 @@ fn test(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The packages whose binaries the tests run: the local binary and the five functions.
+const BINARIES: [&str; 6] = [
+    "tempaccess-local",
+    "tempaccess-request",
+    "tempaccess-decide",
+    "tempaccess-cancel",
+    "tempaccess-report",
+    "tempaccess-revoke",
+];
+
+/// The HTTP end-to-end suites, run on every backend.
+const E2E_SUITES: [&str; 4] = ["e2e_workflow", "e2e_rules", "e2e_authz", "e2e_input"];
+
 /// The steps of `cargo xtask test`, in order. New checks are appended here.
-fn test_steps(ws: &Workspace, moto_url: &str) -> Vec<Step> {
+fn test_steps(ws: &Workspace, moto_url: &str) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
 
     let mut fmt = ws.cargo();
@@ -223,16 +257,22 @@ fn test_steps(ws: &Workspace, moto_url: &str) -> Vec<Step> {
     });
 
     let mut build = ws.cargo();
-    build.args(["build", "-p", "tempaccess-local", "--bin", "tempaccess"]);
+    build.args(["build"]);
+    for package in BINARIES {
+        build.args(["-p", package]);
+    }
     steps.push(Step {
-        name: "build the tempaccess binary",
+        name: "build the tempaccess binary and the Lambda functions",
         quick: true,
         counts_tests: false,
         command: build,
     });
 
+    steps.push(site::build_step(ws));
+
     let mut tests = ws.cargo();
     tests.args(["test", "--workspace"]);
+    site::browser_env(&mut tests, ws);
     tests.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
     tests.env("TEMPACCESS_MOTO_URL", moto_url);
     steps.push(Step {
@@ -241,8 +281,28 @@ fn test_steps(ws: &Workspace, moto_url: &str) -> Vec<Step> {
         counts_tests: true,
         command: tests,
     });
+    steps.extend(site::wasm_steps(ws));
 
-    steps
+    // The same HTTP end-to-end suites, on `serve --backend aws` against the emulator.
+    let mut e2e_aws = ws.cargo();
+    e2e_aws.args(["test", "-p", "tempaccess-tests"]);
+    for suite in E2E_SUITES {
+        e2e_aws.args(["--test", suite]);
+    }
+    e2e_aws.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
+    e2e_aws.env("TEMPACCESS_MOTO_URL", moto_url);
+    e2e_aws.env("TEMPACCESS_E2E_BACKEND", "aws");
+    steps.push(Step {
+        name: "end-to-end suites on the AWS adapters (moto)",
+        quick: true,
+        counts_tests: true,
+        command: e2e_aws,
+    });
+
+    steps.extend(infra::steps(ws)?);
+    steps.extend(infra::build_steps(ws)?);
+
+    Ok(steps)
 }
 
 // ---------------------------------------------------------------------------

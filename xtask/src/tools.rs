@@ -22,13 +22,24 @@ pub fn tools_dir() -> PathBuf {
 
 /// A Python virtual environment with `moto[server]` at the pinned version.
 pub fn ensure_moto() -> Result<PathBuf> {
-    let venv = tools_dir().join(format!("moto-{MOTO_VERSION}"));
-    let server = venv.join("bin").join("moto_server");
+    ensure_venv(
+        "moto",
+        MOTO_VERSION,
+        &format!("moto[server]=={MOTO_VERSION}"),
+        "moto_server",
+    )
+}
+
+/// A virtual environment `<name>-<version>` in the tools directory with `requirement`
+/// installed; returns the path of its `binary`. Skipped when already installed.
+pub fn ensure_venv(name: &str, version: &str, requirement: &str, binary: &str) -> Result<PathBuf> {
+    let venv = tools_dir().join(format!("{name}-{version}"));
+    let program = venv.join("bin").join(binary);
     let marker = venv.join(".installed");
-    if server.is_file() && marker.is_file() {
-        return Ok(server);
+    if program.is_file() && marker.is_file() {
+        return Ok(program);
     }
-    println!("installing moto {MOTO_VERSION} into {}", venv.display());
+    println!("installing {requirement} into {}", venv.display());
     std::fs::create_dir_all(tools_dir())?;
     let status = Command::new("python3")
         .args(["-m", "venv"])
@@ -39,16 +50,33 @@ pub fn ensure_moto() -> Result<PathBuf> {
         bail!("python3 -m venv {} failed", venv.display());
     }
     let status = Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("moto[server]=={MOTO_VERSION}"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            requirement,
+        ])
         .status()
-        .context("running pip install moto")?;
+        .with_context(|| format!("running pip install {requirement}"))?;
     if !status.success() {
-        bail!("pip install moto[server]=={MOTO_VERSION} failed");
+        bail!("pip install {requirement} failed");
     }
-    std::fs::write(&marker, MOTO_VERSION)?;
-    Ok(server)
+    std::fs::write(&marker, version)?;
+    Ok(program)
 }
+
+/// Runs moto handling one request at a time: its threaded server copies and restores
+/// tables around a DynamoDB transaction without a lock, so concurrent transactions
+/// (which the tests race on purpose) are not isolated as they are in AWS.
+const SERIAL_MOTO: &str = r#"
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.utilities import RegexConverter  # noqa: F401 (registers converters)
+from moto.server import MotoRequestHandler
+app = DomainDispatcherApplication(create_backend_app)
+run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=False, request_handler=MotoRequestHandler)
+"#;
 
 /// A running moto server, stopped when dropped.
 pub struct Moto {
@@ -63,12 +91,13 @@ impl Moto {
         let server = ensure_moto()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = std::fs::File::create(tools_dir().join("moto.log"))?;
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let python = server.with_file_name("python");
+        let child = Command::new(&python)
+            .args(["-c", SERIAL_MOTO, &port.to_string()])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .with_context(|| format!("starting {}", server.display()))?;
+            .with_context(|| format!("starting moto with {}", python.display()))?;
         let moto = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),

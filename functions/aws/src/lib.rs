@@ -5,3 +5,4 @@ pub mod dynamodb;
 pub mod scheduler;
 pub mod secrets;
 pub mod ses;
+pub mod wiring;

@@ -14,6 +14,8 @@ pub mod ports;
 pub mod report;
 pub mod request;
 pub mod service;
+#[cfg(feature = "system")]
+pub mod system;
 pub mod text;
 pub mod timing;
 pub mod token;

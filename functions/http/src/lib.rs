@@ -7,7 +7,6 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
-pub mod system;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

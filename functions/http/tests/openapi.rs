@@ -14,8 +14,8 @@ use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::*;
 use tempaccess_core::request::AccessRequest;
 use tempaccess_core::service::{Ports, Service, Settings};
+use tempaccess_core::system::{OsRandom, SystemClock};
 use tempaccess_core::token::{TokenHash, TokenRecord};
-use tempaccess_http::system::{OsRandom, SystemClock};
 use tempaccess_http::{AppState, Function, openapi};
 use tower::ServiceExt;
 

@@ -109,6 +109,13 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// A fresh random demo password (96 bits, hex).
+pub fn random_password() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    hex::encode(bytes)
+}
+
 /// Credentials kept in a JSON file in the data directory (`secrets.json`), keyed by
 /// the entries' `secret_ref`. The demo's are generated on first start.
 pub struct FileSecrets {
@@ -123,14 +130,12 @@ impl FileSecrets {
                 .into_iter()
                 .filter_map(|e| e.secret_ref.map(|r| (r, e.id)))
                 .map(|(r, id)| {
-                    let mut bytes = [0u8; 12];
-                    getrandom::fill(&mut bytes).expect("randomness");
                     let username = format!("{}_admin", id.as_str().replace('-', "_"));
                     (
                         r,
                         Credential {
                             username,
-                            password: hex::encode(bytes),
+                            password: random_password(),
                         },
                     )
                 })

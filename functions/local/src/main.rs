@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use tempaccess_local::backend::Backend;
+use tempaccess_local::report::{self, ReportArgs};
 use tempaccess_local::serve::{ServeOptions, serve};
 
 #[derive(Parser)]
@@ -40,6 +42,49 @@ enum Command {
         /// Seconds between sweeps (overdue grants, expiries, mail retries).
         #[arg(long, default_value_t = 30)]
         sweep_seconds: u64,
+        /// Which adapters to run on (aws: the standard AWS environment; set
+        /// AWS_ENDPOINT_URL for an emulator).
+        #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+        backend: Backend,
+    },
+    /// The Temporary Access Requests Report (every request), as a table or CSV.
+    Report(ReportArgs),
+    /// Manage entries.
+    Entries {
+        #[command(subcommand)]
+        command: EntriesCommand,
+    },
+    /// Set up the AWS backend.
+    Aws {
+        #[command(subcommand)]
+        command: AwsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EntriesCommand {
+    /// Check and write the entries (and users) of a JSON file (see
+    /// infra/entries.example.json).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Where to write them.
+        #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+        backend: Backend,
+        /// The data directory (SQLite backend).
+        #[arg(long, default_value = ".tempaccess")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AwsCommand {
+    /// Create the table, the schedule group and the mail identity as the template
+    /// defines them (idempotent).
+    Bootstrap {
+        /// Also write the demo users, entries and their secrets.
+        #[arg(long)]
+        demo: bool,
     },
 }
 
@@ -59,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             site_url,
             test_clock,
             sweep_seconds,
+            backend,
         } => {
             serve(ServeOptions {
                 addr,
@@ -67,8 +113,21 @@ async fn main() -> anyhow::Result<()> {
                 site_url,
                 test_clock,
                 sweep_every: Duration::from_secs(sweep_seconds.max(1)),
+                backend,
             })
             .await
         }
+        Command::Report(args) => report::run(args).await,
+        Command::Entries {
+            command:
+                EntriesCommand::Import {
+                    file,
+                    backend,
+                    data,
+                },
+        } => tempaccess_local::import::run(file, backend, data).await,
+        Command::Aws {
+            command: AwsCommand::Bootstrap { demo },
+        } => tempaccess_local::aws::bootstrap(demo).await,
     }
 }

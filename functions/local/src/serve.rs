@@ -1,5 +1,6 @@
-//! `tempaccess serve`: every route of every function in one axum server, on SQLite,
-//! with the timer, the mailbox, dev sign-in, demo data and the built site.
+//! `tempaccess serve`: every route of every function in one axum server — on SQLite
+//! with the timer, the mailbox and demo data, or on the AWS adapters — with dev
+//! sign-in and the built site.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,17 +17,16 @@ use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use tempaccess_core::ids::Email;
-use tempaccess_core::ports::{Clock, Store};
-use tempaccess_core::service::{Ports, Service, Settings};
+use tempaccess_core::ports::Clock;
+use tempaccess_core::service::{Service, Settings};
+use tempaccess_core::system::SystemClock;
 use tempaccess_core::wire::{LoginBody, MailView, TokenView};
 use tempaccess_http::extract::JsonBody;
-use tempaccess_http::system::{OsRandom, SystemClock};
 use tempaccess_http::{ApiError, AppState};
 
+use crate::backend::{self, Backend};
 use crate::clock::TestClock;
-use crate::demo::{self, FileSecrets};
 use crate::dev_auth::{self, DevAuth};
-use crate::mailbox::Mailbox;
 use crate::sqlite::SqliteStore;
 use crate::timer::Timer;
 
@@ -45,12 +45,14 @@ pub struct ServeOptions {
     pub test_clock: bool,
     /// How often the sweep runs.
     pub sweep_every: Duration,
+    /// Which adapters to run on.
+    pub backend: Backend,
 }
 
 #[derive(Clone)]
 struct Local {
     service: Service,
-    store: SqliteStore,
+    mailbox: Option<SqliteStore>,
     auth: DevAuth,
     test_clock: Option<Arc<TestClock>>,
     timer: Arc<Timer>,
@@ -61,10 +63,6 @@ struct Local {
 pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.data)
         .with_context(|| format!("creating {}", opts.data.display()))?;
-    let store = SqliteStore::open(&opts.data.join("tempaccess.db"))?;
-    if demo::seed(&store).await? {
-        tracing::info!("demo users and entries written");
-    }
     let test_clock = if opts.test_clock {
         Some(Arc::new(TestClock::open(opts.data.join("test-clock"))?))
     } else {
@@ -82,31 +80,22 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .site_url
         .clone()
         .unwrap_or_else(|| format!("http://{local_addr}"));
-    let timer = Timer::new();
-    let service = Service::new(
-        Ports {
-            store: Arc::new(store.clone()),
-            mailer: Arc::new(Mailbox::new(store.clone(), clock.clone())),
-            scheduler: timer.clone(),
-            secrets: Arc::new(FileSecrets::open(&opts.data.join("secrets.json"))?),
-            clock,
-            random: Arc::new(OsRandom),
-        },
-        Settings::new(site_url),
-    );
+    let opened = backend::open(opts.backend, &opts.data, clock, true).await?;
+    let timer = opened.timer;
+    let service = Service::new(opened.ports, Settings::new(site_url));
     timer.rearm(&service).await?;
     tokio::spawn(timer.clone().run(service.clone(), opts.sweep_every));
 
     let local = Local {
         service,
-        store,
+        mailbox: opened.mailbox,
         auth: DevAuth::open(&opts.data.join("dev-signing.key"))?,
         test_clock,
         timer,
     };
     let app = router(local, opts.site.as_deref());
     println!("tempaccess listening on http://{local_addr}");
-    tracing::info!(%local_addr, data = %opts.data.display(), "serving");
+    tracing::info!(%local_addr, data = %opts.data.display(), backend = ?opts.backend, "serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -159,7 +148,8 @@ async fn login(
     };
     let email = Email::parse_field(&email, "user")?;
     let user = local
-        .store
+        .service
+        .store()
         .user(&email)
         .await
         .map_err(|e| tempaccess_core::Error::unavailable("reading the user", e))?
@@ -175,8 +165,14 @@ async fn login(
 }
 
 async fn mail(State(local): State<Local>) -> Result<Json<Vec<MailView>>, ApiError> {
-    let mails = local
-        .store
+    let Some(mailbox) = &local.mailbox else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "on the AWS backend mail goes to SES, not to a local mailbox",
+        ));
+    };
+    let mails = mailbox
         .mailbox()
         .await
         .map_err(|e| tempaccess_core::Error::unavailable("reading the mailbox", e))?;

@@ -1,7 +1,8 @@
-//! The real clock and the operating system's randomness.
+//! The real clock and the operating system's randomness, for the deployed functions
+//! and the local binary (feature `system`; the site and the domain's tests use none).
 
-use tempaccess_core::Timestamp;
-use tempaccess_core::ports::{Clock, Random};
+use crate::Timestamp;
+use crate::ports::{Clock, Random};
 
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]

@@ -1,0 +1,647 @@
+//! The DynamoDB [`Store`]: every read a GetItem or a Query, every state change one
+//! conditional write or one transaction.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use tempaccess_core::Timestamp;
+use tempaccess_core::audit::AuditEvent;
+use tempaccess_core::entry::{Entry, User};
+use tempaccess_core::ids::{Email, EntryId, RequestId};
+use tempaccess_core::ports::{
+    Change, NewRequest, OutgoingMail, Page, RequestQuery, Store, StoreError,
+};
+use tempaccess_core::request::AccessRequest;
+use tempaccess_core::token::{TokenHash, TokenRecord};
+
+use super::cursor::{CursorKey, Position};
+use super::item::{
+    ENTRIES_PARTITION, EntryItem, EventItem, GIVEN_UP, GRANTS_PARTITION, Idempotency,
+    IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION, RequestItem,
+    TokenItem, UserItem, due_position, epoch_seconds, key_time_after, requester_partition, s,
+    unavailable,
+};
+use super::read::{Expr, Query, Range};
+use super::report::{self, MAX_PAGE, MAX_READ, Stream};
+use super::table::{BY_REQUESTER, ENTRIES, GRANTS_BY_END, OUTBOX_DUE, PENDING_BY_EXPIRY, PK, TTL};
+
+/// How often a transaction cancelled only by a concurrent one on the same items is
+/// tried again.
+const CONTENTION_RETRIES: u32 = 4;
+
+/// The cancellation code of a condition that did not hold.
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// The cancellation code of a clash with another transaction in flight.
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+type TransactError = SdkError<TransactWriteItemsError, HttpResponse>;
+
+/// A [`Store`] on one DynamoDB table laid out as [`super::table::spec`] says.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: Arc<str>,
+    cursors: CursorKey,
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynamoStore {
+    /// A store on the table `table`. Report cursors are sealed with `cursor_key`, which
+    /// every instance serving the same reports must share.
+    pub fn new(client: Client, table: impl Into<String>, cursor_key: [u8; 32]) -> Self {
+        Self {
+            client,
+            table: Arc::from(table.into()),
+            cursors: CursorKey::new(cursor_key),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// One item, read consistently.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .set_key(Some(key.item()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item)
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// One page of a query from `start`: its items and where the next page starts.
+    async fn page(
+        &self,
+        query: &Query,
+        start: Option<Item>,
+        limit: Option<i32>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let (condition, expr) = query.key_condition();
+        let output = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .set_index_name(query.index.map(|i| i.name.to_owned()))
+            .key_condition_expression(condition)
+            .set_filter_expression(query.filter.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .scan_index_forward(!query.descending)
+            // Index reads cannot be consistent; a partition of the table can.
+            .consistent_read(query.index.is_none())
+            .set_exclusive_start_key(start)
+            .set_limit(limit)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|item| !query.excludes(item))
+            .collect();
+        Ok((items, output.last_evaluated_key))
+    }
+
+    /// Every item of a query, or its first `limit`.
+    async fn read_all(&self, query: &Query, limit: Option<u32>) -> Result<Vec<Item>, StoreError> {
+        let limit = limit.map(|l| l as usize);
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let remaining = limit.map(|l| {
+                i32::try_from(l.saturating_sub(items.len()))
+                    .unwrap_or(MAX_READ)
+                    .clamp(1, MAX_READ)
+            });
+            let (page, next) = self.page(query, start, remaining).await?;
+            items.extend(page);
+            if let Some(limit) = limit {
+                items.truncate(limit);
+                if items.len() == limit {
+                    return Ok(items);
+                }
+            }
+            match next {
+                Some(next) => start = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// A Put in a transaction, under `condition`.
+    fn put_if(&self, item: Item, condition: &str, expr: &Expr) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            // A failed condition reports the item as it is: no second read.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(unavailable)
+    }
+
+    /// A Put in a transaction of an item that must be new.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let mut expr = Expr::default();
+        let condition = format!("attribute_not_exists({})", expr.name(PK));
+        Ok(TransactWriteItem::builder()
+            .put(self.put_if(item, &condition, &expr)?)
+            .build())
+    }
+
+    /// Runs one transaction, again while it is cancelled only by a concurrent
+    /// transaction on the same items (no condition failed: the outcome is still open).
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        let mut attempt = 0;
+        loop {
+            let outcome = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match outcome {
+                Err(e) if attempt < CONTENTION_RETRIES && only_contention(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+                outcome => return outcome.map(drop),
+            }
+        }
+    }
+
+    async fn read_request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
+        self.get(&Key::request(id))
+            .await?
+            .map(|item| RequestItem(item).try_into())
+            .transpose()
+    }
+
+    /// Requests from an index query.
+    async fn requests(
+        &self,
+        query: &Query,
+        limit: Option<u32>,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.read_all(query, limit)
+            .await?
+            .into_iter()
+            .map(|item| RequestItem(item).try_into())
+            .collect()
+    }
+
+    /// The next request of a stream, reading its next page when it has none buffered.
+    async fn head<'s>(
+        &self,
+        stream: &'s mut Streaming,
+        query: &RequestQuery,
+    ) -> Result<Option<&'s AccessRequest>, StoreError> {
+        while stream.buffer.is_empty() {
+            let Some(next) = stream.stream.queries.front() else {
+                return Ok(None);
+            };
+            let (items, more) = self
+                .page(next, stream.start.take(), Some(stream.read))
+                .await?;
+            // A filter that drops many items reads bigger pages.
+            stream.read = (stream.read * 2).min(MAX_READ);
+            for item in items {
+                let r = AccessRequest::try_from(RequestItem(item))?;
+                if report::matches(query, &r) {
+                    stream.buffer.push_back(r);
+                }
+            }
+            match more {
+                Some(start) => stream.start = Some(start),
+                None => {
+                    stream.stream.queries.pop_front();
+                }
+            }
+        }
+        Ok(stream.buffer.front())
+    }
+}
+
+/// A stream of a report being read: where its Query stopped and what it read ahead.
+struct Streaming {
+    stream: Stream,
+    start: Option<Item>,
+    buffer: VecDeque<AccessRequest>,
+    read: i32,
+}
+
+/// The cancellation reasons of a cancelled transaction.
+fn reasons(e: &TransactError) -> &[CancellationReason] {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(c)) => c.cancellation_reasons(),
+        _ => &[],
+    }
+}
+
+fn code_is(reason: Option<&CancellationReason>, code: &str) -> bool {
+    reason.and_then(|r| r.code()) == Some(code)
+}
+
+fn only_contention(e: &TransactError) -> bool {
+    let reasons = reasons(e);
+    reasons
+        .iter()
+        .any(|r| code_is(Some(r), TRANSACTION_CONFLICT))
+        && !reasons.iter().any(|r| code_is(Some(r), CONDITION_FAILED))
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
+        self.put(EntryItem::try_from(entry)?.0).await
+    }
+
+    async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
+        self.get(&Key::entry(id))
+            .await?
+            .map(|item| EntryItem(item).try_into())
+            .transpose()
+    }
+
+    async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let query = Query::on(Some(ENTRIES), ENTRIES_PARTITION);
+        self.read_all(&query, None)
+            .await?
+            .into_iter()
+            .map(|item| EntryItem(item).try_into())
+            .collect()
+    }
+
+    async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        self.put(UserItem::try_from(user)?.0).await
+    }
+
+    async fn user(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.get(&Key::user(email))
+            .await?
+            .map(|item| UserItem(item).try_into())
+            .transpose()
+    }
+
+    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
+        let mut items = vec![
+            self.put_new(RequestItem::try_from(&new.request)?.0)?,
+            self.put_new(EventItem::try_from(&new.event)?.0)?,
+            self.put_new(TokenItem::try_from(&new.token)?.0)?,
+        ];
+        for mail in &new.outbox {
+            items.push(self.put_new(MailItem::try_from(mail)?.0)?);
+        }
+        let idempotency = match &new.idempotency_key {
+            Some(key) => {
+                let item = IdempotencyItem::new(key, &new.request)?;
+                // A key past its day is free again, whether or not TTL has dropped it.
+                let mut expr = Expr::default();
+                let condition = format!(
+                    "attribute_not_exists({}) OR {} <= {}",
+                    expr.name(PK),
+                    expr.name(TTL),
+                    expr.value(epoch_seconds(new.request.created_at)),
+                );
+                items.push(
+                    TransactWriteItem::builder()
+                        .put(self.put_if(item.0, &condition, &expr)?)
+                        .build(),
+                );
+                Some((items.len() - 1, key))
+            }
+            None => None,
+        };
+
+        let Err(e) = self.transact(items).await else {
+            return Ok(());
+        };
+        let Some((at, key)) = idempotency else {
+            return Err(unavailable(e));
+        };
+        let reason = reasons(&e).get(at);
+        if !code_is(reason, CONDITION_FAILED) {
+            return Err(unavailable(e));
+        }
+        let item = match reason.and_then(|r| r.item()) {
+            Some(item) => Some(item.clone()),
+            None => {
+                self.get(&Key::idempotency(&new.request.requester, key))
+                    .await?
+            }
+        };
+        match item {
+            Some(item) => {
+                let used = Idempotency::try_from(IdempotencyItem(item))?;
+                Err(StoreError::Duplicate {
+                    existing: used.request_id,
+                })
+            }
+            // Gone between the write and the read (TTL): the caller may try again.
+            None => Err(unavailable(e)),
+        }
+    }
+
+    async fn apply(&self, change: Change) -> Result<(), StoreError> {
+        let mut expr = Expr::default();
+        let condition = format!(
+            "{} = {}",
+            expr.name("version"),
+            expr.value(AttributeValue::N(change.expected_version.to_string())),
+        );
+        let request = RequestItem::try_from(&change.request)?;
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(self.put_if(request.0, &condition, &expr)?)
+                .build(),
+            self.put_new(EventItem::try_from(&change.event)?.0)?,
+        ];
+        for mail in &change.outbox {
+            items.push(self.put_new(MailItem::try_from(mail)?.0)?);
+        }
+
+        let Err(e) = self.transact(items).await else {
+            return Ok(());
+        };
+        let reason = reasons(&e).first();
+        if !code_is(reason, CONDITION_FAILED) {
+            return Err(unavailable(e));
+        }
+        let current = match reason.and_then(|r| r.item()) {
+            Some(item) => Some(AccessRequest::try_from(RequestItem(item.clone()))?),
+            None => self.read_request(&change.request.id).await?,
+        };
+        match current {
+            Some(current) => Err(StoreError::Conflict {
+                current: Box::new(current),
+            }),
+            None => Err(StoreError::Unavailable(
+                format!("no request {} to change", change.request.id).into(),
+            )),
+        }
+    }
+
+    async fn request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
+        self.read_request(id).await
+    }
+
+    async fn events(&self, id: &RequestId) -> Result<Vec<AuditEvent>, StoreError> {
+        let query =
+            Query::on(None, Key::request(id).pk).range(Range::Prefix(Key::EVENT_PREFIX.to_owned()));
+        self.read_all(&query, None)
+            .await?
+            .into_iter()
+            .map(|item| EventItem(item).try_into())
+            .collect()
+    }
+
+    async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut expr = Expr::default();
+        let condition = format!("attribute_not_exists({})", expr.name(PK));
+        let written = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(EventItem::try_from(event)?.0))
+            .condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .send()
+            .await;
+        match written {
+            // The same event again (a retried handler): it is recorded already.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            other => other.map(drop).map_err(unavailable),
+        }
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        self.get(&Key::token(hash))
+            .await?
+            .map(|item| TokenItem(item).try_into())
+            .transpose()
+    }
+
+    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+        let after = query
+            .cursor
+            .as_deref()
+            .map(|c| self.cursors.open(query, c))
+            .transpose()?;
+        let limit = query.limit.clamp(1, MAX_PAGE) as usize;
+        let first_read = i32::try_from(limit + 1).unwrap_or(MAX_READ).min(MAX_READ);
+        let mut streams: Vec<_> = report::plan(query, after)
+            .into_iter()
+            .map(|stream| Streaming {
+                stream,
+                start: None,
+                buffer: VecDeque::new(),
+                read: first_read,
+            })
+            .collect();
+
+        // Each stream is newest first: take the newest head until one more than the
+        // page is known (it tells whether another page follows).
+        let mut items = Vec::with_capacity(limit + 1);
+        while items.len() <= limit {
+            let mut newest: Option<(usize, _)> = None;
+            for (i, stream) in streams.iter_mut().enumerate() {
+                if let Some(head) = self.head(stream, query).await? {
+                    let key = report::order_key(head);
+                    if newest.as_ref().is_none_or(|(_, k)| key > *k) {
+                        newest = Some((i, key));
+                    }
+                }
+            }
+            let Some((i, _)) = newest else { break };
+            items.extend(streams[i].buffer.pop_front());
+        }
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| {
+                self.cursors.seal(
+                    query,
+                    Position {
+                        created_at: last.created_at,
+                        id: last.id,
+                    },
+                )
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn open_requests_of(
+        &self,
+        requester: &Email,
+        now: Timestamp,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        let query = Query::on(Some(BY_REQUESTER), requester_partition(requester))
+            .descending()
+            .filter(|expr| {
+                // Only an approved grant carries the grants index's sort key, and it
+                // begins with the grant's end: "ends after now" is a string compare.
+                Some(format!(
+                    "{} = {} OR {} >= {}",
+                    expr.name("state"),
+                    expr.value(s("pending")),
+                    expr.name(GRANTS_BY_END.sort_key),
+                    expr.value(s(key_time_after(now))),
+                ))
+            });
+        self.requests(&query, None).await
+    }
+
+    async fn grants_ending_after(
+        &self,
+        after: Timestamp,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        let query = Query::on(Some(GRANTS_BY_END), GRANTS_PARTITION)
+            .range(Range::From(key_time_after(after)));
+        self.requests(&query, None).await
+    }
+
+    async fn overdue_grants(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        let query = Query::on(Some(GRANTS_BY_END), GRANTS_PARTITION)
+            .range(Range::Before(key_time_after(now)));
+        self.requests(&query, Some(limit)).await
+    }
+
+    async fn stale_pending(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        let query = Query::on(Some(PENDING_BY_EXPIRY), PENDING_PARTITION)
+            .range(Range::Before(key_time_after(now)));
+        self.requests(&query, Some(limit)).await
+    }
+
+    async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {
+        let query =
+            Query::on(Some(OUTBOX_DUE), OUTBOX_PARTITION).range(Range::Before(key_time_after(now)));
+        self.read_all(&query, Some(limit))
+            .await?
+            .into_iter()
+            .map(|item| MailItem(item).try_into())
+            .collect()
+    }
+
+    async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
+        // Deleting what is gone already is fine: a retried sweep delivers twice.
+        self.client
+            .delete_item()
+            .table_name(&*self.table)
+            .set_key(Some(Key::mail(id).item()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn mail_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let mut expr = Expr::default();
+        let condition = format!("attribute_exists({})", expr.name(PK));
+        let attempts_set = format!(
+            "{} = {}",
+            expr.name("attempts"),
+            expr.value(AttributeValue::N(attempts.to_string()))
+        );
+        let update = match next_attempt_at {
+            Some(at) => format!(
+                "SET {attempts_set}, {} = {}, {} = {}",
+                expr.name("next_attempt_at"),
+                expr.value(serde_dynamo::to_attribute_value(at).map_err(unavailable)?),
+                expr.name(OUTBOX_DUE.sort_key),
+                expr.value(s(due_position(at, id))),
+            ),
+            // Kept, out of the due index, as a record of what never arrived.
+            None => format!(
+                "SET {attempts_set}, {} = {} REMOVE {}, {}",
+                expr.name(GIVEN_UP),
+                expr.value(AttributeValue::Bool(true)),
+                expr.name(OUTBOX_DUE.partition_key),
+                expr.name(OUTBOX_DUE.sort_key),
+            ),
+        };
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&*self.table)
+            .set_key(Some(Key::mail(id).item()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .send()
+            .await;
+        match updated {
+            // No such mail (delivered meanwhile): nothing to record.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            other => other.map(drop).map_err(unavailable),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Where the local binary keeps things: SQLite in the data directory (the embedded
+//! default), or the AWS adapters (DynamoDB, SES, EventBridge Scheduler, Secrets
+//! Manager) from the standard AWS environment — an emulator with `AWS_ENDPOINT_URL`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tempaccess_aws::config::{AwsSettings, Clients};
+use tempaccess_core::Timestamp;
+use tempaccess_core::ids::RequestId;
+use tempaccess_core::ports::{BoxError, Clock, Scheduler};
+use tempaccess_core::service::Ports;
+use tempaccess_core::system::OsRandom;
+
+use crate::demo::{self, FileSecrets};
+use crate::mailbox::Mailbox;
+use crate::sqlite::SqliteStore;
+use crate::timer::Timer;
+
+/// Which adapters to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Backend {
+    /// SQLite, the in-process timer and the local mailbox.
+    #[default]
+    Sqlite,
+    /// The AWS adapters, configured by the standard AWS environment.
+    Aws,
+}
+
+/// The adapters opened for one process.
+pub struct Opened {
+    /// The ports the service runs on.
+    pub ports: Ports,
+    /// The local mailbox (SQLite backend only; on AWS mail goes to SES).
+    pub mailbox: Option<SqliteStore>,
+    /// The in-process timer: the scheduler on SQLite, a second, on-time one on AWS.
+    pub timer: Arc<Timer>,
+}
+
+/// A development key for report cursors when `TEMPACCESS_CURSOR_KEY` is unset: the
+/// local binary only, never a Lambda (which requires the variable).
+const LOCAL_CURSOR_KEY: [u8; 32] = *b"tempaccess-local-cursor-key-0001";
+
+/// Opens the adapters of `backend`. On SQLite, writes the demo data on first start
+/// when `seed_demo`.
+pub async fn open(
+    backend: Backend,
+    data: &Path,
+    clock: Arc<dyn Clock>,
+    seed_demo: bool,
+) -> anyhow::Result<Opened> {
+    let timer = Timer::new();
+    match backend {
+        Backend::Sqlite => {
+            let store = SqliteStore::open(&data.join("tempaccess.db"))?;
+            if seed_demo && demo::seed(&store).await? {
+                tracing::info!("demo users and entries written");
+            }
+            Ok(Opened {
+                ports: Ports {
+                    store: Arc::new(store.clone()),
+                    mailer: Arc::new(Mailbox::new(store.clone(), clock.clone())),
+                    scheduler: timer.clone(),
+                    secrets: Arc::new(FileSecrets::open(&data.join("secrets.json"))?),
+                    clock,
+                    random: Arc::new(OsRandom),
+                },
+                mailbox: Some(store),
+                timer,
+            })
+        }
+        Backend::Aws => {
+            let (settings, clients) = aws_clients().await?;
+            let key = tempaccess_aws::wiring::cursor_key_from_env()?.unwrap_or(LOCAL_CURSOR_KEY);
+            let mut ports = tempaccess_aws::wiring::ports_on(&settings, &clients, clock, key);
+            // EventBridge Scheduler cannot reach this process: keep the real schedule
+            // and also end grants on time here.
+            ports.scheduler = Arc::new(Both {
+                remote: ports.scheduler.clone(),
+                timer: timer.clone(),
+            });
+            Ok(Opened {
+                ports,
+                mailbox: None,
+                timer,
+            })
+        }
+    }
+}
+
+/// Settings and clients for the AWS backend: the environment, with defaults that
+/// suit an emulator.
+pub async fn aws_clients() -> anyhow::Result<(AwsSettings, Clients)> {
+    let settings = AwsSettings::from_env_or_local_defaults()?;
+    let sdk = tempaccess_aws::config::sdk_config().await;
+    Ok((settings, Clients::new(&sdk)))
+}
+
+/// A scheduler that arms the local timer and the remote scheduler.
+struct Both {
+    remote: Arc<dyn Scheduler>,
+    timer: Arc<Timer>,
+}
+
+#[async_trait]
+impl Scheduler for Both {
+    async fn schedule_end(&self, grant: &RequestId, at: Timestamp) -> Result<(), BoxError> {
+        self.timer.schedule_end(grant, at).await?;
+        self.remote.schedule_end(grant, at).await
+    }
+
+    async fn cancel_end(&self, grant: &RequestId) -> Result<(), BoxError> {
+        self.timer.cancel_end(grant).await?;
+        self.remote.cancel_end(grant).await
+    }
+}

@@ -1,0 +1,178 @@
+//! The whole flow in a real browser: alice requests with a message and a custom time
+//! frame, bob follows the link from the mailbox page and approves a shorter duration,
+//! alice sees the grant and reveals the password, then cancels it from her report and
+//! the password is gone.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use fantoccini::Locator;
+use serde_json::json;
+use tempaccess_tests::app::{ALICE, PROD_DB, TestApp, items, parse_time, str_field};
+use tempaccess_tests::browser::{Browser, site_dir};
+
+#[tokio::test]
+async fn request_approve_reveal_and_cancel_in_the_browser() {
+    let app = TestApp::spawn_with_site(&site_dir()).await;
+    let b = Browser::start(&app.base_url, "request-flow").await;
+
+    // alice: entries, then the request form.
+    b.sign_in("Alice Requester").await;
+    b.wait_for_text("Production database").await;
+    b.wait_for_text("No access").await;
+    b.screenshot("entries").await;
+    b.wait_for(Locator::XPath(
+        "//article[.//h2[normalize-space(.)='Production database']]//a[contains(., 'Request Temporary Access')]",
+    ))
+    .await
+    .click()
+    .await
+    .expect("open the request form");
+    b.wait_for_text("Temporary access request").await;
+    b.wait_for_text("View password/Execute rights").await;
+    b.screenshot("request-form").await;
+
+    // A custom time frame, entered in the browser's zone: from this minute, two hours.
+    b.click_button("Set custom time frame").await;
+    let start = b.value("window-start").await;
+    let start_local = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
+        .unwrap_or_else(|e| panic!("the form's start {start:?}: {e}"));
+    let end = (start_local + TimeDelta::hours(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    b.set_value("window-end", &end).await;
+    b.type_into("message", "Hotfix for ticket 4711").await;
+    b.wait_for_text("UTC").await;
+    b.screenshot("custom-time-frame").await;
+    b.click_button("Send request").await;
+    b.wait_for_text("Request sent").await;
+    b.screenshot("request-sent").await;
+
+    // The server got the frame in UTC: the browser's zone is New York, 4 or 5 hours behind.
+    let alice = app.login("alice").await;
+    let list = app
+        .get("/v1/requests?scope=mine", &alice)
+        .await
+        .expect_json(200);
+    let request = items(&list)[0].clone();
+    let id = str_field(&request, "id");
+    assert_eq!(request["message"], "Hotfix for ticket 4711");
+    assert_eq!(
+        request["requested"]["duration_seconds"],
+        serde_json::Value::Null
+    );
+    let sent_start = parse_time(&request["requested"]["window"]["start"]);
+    let sent_end = parse_time(&request["requested"]["window"]["end"]);
+    let shift = sent_start - start_local.and_utc();
+    assert!(
+        shift == TimeDelta::hours(4) || shift == TimeDelta::hours(5),
+        "local {start_local} in New York was sent as {sent_start}"
+    );
+    assert_eq!(sent_end - sent_start, TimeDelta::hours(2));
+    let browser_says = b
+        .eval(
+            "return new Date(arguments[0]).toISOString();",
+            vec![json!(start)],
+        )
+        .await;
+    assert_eq!(
+        parse_time(&browser_says),
+        sent_start,
+        "the browser reads {start} as another instant"
+    );
+
+    // bob: the mailbox page, the link, the decision page.
+    b.sign_out().await;
+    b.click_link("Mailbox").await;
+    b.wait_for_text("To bob@example.com").await;
+    b.screenshot("mailbox").await;
+    b.wait_for(Locator::XPath(
+        "//article[contains(., 'To bob@example.com')]//a[contains(@href, 'decide#token=')]",
+    ))
+    .await
+    .click()
+    .await
+    .expect("follow the decision link");
+    b.wait_for_text("opening this page changed nothing").await;
+    b.wait_for_text("Hotfix for ticket 4711").await;
+    b.screenshot("decision-page").await;
+    b.by_id("decision-shorter")
+        .await
+        .click()
+        .await
+        .expect("choose a shorter duration");
+    b.select("decision-duration", "1800").await;
+    b.type_into("decision-comment", "Thirty minutes is enough")
+        .await;
+    b.screenshot("decision-shorter").await;
+    b.click_button("Approve").await;
+    b.wait_for_text("Request approved").await;
+    b.screenshot("approved").await;
+
+    let detail = app.request_detail(&alice, &id).await;
+    let granted = &detail["request"];
+    assert_eq!(granted["status"], "active");
+    assert_eq!(
+        parse_time(&granted["ends_at"]) - parse_time(&granted["starts_at"]),
+        TimeDelta::minutes(30)
+    );
+    assert_eq!(granted["decision_comment"], "Thirty minutes is enough");
+
+    // alice: the grant, and the password.
+    b.sign_in("Alice Requester").await;
+    b.wait_for(Locator::XPath(
+        "//article[.//h2[normalize-space(.)='Production database']]//span[normalize-space(.)='Active']",
+    ))
+    .await;
+    b.click_button("View password of Production database").await;
+    let password = b.css(".secret-password").await.text().await.unwrap();
+    let expected = app.secret(&alice, PROD_DB).await.expect_json(200);
+    assert_eq!(password, str_field(&expected, "password"));
+    b.screenshot("password-revealed").await;
+    b.click_button("Copy password").await;
+    b.wait_for(Locator::XPath(
+        "//*[@role='status'][contains(., 'copied') or contains(., 'Could not copy')]",
+    ))
+    .await;
+    b.click_button("Hide password").await;
+    b.wait_gone("//*[contains(@class, 'secret-password')]")
+        .await;
+
+    // alice ends her access from the report, after a confirmation.
+    b.click_link("Reports").await;
+    b.wait_for_text("Temporary Access Requests Report").await;
+    b.wait_for(Locator::Css(&format!("tr[data-request-id='{id}']")))
+        .await;
+    b.screenshot("report").await;
+    b.click_button("Cancel request for Production database")
+        .await;
+    b.wait_for_text("Do you really want to end your access to Production database now?")
+        .await;
+    b.screenshot("cancel-confirmation").await;
+    b.click_button("OK").await;
+    b.wait_for_text("Ended the access to Production database.")
+        .await;
+    b.wait_for(Locator::XPath(&format!(
+        "//tr[@data-request-id='{id}']//span[normalize-space(.)='Revoked']"
+    )))
+    .await;
+    b.screenshot("report-after-cancel").await;
+
+    // The password is gone: no button, and the API refuses.
+    b.click_link("Entries").await;
+    b.wait_for_text("Production database").await;
+    b.wait_gone("//button[@aria-label='View password of Production database']")
+        .await;
+    app.secret(&alice, PROD_DB).await.expect(403);
+
+    // The timeline names every step, with the reveal.
+    b.goto(&format!("/requests/{id}")).await;
+    b.wait_for_text("Password revealed").await;
+    b.wait_for_text("Revoked").await;
+    b.wait_for_text(&format!("by {ALICE}")).await;
+    b.screenshot("timeline").await;
+
+    // Times are shown in the browser's zone, with the zone named.
+    let footer = b.by_id("time-zone-note").await.text().await.unwrap();
+    assert!(footer.contains("America/New_York"), "{footer}");
+
+    b.close().await;
+}

@@ -1,0 +1,475 @@
+//! The Store contract on the DynamoDB store, over the wire against the emulator
+//! (`TEMPACCESS_MOTO_URL`), each test on a fresh table; then what only this store has:
+//! the table layout, sealed cursors, sparse indexes, TTL attributes and month walks.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode};
+use aws_sdk_dynamodb::types::{AttributeValue, KeySchemaElement, KeyType, ScalarAttributeType};
+use chrono::TimeDelta;
+use tempaccess_aws::dynamodb::DynamoStore;
+use tempaccess_aws::dynamodb::table::{self, Index};
+use tempaccess_core::ids::EntryId;
+use tempaccess_core::ports::{Page, RequestQuery, Scope, Store, StoreError};
+use tempaccess_core::request::{AccessRequest, Op, Status};
+use tempaccess_tests::moto;
+use tempaccess_tests::store_contract::{approve, at, change, deny, email, new_request};
+
+const CURSOR_KEY: [u8; 32] = [7; 32];
+
+struct Fixture {
+    client: Client,
+    table: String,
+    store: DynamoStore,
+}
+
+async fn fresh() -> Fixture {
+    let client = Client::new(&moto::sdk_config().await);
+    let table = moto::unique("t");
+    table::create_table(&client, &table)
+        .await
+        .expect("a fresh table");
+    let store = DynamoStore::new(client.clone(), table.clone(), CURSOR_KEY);
+    Fixture {
+        client,
+        table,
+        store,
+    }
+}
+
+tempaccess_tests::store_contract_tests!(async { fresh().await.store });
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+impl Fixture {
+    /// The table keys (`PK`) of the items in one partition of an index.
+    async fn in_index(&self, index: Index, partition: &str) -> Vec<String> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index.name)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", index.partition_key)
+            .expression_attribute_values(":pk", s(partition))
+            .send()
+            .await
+            .expect("an index query");
+        output
+            .items()
+            .iter()
+            .filter_map(|item| item.get(table::PK)?.as_s().ok().cloned())
+            .collect()
+    }
+
+    async fn item(&self, pk: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .key(table::PK, s(pk))
+            .key(table::SK, s(sk))
+            .send()
+            .await
+            .expect("a get")
+            .item
+    }
+}
+
+fn all_at(now: chrono::DateTime<chrono::Utc>) -> RequestQuery {
+    RequestQuery {
+        scope: Scope::All,
+        status: None,
+        entry_id: None,
+        requester: None,
+        approver: None,
+        from: None,
+        to: None,
+        limit: 500,
+        cursor: None,
+        now,
+    }
+}
+
+async fn create(
+    store: &DynamoStore,
+    requester: &str,
+    approver: &str,
+    minute: i64,
+) -> AccessRequest {
+    let new = new_request(requester, approver, "prod-db", at(minute));
+    let request = new.request.clone();
+    store.create_request(new).await.expect("a create");
+    request
+}
+
+/// Every page of `query`, as the ids of each page.
+async fn pages(store: &DynamoStore, mut query: RequestQuery) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    loop {
+        let Page { items, next_cursor } = store.query(&query).await.expect("a page");
+        pages.push(items.iter().map(|r| r.id.to_string()).collect());
+        match next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return pages,
+        }
+        assert!(pages.len() < 50, "pages never end");
+    }
+}
+
+#[tokio::test]
+async fn the_table_is_created_as_the_spec_says_and_creating_it_again_is_fine() {
+    let f = fresh().await;
+    let spec = table::spec();
+    assert_eq!(table::describe(&f.client, &f.table).await.unwrap(), spec);
+    assert_eq!(spec.ttl_attribute.as_deref(), Some(table::TTL));
+    assert_eq!(spec.billing_mode, "PAY_PER_REQUEST");
+    assert_eq!(spec.indexes.len(), table::INDEXES.len());
+    assert!(spec.indexes.iter().all(|i| i.projection == "ALL"));
+
+    table::create_table(&f.client, &f.table)
+        .await
+        .expect("an existing table with this layout is fine");
+    assert_eq!(table::describe(&f.client, &f.table).await.unwrap(), spec);
+}
+
+#[tokio::test]
+async fn an_existing_table_with_another_layout_is_refused() {
+    let client = Client::new(&moto::sdk_config().await);
+    let name = moto::unique("other");
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let string = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string("PK"))
+        .attribute_definitions(string("SK"))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+    let err = table::create_table(&client, &name).await.unwrap_err();
+    assert!(format!("{err:#}").contains("another layout"), "{err:#}");
+}
+
+#[tokio::test]
+async fn a_tampered_cursor_or_one_from_another_query_is_refused() {
+    let f = fresh().await;
+    for minute in 0..3 {
+        create(&f.store, "alice@example.com", "bob@example.com", minute).await;
+    }
+    let query = RequestQuery {
+        limit: 1,
+        ..all_at(at(10))
+    };
+    let cursor = f
+        .store
+        .query(&query)
+        .await
+        .unwrap()
+        .next_cursor
+        .expect("a second page");
+
+    let refused = |q: RequestQuery| {
+        let store = f.store.clone();
+        async move {
+            match store.query(&q).await {
+                Err(StoreError::BadCursor) => {}
+                other => panic!("expected BadCursor, got {other:?}"),
+            }
+        }
+    };
+    // One character changed anywhere: the position or the seal.
+    for i in [2, cursor.len() / 2, cursor.len() - 2] {
+        let mut tampered = cursor.clone().into_bytes();
+        tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        refused(RequestQuery {
+            cursor: Some(tampered),
+            ..query.clone()
+        })
+        .await;
+    }
+    // The same position for another selection.
+    let other_queries = [
+        RequestQuery {
+            status: Some(Status::Pending),
+            ..query.clone()
+        },
+        RequestQuery {
+            scope: Scope::RequestedBy(email("alice@example.com")),
+            ..query.clone()
+        },
+        RequestQuery {
+            entry_id: Some(EntryId::parse("prod-db").unwrap()),
+            ..query.clone()
+        },
+        RequestQuery {
+            to: Some(at(10)),
+            ..query.clone()
+        },
+    ];
+    for other in other_queries {
+        refused(RequestQuery {
+            cursor: Some(cursor.clone()),
+            ..other
+        })
+        .await;
+    }
+    // Another store's key.
+    let stranger = DynamoStore::new(f.client.clone(), f.table.clone(), [8; 32]);
+    let with_cursor = RequestQuery {
+        cursor: Some(cursor.clone()),
+        ..query.clone()
+    };
+    assert!(matches!(
+        stranger.query(&with_cursor).await,
+        Err(StoreError::BadCursor)
+    ));
+    // The same query with another page size and clock follows it.
+    let later = RequestQuery {
+        limit: 5,
+        now: at(20),
+        ..with_cursor
+    };
+    assert_eq!(f.store.query(&later).await.unwrap().items.len(), 2);
+}
+
+#[tokio::test]
+async fn sparse_indexes_hold_only_what_they_should() {
+    let f = fresh().await;
+    let request = create(&f.store, "alice@example.com", "bob@example.com", 0).await;
+    let pk = format!("REQ#{}", request.id);
+    let pending_index = || f.in_index(table::PENDING_BY_EXPIRY, "PENDING");
+    let grants_index = || f.in_index(table::GRANTS_BY_END, "GRANTS");
+    assert_eq!(pending_index().await, vec![pk.clone()]);
+    assert_eq!(grants_index().await, Vec::<String>::new());
+
+    let approval = approve(&request, at(1), at(1), at(61));
+    let approved = approval.request.clone();
+    f.store.apply(approval).await.unwrap();
+    assert_eq!(pending_index().await, Vec::<String>::new());
+    assert_eq!(grants_index().await, vec![pk.clone()]);
+    let item = f.item(&pk, "META").await.expect("the request");
+    // Absent, not NULL: a NULL would still not index, but it is not what we write.
+    assert!(!item.contains_key("GSI6PK") && !item.contains_key("GSI6SK"));
+
+    f.store
+        .apply(change(&approved, Op::End, at(61)))
+        .await
+        .unwrap();
+    assert_eq!(grants_index().await, Vec::<String>::new());
+    let item = f.item(&pk, "META").await.expect("the request");
+    assert!(!item.contains_key("GSI4PK") && !item.contains_key("GSI4SK"));
+    // The request is still in the indexes that list every request.
+    assert_eq!(
+        f.in_index(table::BY_REQUESTER, "RQR#alice@example.com")
+            .await,
+        vec![pk.clone()]
+    );
+    assert_eq!(
+        f.in_index(table::BY_MONTH, &format!("MON#{}", at(0).format("%Y-%m")))
+            .await,
+        vec![pk.clone()]
+    );
+
+    // The outbox: the first request's mail and two notices; one delivered, one given up.
+    let due: Vec<_> = f
+        .store
+        .due_mail(at(1000), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(due.len(), 3);
+    let outbox = || f.in_index(table::OUTBOX_DUE, "OUTBOX");
+    assert_eq!(outbox().await.len(), 3);
+    f.store.mail_delivered(&due[0]).await.unwrap();
+    f.store.mail_failed(&due[1], 5, None).await.unwrap();
+    assert_eq!(outbox().await, vec![format!("OUT#{}", due[2])]);
+    assert_eq!(f.item(&format!("OUT#{}", due[0]), "OUT").await, None);
+    let given_up = f
+        .item(&format!("OUT#{}", due[1]), "OUT")
+        .await
+        .expect("a given-up mail stays as a record");
+    assert_eq!(given_up.get("given_up"), Some(&AttributeValue::Bool(true)));
+    assert_eq!(
+        given_up.get("attempts"),
+        Some(&AttributeValue::N("5".into()))
+    );
+    // A failure recorded for a mail delivered meanwhile creates nothing.
+    f.store
+        .mail_failed(&due[0], 1, Some(at(2000)))
+        .await
+        .unwrap();
+    assert_eq!(f.item(&format!("OUT#{}", due[0]), "OUT").await, None);
+
+    // Entries are listed through their own sparse index, users are not in it.
+    let entry = tempaccess_tests::store_contract::entry("prod-db", "Production");
+    f.store.put_entry(&entry).await.unwrap();
+    f.store
+        .put_user(&tempaccess_core::entry::User {
+            email: email("carol@example.com"),
+            name: "Carol".into(),
+            roles: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        f.in_index(table::ENTRIES, "ENTRIES").await,
+        vec!["ENT#prod-db".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn tokens_and_idempotency_keys_carry_a_ttl() {
+    let f = fresh().await;
+    let mut new = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
+    new.idempotency_key = Some("key-1".to_owned());
+    let token = new.token.clone();
+    let first = new.request.id;
+    f.store.create_request(new).await.unwrap();
+
+    let item = f
+        .item(&format!("TOK#{}", token.hash.0), "TOK")
+        .await
+        .expect("the token");
+    assert_eq!(
+        item.get(table::TTL),
+        Some(&AttributeValue::N(token.expires_at.timestamp().to_string()))
+    );
+
+    // Within a day the key is taken; a day after its request it is free again, whether
+    // or not DynamoDB has dropped the item yet.
+    let again = |minutes: i64| {
+        let mut new = new_request(
+            "alice@example.com",
+            "bob@example.com",
+            "prod-db",
+            at(minutes),
+        );
+        new.idempotency_key = Some("key-1".to_owned());
+        new
+    };
+    let day = TimeDelta::days(1).num_minutes();
+    match f.store.create_request(again(day - 1)).await {
+        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, first),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    let next_day = again(day);
+    let second = next_day.request.id;
+    f.store.create_request(next_day).await.unwrap();
+    match f.store.create_request(again(day + 1)).await {
+        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, second),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn approvals_list_pending_and_decided_together_newest_first() {
+    let f = fresh().await;
+    let mut made = Vec::new();
+    for minute in 0..6 {
+        made.push(create(&f.store, "alice@example.com", "bob@example.com", minute).await);
+    }
+    create(&f.store, "alice@example.com", "dave@example.com", 7).await;
+    // Decide every other one: the approver's index keeps them in another section.
+    for r in made.iter().step_by(2) {
+        f.store.apply(deny(r, at(10))).await.unwrap();
+    }
+    let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
+    let newest_first: Vec<_> = made.iter().rev().collect();
+    let query = RequestQuery {
+        scope: Scope::ApprovedBy(email("bob@example.com")),
+        limit: 2,
+        ..all_at(at(20))
+    };
+    let got = pages(&f.store, query.clone()).await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(got.concat(), ids(&newest_first));
+
+    let denied = RequestQuery {
+        status: Some(Status::Denied),
+        ..query.clone()
+    };
+    let expected: Vec<_> = made.iter().step_by(2).rev().collect();
+    assert_eq!(pages(&f.store, denied).await.concat(), ids(&expected));
+    let pending = RequestQuery {
+        status: Some(Status::Pending),
+        ..query
+    };
+    let expected: Vec<_> = made.iter().skip(1).step_by(2).rev().collect();
+    assert_eq!(pages(&f.store, pending).await.concat(), ids(&expected));
+}
+
+#[tokio::test]
+async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
+    let f = fresh().await;
+    let now = at(0);
+    let minutes_ago = |days: i64| -TimeDelta::days(days).num_minutes();
+    let recent = create(
+        &f.store,
+        "alice@example.com",
+        "bob@example.com",
+        minutes_ago(2),
+    )
+    .await;
+    let last_year = create(
+        &f.store,
+        "alice@example.com",
+        "bob@example.com",
+        minutes_ago(300),
+    )
+    .await;
+    let old = create(
+        &f.store,
+        "alice@example.com",
+        "bob@example.com",
+        minutes_ago(800),
+    )
+    .await;
+    let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
+
+    let query = RequestQuery {
+        limit: 1,
+        ..all_at(now)
+    };
+    assert_eq!(
+        pages(&f.store, query.clone()).await.concat(),
+        ids(&[&recent, &last_year])
+    );
+    let from_long_ago = RequestQuery {
+        from: Some(now - TimeDelta::days(1000)),
+        ..query.clone()
+    };
+    assert_eq!(
+        pages(&f.store, from_long_ago).await.concat(),
+        ids(&[&recent, &last_year, &old])
+    );
+    // A requester's own list has no such window: it is one partition.
+    let mine = RequestQuery {
+        scope: Scope::RequestedBy(email("alice@example.com")),
+        ..query
+    };
+    assert_eq!(
+        pages(&f.store, mine).await.concat(),
+        ids(&[&recent, &last_year, &old])
+    );
+}

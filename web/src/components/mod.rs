@@ -1,0 +1,45 @@
+//! Components shared by the pages, one per file.
+
+mod approval_card;
+mod confirm_dialog;
+mod decision_form;
+mod entry_card;
+mod error_notice;
+mod field_error;
+mod loading;
+mod mail_text;
+mod nav_bar;
+mod password_reveal;
+mod report_filters;
+mod report_table;
+mod request_actions;
+mod request_form;
+mod request_summary;
+mod require_sign_in;
+mod revoke_dialog;
+mod session_provider;
+mod status_badge;
+mod time_text;
+mod zone_footer;
+
+pub use approval_card::ApprovalCard;
+pub use confirm_dialog::ConfirmDialog;
+pub use decision_form::{DecisionForm, DecisionFormProps};
+pub use entry_card::EntryCard;
+pub use error_notice::ErrorNotice;
+pub use field_error::{FieldError, described_by};
+pub use loading::Loading;
+pub use mail_text::MailText;
+pub use nav_bar::NavBar;
+pub use password_reveal::PasswordReveal;
+pub use report_filters::ReportFilters;
+pub use report_table::ReportTable;
+pub use request_actions::RequestActions;
+pub use request_form::{RequestForm, RequestFormProps};
+pub use request_summary::RequestSummary;
+pub use require_sign_in::RequireSignIn;
+pub use revoke_dialog::RevokeDialog;
+pub use session_provider::SessionProvider;
+pub use status_badge::StatusBadge;
+pub use time_text::TimeText;
+pub use zone_footer::ZoneFooter;

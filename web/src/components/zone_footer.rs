@@ -1,0 +1,24 @@
+//! The footer naming the time zone every time on the site is shown in.
+
+use yew::prelude::*;
+
+use crate::time::{self, BrowserZone, Zone};
+
+/// "Times are shown in your time zone, America/New_York (EST, UTC-05:00)."
+#[component]
+pub fn ZoneFooter() -> Html {
+    let zone = BrowserZone;
+    let now = time::now();
+    html! {
+        <footer class="container footer">
+            <p id="time-zone-note">
+                { format!(
+                    "Times are shown in your time zone, {} ({}, {}).",
+                    zone.name(),
+                    zone.abbreviation(now),
+                    time::offset_label(zone.offset_minutes(now))
+                ) }
+            </p>
+        </footer>
+    }
+}

@@ -1,0 +1,138 @@
+//! The temporary access request for one entry, sent to the API.
+
+use std::rc::Rc;
+
+use tempaccess_core::wire::{NewRequestBody, RequestView};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::components::{ErrorNotice, Loading, RequestForm, TimeText};
+use crate::form::FieldErrors;
+use crate::hooks::{Load, use_api, use_session};
+use crate::route::Route;
+use crate::time;
+
+#[derive(Properties, PartialEq)]
+pub struct RequestAccessPageProps {
+    /// The entry id.
+    pub id: AttrValue,
+}
+
+/// Sending the request.
+#[derive(Clone, PartialEq)]
+pub enum Sending {
+    Idle,
+    Busy,
+    FieldErrors(FieldErrors),
+    Failed(ApiError),
+    Sent(Rc<RequestView>),
+}
+
+pub enum SendAction {
+    Start,
+    Done(Box<Result<RequestView, ApiError>>),
+}
+
+impl Reducible for Sending {
+    type Action = SendAction;
+
+    fn reduce(self: Rc<Self>, action: SendAction) -> Rc<Self> {
+        Rc::new(match action {
+            SendAction::Start => Sending::Busy,
+            SendAction::Done(result) => match *result {
+                Ok(r) => Sending::Sent(Rc::new(r)),
+                Err(e) => match FieldErrors::from_api(&e) {
+                    Some(f) => Sending::FieldErrors(f),
+                    None => Sending::Failed(e),
+                },
+            },
+        })
+    }
+}
+
+/// "Temporary access request": the form, then what happens next.
+#[component]
+pub fn RequestAccessPage(props: &RequestAccessPageProps) -> Html {
+    let session = use_session();
+    let sending = use_reducer(|| Sending::Idle);
+    // One key per form: a retried send does not make a second request.
+    let key = use_memo((), |_| api::random_id());
+    let entries = use_api((), |api, _| async move { api.entries().await });
+
+    let entry = match &entries.load {
+        Load::Loading => return html! { <Loading label="Loading the entry…" /> },
+        Load::Failed(e) => {
+            return html! { <ErrorNotice error={e.clone()} on_retry={entries.reload.clone()} /> };
+        }
+        Load::Ready(list) => match list.items.iter().find(|e| e.id == props.id.as_str()) {
+            Some(e) => Rc::new(e.clone()),
+            None => {
+                return html! {
+                    <section class="panel">
+                        <h1>{ "No such entry" }</h1>
+                        <p>{ "This entry does not exist, or you may not request access to it." }</p>
+                        <Link<Route> to={Route::Entries}>{ "Back to your entries" }</Link<Route>>
+                    </section>
+                };
+            }
+        },
+    };
+
+    if let Sending::Sent(r) = &*sending {
+        let approver = entry
+            .approvers
+            .iter()
+            .find(|a| a.id == r.approver)
+            .map_or_else(|| r.approver.clone(), |a| a.name.clone());
+        return html! {
+            <section class="panel" aria-live="polite">
+                <h1>{ "Request sent" }</h1>
+                <p class="notice success">
+                    { format!("Your request for {} was sent to {approver}. ", entry.name) }
+                    { "You will be told by email when they decide; until then it is pending (it expires " }
+                    <TimeText at={r.expires_at} />{ " if nobody decides)." }
+                </p>
+                <p>
+                    <Link<Route> to={Route::Timeline { id: r.id.clone() }}>{ "See its timeline" }</Link<Route>>
+                    { " · " }
+                    <Link<Route> to={Route::Report}>{ "Your requests" }</Link<Route>>
+                    { " · " }
+                    <Link<Route> to={Route::Entries}>{ "Back to your entries" }</Link<Route>>
+                </p>
+            </section>
+        };
+    }
+
+    let on_submit = {
+        let sending = sending.clone();
+        let api = session.api();
+        let key = key.clone();
+        Callback::from(move |body: NewRequestBody| {
+            let sending = sending.clone();
+            let api = api.clone();
+            let key = key.clone();
+            sending.dispatch(SendAction::Start);
+            wasm_bindgen_futures::spawn_local(async move {
+                sending.dispatch(SendAction::Done(Box::new(api.submit(&body, &key).await)));
+            });
+        })
+    };
+    let server_errors = match &*sending {
+        Sending::FieldErrors(f) => f.clone(),
+        _ => FieldErrors::new(),
+    };
+    html! {
+        <section class="panel">
+            <h1>{ "Temporary access request" }</h1>
+            <p class="lead">
+                <strong>{ &entry.name }</strong>{ format!(" · {} · at most {}", entry.folder, time::describe_seconds(entry.max_duration_seconds)) }
+            </p>
+            if let Sending::Failed(e) = &*sending {
+                <ErrorNotice error={e.clone()} />
+            }
+            <RequestForm entry={entry.clone()} me={session.email().unwrap_or_default()}
+                busy={matches!(*sending, Sending::Busy)} {server_errors} {on_submit} />
+        </section>
+    }
+}

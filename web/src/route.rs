@@ -1,0 +1,99 @@
+//! The site map: one `Routable` enum and the one `switch` that renders it.
+
+use serde::{Deserialize, Serialize};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::RequireSignIn;
+use crate::pages;
+
+/// Every page of the site.
+#[derive(Debug, Clone, PartialEq, Eq, Routable)]
+pub enum Route {
+    /// The entries the person may request, with their access now.
+    #[at("/")]
+    Entries,
+    /// Sign in (`?next=` where to go after).
+    #[at("/sign-in")]
+    SignIn,
+    /// Where Cognito's hosted UI sends the browser back.
+    #[at("/auth/callback")]
+    AuthCallback,
+    /// The temporary access request form for one entry.
+    #[at("/entries/:id/request")]
+    RequestAccess { id: String },
+    /// The mailed decision link: `/decide#token=…`.
+    #[at("/decide")]
+    Decide,
+    /// The signed-in approver's pending requests.
+    #[at("/approvals")]
+    Approvals,
+    /// The Temporary Access Requests Report.
+    #[at("/reports")]
+    Report,
+    /// One request and its timeline.
+    #[at("/requests/:id")]
+    Timeline { id: String },
+    /// Grants active now.
+    #[at("/access")]
+    AccessNow,
+    /// The embedded default's mailbox.
+    #[at("/mail")]
+    Mailbox,
+    /// Anything else.
+    #[not_found]
+    #[at("/not-found")]
+    NotFound,
+}
+
+/// The sign-in page's query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInQuery {
+    /// Where to go once signed in (a path of this site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The page for a route.
+pub fn switch(route: Route) -> Html {
+    match route {
+        Route::Entries => html! { <RequireSignIn><pages::EntriesPage /></RequireSignIn> },
+        Route::SignIn => html! { <pages::SignInPage /> },
+        Route::AuthCallback => html! { <pages::AuthCallbackPage /> },
+        Route::RequestAccess { id } => {
+            html! { <RequireSignIn><pages::RequestAccessPage {id} /></RequireSignIn> }
+        }
+        Route::Decide => html! { <pages::DecidePage /> },
+        Route::Approvals => html! { <RequireSignIn><pages::ApprovalsPage /></RequireSignIn> },
+        Route::Report => html! { <RequireSignIn><pages::ReportPage /></RequireSignIn> },
+        Route::Timeline { id } => {
+            html! { <RequireSignIn><pages::TimelinePage {id} /></RequireSignIn> }
+        }
+        Route::AccessNow => html! { <RequireSignIn><pages::AccessNowPage /></RequireSignIn> },
+        Route::Mailbox => html! { <pages::MailboxPage /> },
+        Route::NotFound => html! { <pages::NotFoundPage /> },
+    }
+}
+
+/// A path of this site to go to after sign-in: never another origin.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
+            p.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/reports?scope=all")), "/reports?scope=all");
+        assert_eq!(safe_next(Some("//evil.example.com")), "/");
+        assert_eq!(safe_next(Some("https://evil.example.com")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,253 @@
+//! Times for people: shown in the browser's time zone with the zone named, entered in
+//! it (`<input type="datetime-local">`), and sent to the API in UTC.
+//!
+//! The conversions take a [`Zone`], so they are tested with made-up zones on the host
+//! and against the browser's own rules in headless Chromium.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+
+/// A time zone: its offset from UTC at an instant.
+pub trait Zone {
+    /// Minutes east of UTC at `at` (New York in winter: -300).
+    fn offset_minutes(&self, at: DateTime<Utc>) -> i32;
+
+    /// A short name for the zone at `at`, for example "EST" or "UTC+05:30".
+    fn abbreviation(&self, at: DateTime<Utc>) -> String {
+        offset_label(self.offset_minutes(at))
+    }
+}
+
+/// `UTC`, `UTC+01:00`, `UTC-05:30`.
+pub fn offset_label(minutes: i32) -> String {
+    if minutes == 0 {
+        return "UTC".to_owned();
+    }
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
+/// The wall-clock time in `zone` at `at`.
+pub fn to_local(at: DateTime<Utc>, zone: &dyn Zone) -> NaiveDateTime {
+    (at + TimeDelta::minutes(i64::from(zone.offset_minutes(at)))).naive_utc()
+}
+
+/// The instant a wall-clock time in `zone` names. A time skipped by a change to
+/// summer time is read with the offset before the change (02:30 becomes 03:30), and
+/// a time that happens twice is the earlier one — as browsers read them.
+pub fn from_local(local: NaiveDateTime, zone: &dyn Zone) -> DateTime<Utc> {
+    let as_utc = local.and_utc();
+    // Any change of offset near `local` lies within a day of it.
+    let before = zone.offset_minutes(as_utc - TimeDelta::days(1));
+    let after = zone.offset_minutes(as_utc + TimeDelta::days(1));
+    let at = |offset: i32| as_utc - TimeDelta::minutes(i64::from(offset));
+    let fits = |offset: i32| zone.offset_minutes(at(offset)) == offset;
+    match (fits(before), fits(after)) {
+        (true, true) => at(before).min(at(after)),
+        (true, false) => at(before),
+        (false, true) => at(after),
+        (false, false) => at(before),
+    }
+}
+
+/// The value format of `<input type="datetime-local">`.
+pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// Reads a `datetime-local` value (with or without seconds).
+pub fn parse_input(value: &str) -> Option<NaiveDateTime> {
+    let value = value.trim();
+    NaiveDateTime::parse_from_str(value, INPUT_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+}
+
+/// The instant a `datetime-local` value names in `zone`.
+pub fn input_to_utc(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
+    parse_input(value).map(|local| from_local(local, zone))
+}
+
+/// The `datetime-local` value for `at` in `zone`.
+pub fn input_value(at: DateTime<Utc>, zone: &dyn Zone) -> String {
+    to_local(at, zone).format(INPUT_FORMAT).to_string()
+}
+
+/// The instant a `date` input's day begins in `zone`.
+pub fn day_start(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
+    Some(from_local(day.and_hms_opt(0, 0, 0)?, zone))
+}
+
+/// The instant after a `date` input's day ends in `zone` (the next day's start).
+pub fn day_end(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
+    Some(from_local(day.succ_opt()?.and_hms_opt(0, 0, 0)?, zone))
+}
+
+/// "Thu 26 Nov 2026, 14:05 EST": the time in `zone`, with the zone named.
+pub fn format(at: DateTime<Utc>, zone: &dyn Zone) -> String {
+    format!(
+        "{} {}",
+        to_local(at, zone).format("%a %-d %b %Y, %H:%M"),
+        zone.abbreviation(at)
+    )
+}
+
+/// `at` as the API writes it (RFC 3339, UTC, whole seconds).
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// "1 h 30 min", as the API's mails and reports say it.
+pub fn describe_seconds(seconds: i64) -> String {
+    tempaccess_core::entry::describe_seconds(seconds)
+}
+
+/// The browser's time zone, read through JavaScript's `Date` and `Intl`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BrowserZone;
+
+impl BrowserZone {
+    /// The zone's IANA name ("America/New_York"), or its offset if the browser has none.
+    pub fn name(&self) -> String {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| offset_label(self.offset_minutes(now())))
+    }
+}
+
+fn js_date(at: DateTime<Utc>) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64
+    ))
+}
+
+impl Zone for BrowserZone {
+    fn offset_minutes(&self, at: DateTime<Utc>) -> i32 {
+        // getTimezoneOffset counts minutes west of UTC.
+        -(js_date(at).get_timezone_offset() as i32)
+    }
+
+    fn abbreviation(&self, at: DateTime<Utc>) -> String {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"timeZoneName".into(), &"short".into());
+        let locales = js_sys::Array::of1(&"en-US".into());
+        let format = js_sys::Intl::DateTimeFormat::new(&locales, &options);
+        let parts = format.format_to_parts(&js_date(at));
+        parts
+            .iter()
+            .find(|part| {
+                js_sys::Reflect::get(part, &"type".into())
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .as_deref()
+                    == Some("timeZoneName")
+            })
+            .and_then(|part| js_sys::Reflect::get(&part, &"value".into()).ok())
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| offset_label(self.offset_minutes(at)))
+    }
+}
+
+/// The browser's clock.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// New York in 2030: EST (-5 h) until 10 March 07:00 UTC, then EDT (-4 h) until
+    /// 3 November 06:00 UTC.
+    struct NewYork2030;
+
+    impl Zone for NewYork2030 {
+        fn offset_minutes(&self, at: DateTime<Utc>) -> i32 {
+            let spring = utc("2030-03-10T07:00:00Z");
+            let autumn = utc("2030-11-03T06:00:00Z");
+            if at >= spring && at < autumn {
+                -240
+            } else {
+                -300
+            }
+        }
+    }
+
+    struct Fixed(i32);
+
+    impl Zone for Fixed {
+        fn offset_minutes(&self, _: DateTime<Utc>) -> i32 {
+            self.0
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn local_inputs_become_utc() {
+        assert_eq!(
+            input_to_utc("2030-01-15T09:30", &NewYork2030),
+            Some(utc("2030-01-15T14:30:00Z"))
+        );
+        assert_eq!(
+            input_to_utc("2030-07-15T09:30", &NewYork2030),
+            Some(utc("2030-07-15T13:30:00Z"))
+        );
+        assert_eq!(
+            input_to_utc("2030-07-15T09:30:00", &Fixed(330)),
+            Some(utc("2030-07-15T04:00:00Z"))
+        );
+        assert_eq!(input_to_utc("", &Fixed(0)), None);
+        assert_eq!(input_to_utc("tomorrow", &Fixed(0)), None);
+    }
+
+    #[test]
+    fn skipped_and_repeated_hours_read_as_browsers_do() {
+        // 02:30 does not exist on 10 March: it is 03:30 EDT.
+        assert_eq!(
+            input_to_utc("2030-03-10T02:30", &NewYork2030),
+            Some(utc("2030-03-10T07:30:00Z"))
+        );
+        // 01:30 happens twice on 3 November: the first one, EDT.
+        assert_eq!(
+            input_to_utc("2030-11-03T01:30", &NewYork2030),
+            Some(utc("2030-11-03T05:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn utc_round_trips_through_the_input() {
+        let at = utc("2030-07-15T13:30:00Z");
+        assert_eq!(input_value(at, &NewYork2030), "2030-07-15T09:30");
+        assert_eq!(
+            input_to_utc(&input_value(at, &NewYork2030), &NewYork2030),
+            Some(at)
+        );
+    }
+
+    #[test]
+    fn days_cover_the_local_day() {
+        assert_eq!(
+            day_start("2030-01-15", &NewYork2030),
+            Some(utc("2030-01-15T05:00:00Z"))
+        );
+        assert_eq!(
+            day_end("2030-01-15", &NewYork2030),
+            Some(utc("2030-01-16T05:00:00Z"))
+        );
+        assert_eq!(day_start("15/01/2030", &NewYork2030), None);
+    }
+
+    #[test]
+    fn formats_name_the_zone() {
+        let at = utc("2030-01-15T14:30:00Z");
+        assert_eq!(format(at, &NewYork2030), "Tue 15 Jan 2030, 09:30 UTC-05:00");
+        assert_eq!(format(at, &Fixed(0)), "Tue 15 Jan 2030, 14:30 UTC");
+        assert_eq!(offset_label(330), "UTC+05:30");
+    }
+}
