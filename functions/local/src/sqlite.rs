@@ -495,15 +495,22 @@ fn query_page(conn: &Connection, q: &RequestQuery) -> Result<Page<AccessRequest>
     Ok(Page { items, next_cursor })
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
-        let (id, json) = (entry.id.to_string(), to_json(entry)?);
+/// Entries and users: one JSON document per key, in a table of `(key, json)`.
+impl SqliteStore {
+    async fn put_json(
+        &self,
+        table: &'static str,
+        key_column: &'static str,
+        key: String,
+        json: String,
+    ) -> Result<(), StoreError> {
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO entries (id, json) VALUES (?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET json = excluded.json",
-                params![id, json],
+                &format!(
+                    "INSERT INTO {table} ({key_column}, json) VALUES (?1, ?2)
+                     ON CONFLICT ({key_column}) DO UPDATE SET json = excluded.json"
+                ),
+                params![key, json],
             )
             .or_unavailable()?;
             Ok(())
@@ -511,18 +518,36 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
-        let id = id.to_string();
+    async fn get_json<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        table: &'static str,
+        key_column: &'static str,
+        key: String,
+    ) -> Result<Option<T>, StoreError> {
         self.run(move |conn| {
             let json: Option<String> = conn
-                .query_row("SELECT json FROM entries WHERE id = ?1", [id], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    &format!("SELECT json FROM {table} WHERE {key_column} = ?1"),
+                    [key],
+                    |row| row.get(0),
+                )
                 .optional()
                 .or_unavailable()?;
             json.as_deref().map(from_json).transpose()
         })
         .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
+        self.put_json("entries", "id", entry.id.to_string(), to_json(entry)?)
+            .await
+    }
+
+    async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
+        self.get_json("entries", "id", id.to_string()).await
     }
 
     async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
@@ -540,31 +565,12 @@ impl Store for SqliteStore {
     }
 
     async fn put_user(&self, user: &User) -> Result<(), StoreError> {
-        let (email, json) = (user.email.to_string(), to_json(user)?);
-        self.run(move |conn| {
-            conn.execute(
-                "INSERT INTO users (email, json) VALUES (?1, ?2)
-                 ON CONFLICT (email) DO UPDATE SET json = excluded.json",
-                params![email, json],
-            )
-            .or_unavailable()?;
-            Ok(())
-        })
-        .await
+        self.put_json("users", "email", user.email.to_string(), to_json(user)?)
+            .await
     }
 
     async fn user(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let email = email.to_string();
-        self.run(move |conn| {
-            let json: Option<String> = conn
-                .query_row("SELECT json FROM users WHERE email = ?1", [email], |row| {
-                    row.get(0)
-                })
-                .optional()
-                .or_unavailable()?;
-            json.as_deref().map(from_json).transpose()
-        })
-        .await
+        self.get_json("users", "email", email.to_string()).await
     }
 
     async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
