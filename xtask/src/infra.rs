@@ -20,13 +20,12 @@ pub const TEMPLATE: &str = "infra/template.yaml";
 
 /// A `sam` command with telemetry off.
 pub fn sam(ws: &Workspace) -> Result<Command> {
-    let program = ensure_venv(
+    let bin = ensure_venv(
         "aws-sam-cli",
         SAM_VERSION,
-        &format!("aws-sam-cli=={SAM_VERSION}"),
-        "sam",
+        &[&format!("aws-sam-cli=={SAM_VERSION}")],
     )?;
-    let mut cmd = Command::new(program);
+    let mut cmd = Command::new(bin.join("sam"));
     cmd.current_dir(&ws.root).env("SAM_CLI_TELEMETRY", "0");
     Ok(cmd)
 }
@@ -47,10 +46,9 @@ pub fn steps(ws: &Workspace) -> Result<Vec<Step>> {
     let checkov_bin = ensure_venv(
         "checkov",
         CHECKOV_VERSION,
-        &format!("checkov=={CHECKOV_VERSION}"),
-        "checkov",
+        &[&format!("checkov=={CHECKOV_VERSION}")],
     )?;
-    let mut checkov = Command::new(checkov_bin);
+    let mut checkov = Command::new(checkov_bin.join("checkov"));
     checkov.current_dir(&ws.root).args([
         "--file",
         TEMPLATE,
@@ -61,24 +59,12 @@ pub fn steps(ws: &Workspace) -> Result<Vec<Step>> {
         "--quiet",
     ]);
     Ok(vec![
-        Step {
-            name: "sam validate (the SAM transform, offline)",
-            quick: false,
-            counts_tests: false,
-            command: validate,
-        },
-        Step {
-            name: "sam validate --lint (cfn-lint)",
-            quick: false,
-            counts_tests: false,
-            command: lint,
-        },
-        Step {
-            name: "checkov (every skip in the template names its reason)",
-            quick: false,
-            counts_tests: false,
-            command: checkov,
-        },
+        Step::new("sam validate (the SAM transform, offline)", validate),
+        Step::new("sam validate --lint (cfn-lint)", lint),
+        Step::new(
+            "checkov (every skip in the template names its reason)",
+            checkov,
+        ),
     ])
 }
 
@@ -92,25 +78,18 @@ pub fn sam_build_dir(ws: &Workspace) -> PathBuf {
     ws.target_dir.join("sam-build")
 }
 
-/// `cargo-lambda` and Zig, installed when missing; returns a PATH that finds them.
-pub fn lambda_tool_path(ws: &Workspace) -> Result<OsString> {
-    let cargo_lambda = crate::site::cargo_bin().join("cargo-lambda");
-    // A cargo subcommand: it answers `--version` only after its own name.
-    let installed = Command::new(&cargo_lambda)
-        .args(["lambda", "--version"])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_LAMBDA_VERSION));
-    if !installed {
-        crate::site::cargo_install(ws, "cargo-lambda", CARGO_LAMBDA_VERSION, true)?;
-    }
-    let zig_python = ensure_venv(
-        "ziglang",
-        ZIG_VERSION,
-        &format!("ziglang=={ZIG_VERSION}"),
-        "python3",
+/// `cargo-lambda` and Zig (its cross linker), both prebuilt wheels from PyPI in one
+/// virtual environment; returns a PATH that finds them first.
+pub fn lambda_tool_path() -> Result<OsString> {
+    let bin = ensure_venv(
+        "cargo-lambda",
+        CARGO_LAMBDA_VERSION,
+        &[
+            &format!("cargo-lambda=={CARGO_LAMBDA_VERSION}"),
+            &format!("ziglang=={ZIG_VERSION}"),
+        ],
     )?;
-    let zig_bin = zig_python.parent().context("the venv's bin")?.to_path_buf();
-    let mut paths = vec![crate::site::cargo_bin(), zig_bin];
+    let mut paths = vec![bin];
     paths.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
@@ -124,23 +103,13 @@ pub fn build_steps(ws: &Workspace) -> Result<Vec<Step>> {
     build
         .args(["build", "--template", TEMPLATE, "--build-dir"])
         .arg(sam_build_dir(ws))
-        .env("PATH", lambda_tool_path(ws)?)
+        .env("PATH", lambda_tool_path()?)
         .env("CARGO_TARGET_DIR", &ws.target_dir);
     let mut check = ws.cargo();
     check.args(["xtask", "check-bootstraps"]);
     Ok(vec![
-        Step {
-            name: "sam build (cargo lambda, release, arm64)",
-            quick: false,
-            counts_tests: false,
-            command: build,
-        },
-        Step {
-            name: "every function's bootstrap is an arm64 executable",
-            quick: false,
-            counts_tests: false,
-            command: check,
-        },
+        Step::new("sam build (cargo lambda, release, arm64)", build),
+        Step::new("every function's bootstrap is an arm64 executable", check),
     ])
 }
 

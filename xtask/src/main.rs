@@ -1,9 +1,6 @@
-//! `cargo xtask <task>`: the project's developer tasks.
-//!
-//! - `cargo xtask dev [-- <serve args>]`: run the embedded default (`tempaccess serve`)
-//!   on `127.0.0.1:8080` with its data in `target/dev-data`.
-//! - `cargo xtask test [--quick]`: everything CI checks, stopping at the first failure;
-//!   `--quick` skips the format and lint steps.
+//! `cargo xtask <task>`: the project's developer tasks. Each installs what it needs
+//! (pinned, prebuilt) on a fresh machine with Rust, and stops at once with one line
+//! when a prerequisite it cannot install is missing.
 
 use std::{
     env,
@@ -14,27 +11,32 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
+mod dev;
 mod infra;
 mod publish;
 mod site;
+mod test;
 mod tools;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  dev [-- <serve args>]   run `tempaccess serve` locally (default --addr 127.0.0.1:8080,
-                          data in target/dev-data)
-  test [--quick]          fmt check, clippy, build the binary, run every test;
-                          --quick skips fmt and clippy
-  site [--with-browser]   install the pinned trunk, wasm-bindgen-cli and binaryen when
-                          missing and build the site (with Chromium for its tests)
+  dev [-- <serve args>]   build the site and run `tempaccess serve` (the embedded default)
+                          on http://127.0.0.1:8080, data in target/dev-data
+  test [--quick] [--only <stage>[,<stage>…]]
+                          every check CI runs, stopping at the first failure. Stages, in
+                          order: lint, unit, e2e, browser, aws, infra, package.
+                          --quick runs unit, e2e and browser (no lint, no emulator, no
+                          template checks, no Lambda packages); --only runs the stages named
+  site [--with-browser]   build the site into <target>/site (with Chromium for its tests)
   bench-site              build the site and print its wasm + js sizes, raw and gzip
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront
   bench-functions         the size of each function's bootstrap, raw and compressed
-                          (after the `sam build` step of `cargo xtask test`)
+                          (after the `package` stage of `cargo xtask test`)
+  check-bootstraps        fail unless every `sam build` bootstrap is an arm64 executable
   moto                    run the AWS emulator in the foreground and print the
                           TEMPACCESS_MOTO_URL to export for `cargo test`";
 
@@ -55,8 +57,8 @@ fn try_main() -> Result<()> {
         return Ok(());
     };
     match task.as_str() {
-        "dev" => dev(rest),
-        "test" => test(rest),
+        "dev" => dev::run(&Workspace::locate()?, rest),
+        "test" => test::run(&Workspace::locate()?, rest),
         "moto" => moto(),
         "site" => site::task(rest),
         "bench-site" => site::bench(),
@@ -71,68 +73,6 @@ fn try_main() -> Result<()> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// dev
-
-fn dev(args: &[String]) -> Result<()> {
-    let ws = Workspace::locate()?;
-    let serve_args: Vec<String> = match args.split_first() {
-        Some((first, rest)) if first == "--" => rest.to_vec(),
-        _ => args.to_vec(),
-    };
-    build_site(&ws)?;
-    serve(&ws, &serve_args)
-}
-
-/// Builds the static site before the server starts (`serve --site` serves it).
-fn build_site(ws: &Workspace) -> Result<()> {
-    site::build(ws).map(drop)
-}
-
-fn serve(ws: &Workspace, extra: &[String]) -> Result<()> {
-    let data = ws.root.join("target").join("dev-data");
-    std::fs::create_dir_all(&data)
-        .with_context(|| format!("creating the data directory {}", data.display()))?;
-
-    let mut cmd = ws.cargo();
-    cmd.args([
-        "run",
-        "-p",
-        "tempaccess-local",
-        "--bin",
-        "tempaccess",
-        "--",
-        "serve",
-    ]);
-    if !extra
-        .iter()
-        .any(|a| a == "--addr" || a.starts_with("--addr="))
-    {
-        cmd.args(["--addr", "127.0.0.1:8080"]);
-    }
-    if !extra
-        .iter()
-        .any(|a| a == "--data" || a.starts_with("--data="))
-    {
-        cmd.arg("--data").arg(&data);
-    }
-    if !extra
-        .iter()
-        .any(|a| a == "--site" || a.starts_with("--site="))
-    {
-        cmd.arg("--site").arg(site::dist_dir(ws));
-    }
-    cmd.args(extra);
-    println!(
-        "xtask dev: serving the embedded default (data in {})",
-        data.display()
-    );
-    run(cmd)
-}
-
-// ---------------------------------------------------------------------------
-// moto
-
 /// Runs the AWS emulator until Ctrl-C, for running single tests by hand.
 fn moto() -> Result<()> {
     let moto = tools::Moto::start()?;
@@ -143,172 +83,36 @@ fn moto() -> Result<()> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// test
-
-/// One step of `cargo xtask test`. Steps run in order; the first failure stops the run.
-struct Step {
+/// One step of a task: a command, and whether it runs tests whose results count
+/// toward the closing line of `cargo xtask test`.
+pub struct Step {
     name: &'static str,
-    /// Whether `--quick` runs this step too.
-    quick: bool,
-    /// Whether the step runs tests whose results count toward the closing line.
-    counts_tests: bool,
     command: Command,
+    counts_tests: bool,
 }
 
-/// Tests passed and failed over every counting step, from cargo's `test result:` lines.
-#[derive(Default)]
-struct Tally {
-    passed: u64,
-    failed: u64,
-}
+impl Step {
+    /// A step that runs `command`.
+    pub fn new(name: &'static str, command: Command) -> Self {
+        Self {
+            name,
+            command,
+            counts_tests: false,
+        }
+    }
 
-impl Tally {
-    fn read(&mut self, line: &str) {
-        let Some(rest) = line.trim().strip_prefix("test result: ") else {
-            return;
-        };
-        for part in rest.split(';') {
-            let mut words = part.split_whitespace().rev();
-            let (Some(label), Some(n)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let n: u64 = n.parse().unwrap_or(0);
-            match label {
-                "passed" => self.passed += n,
-                "failed" => self.failed += n,
-                _ => {}
-            }
+    /// A step whose `test result:` lines are counted.
+    pub fn tests(name: &'static str, command: Command) -> Self {
+        Self {
+            name,
+            command,
+            counts_tests: true,
         }
     }
 }
 
-fn test(args: &[String]) -> Result<()> {
-    let mut quick = false;
-    for arg in args {
-        match arg.as_str() {
-            "--quick" => quick = true,
-            other => bail!("unknown option `{other}` for `cargo xtask test`\n\n{USAGE}"),
-        }
-    }
-    let ws = Workspace::locate()?;
-    // The AWS adapters are tested over the wire against the emulator.
-    let moto = tools::Moto::start()?;
-    let steps: Vec<Step> = test_steps(&ws, &moto.url)?
-        .into_iter()
-        .filter(|s| s.quick || !quick)
-        .collect();
-    let total = steps.len();
-    let mut tally = Tally::default();
-    for (i, step) in steps.into_iter().enumerate() {
-        println!("\n==> [{}/{total}] {}", i + 1, step.name);
-        let outcome = if step.counts_tests {
-            run_counting(step.command, &mut tally)
-        } else {
-            run(step.command)
-        };
-        outcome.with_context(|| format!("step failed: {}", step.name))?;
-    }
-    println!("\n==> all {total} steps passed");
-    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
-    Ok(())
-}
-
-/// The packages whose binaries the tests run: the local binary and the five functions.
-const BINARIES: [&str; 6] = [
-    "tempaccess-local",
-    "tempaccess-request",
-    "tempaccess-decide",
-    "tempaccess-cancel",
-    "tempaccess-report",
-    "tempaccess-revoke",
-];
-
-/// The HTTP end-to-end suites, run on every backend.
-const E2E_SUITES: [&str; 4] = ["e2e_workflow", "e2e_rules", "e2e_authz", "e2e_input"];
-
-/// The steps of `cargo xtask test`, in order. New checks are appended here.
-fn test_steps(ws: &Workspace, moto_url: &str) -> Result<Vec<Step>> {
-    let mut steps = Vec::new();
-
-    let mut fmt = ws.cargo();
-    fmt.args(["fmt", "--all", "--check"]);
-    steps.push(Step {
-        name: "format check",
-        quick: false,
-        counts_tests: false,
-        command: fmt,
-    });
-
-    let mut clippy = ws.cargo();
-    clippy.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    steps.push(Step {
-        name: "clippy",
-        quick: false,
-        counts_tests: false,
-        command: clippy,
-    });
-
-    let mut build = ws.cargo();
-    build.args(["build"]);
-    for package in BINARIES {
-        build.args(["-p", package]);
-    }
-    steps.push(Step {
-        name: "build the tempaccess binary and the Lambda functions",
-        quick: true,
-        counts_tests: false,
-        command: build,
-    });
-
-    steps.push(site::build_step(ws));
-
-    let mut tests = ws.cargo();
-    tests.args(["test", "--workspace"]);
-    site::browser_env(&mut tests, ws);
-    tests.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
-    tests.env("TEMPACCESS_MOTO_URL", moto_url);
-    steps.push(Step {
-        name: "tests",
-        quick: true,
-        counts_tests: true,
-        command: tests,
-    });
-    steps.extend(site::wasm_steps(ws));
-
-    // The same HTTP end-to-end suites, on `serve --backend aws` against the emulator.
-    let mut e2e_aws = ws.cargo();
-    e2e_aws.args(["test", "-p", "tempaccess-tests"]);
-    for suite in E2E_SUITES {
-        e2e_aws.args(["--test", suite]);
-    }
-    e2e_aws.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
-    e2e_aws.env("TEMPACCESS_MOTO_URL", moto_url);
-    e2e_aws.env("TEMPACCESS_E2E_BACKEND", "aws");
-    steps.push(Step {
-        name: "end-to-end suites on the AWS adapters (moto)",
-        quick: true,
-        counts_tests: true,
-        command: e2e_aws,
-    });
-
-    steps.extend(infra::steps(ws)?);
-    steps.extend(infra::build_steps(ws)?);
-
-    Ok(steps)
-}
-
-// ---------------------------------------------------------------------------
-// helpers
-
-struct Workspace {
+/// The workspace: its root and its build directory.
+pub struct Workspace {
     root: PathBuf,
     target_dir: PathBuf,
 }
@@ -356,31 +160,11 @@ fn run(mut cmd: Command) -> Result<()> {
     Ok(())
 }
 
-/// Runs a test command, echoing its output and counting its results.
-fn run_counting(mut cmd: Command, tally: &mut Tally) -> Result<()> {
-    use std::io::{BufRead, BufReader};
-    println!("$ {}", describe(&cmd));
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("could not start `{}`", describe(&cmd)))?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    for line in BufReader::new(stdout).lines() {
-        let line = line?;
-        println!("{line}");
-        tally.read(&line);
-    }
-    let status = child.wait()?;
-    if !status.success() {
-        bail!("`{}` exited with {status}", describe(&cmd));
-    }
-    Ok(())
-}
-
 /// The command as a shell-like line, with the environment it sets.
 fn describe(cmd: &Command) -> String {
     let mut parts: Vec<String> = cmd
         .get_envs()
+        .filter(|(k, _)| *k != "PATH")
         .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
         .collect();
     let program = Path::new(cmd.get_program());

@@ -43,34 +43,6 @@ pub fn parse_outputs(described: &Value) -> HashMap<String, String> {
         .collect()
 }
 
-/// Moves trunk's inline loader script into a file beside `index.html`, so the site's
-/// Content-Security-Policy (set by CloudFront, the same for every build) needs no
-/// per-build hash: `script-src 'self'` covers it. Returns the new `index.html`, the
-/// script's file name and its text.
-pub fn externalize_loader(index_html: &str) -> Result<(String, String, String)> {
-    const OPEN: &str = "<script type=\"module\">";
-    let start = index_html
-        .find(OPEN)
-        .context("index.html has no inline module script")?;
-    let body_start = start + OPEN.len();
-    let end = body_start
-        + index_html[body_start..]
-            .find("</script>")
-            .context("the inline script is not closed")?;
-    let script = &index_html[body_start..end];
-    // FNV-1a: the name changes whenever the script does (it is cached for a year).
-    let hash = script.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    let name = format!("loader-{hash:016x}.js");
-    let html = format!(
-        "{}<script type=\"module\" src=\"/{name}\"></script>{}",
-        &index_html[..start],
-        &index_html[end + "</script>".len()..]
-    );
-    Ok((html, name, script.trim().to_owned() + "\n"))
-}
-
 fn aws(args: &[&str]) -> Result<String> {
     println!("$ aws {}", args.join(" "));
     let output = Command::new("aws")
@@ -97,11 +69,9 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             other => bail!("unknown option `{other}` for `cargo xtask publish-site`"),
         }
     }
+    // The build writes no inline script (the loader is a file of its own), so
+    // CloudFront's one Content-Security-Policy, `script-src 'self'`, covers every build.
     let dist = crate::site::build(ws)?;
-    let index = std::fs::read_to_string(dist.join("index.html"))?;
-    let (html, loader, script) = externalize_loader(&index)?;
-    std::fs::write(dist.join(&loader), script)?;
-    std::fs::write(dist.join("index.html"), html)?;
     let described: Value = serde_json::from_str(&aws(&[
         "cloudformation",
         "describe-stacks",
@@ -184,22 +154,5 @@ mod tests {
         assert_eq!(config["auth"]["kind"], "cognito");
         assert_eq!(config["auth"]["client_id"], "client123");
         assert!(site_config(&HashMap::new()).is_err());
-    }
-
-    #[test]
-    fn the_loader_moves_out_of_index_html() {
-        let index = "<head><script type=\"module\">\nimport init from '/app-1.js';\nawait init();\n</script><link rel=\"preload\"></head>";
-        let (html, name, script) = externalize_loader(index).unwrap();
-        assert!(name.starts_with("loader-") && name.ends_with(".js"));
-        assert_eq!(
-            html,
-            format!(
-                "<head><script type=\"module\" src=\"/{name}\"></script><link rel=\"preload\"></head>"
-            )
-        );
-        assert_eq!(script, "import init from '/app-1.js';\nawait init();\n");
-        let (_, other, _) = externalize_loader(&index.replace("app-1", "app-2")).unwrap();
-        assert_ne!(name, other, "a new build gets a new name");
-        assert!(externalize_loader("<head></head>").is_err());
     }
 }

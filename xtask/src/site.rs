@@ -1,33 +1,38 @@
-//! The site (`web/`): its pinned build tools, its offline trunk build, the browsers
-//! its tests drive, and its bundle size.
+//! The site (`web/`): built for `wasm32-unknown-unknown` by cargo, bound to JavaScript
+//! by wasm-bindgen (the `wasm-bindgen-cli-support` library, at the version of
+//! `Cargo.lock`), shrunk by binaryen's `wasm-opt` (prebuilt, from npm), and written to
+//! [`dist_dir`] with content-hashed file names and an `index.html` from `web/index.html`.
 //!
-//! Tools go to [`tools::tools_dir`] and are skipped when the pinned version is there:
-//! - trunk [`TRUNK_VERSION`] (`cargo install --locked`);
-//! - wasm-bindgen-cli at the `wasm-bindgen` version of `Cargo.lock` (without
-//!   `--locked`: its own lockfile pins a crate the registry no longer serves); it also
-//!   brings `wasm-bindgen-test-runner` for the component tests;
-//! - binaryen [`BINARYEN_VERSION`] from npm, whose `wasm-opt` trunk accepts as `version_132`;
-//! - Chromium and chromedriver from apt, for the browser tests.
+//! The loader is a file of its own, never an inline script, so the one
+//! Content-Security-Policy of every deployment (`script-src 'self'`) covers it.
+//! A build whose inputs did not change since the last one is skipped.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 
-use crate::tools::tools_dir;
+use crate::tools::{self, tools_dir};
 use crate::{Step, Workspace, run};
 
-/// The trunk that builds the site (newer ones need a newer rustc).
-pub const TRUNK_VERSION: &str = "0.21.14";
 /// The binaryen whose `wasm-opt` shrinks the wasm.
 pub const BINARYEN_VERSION: &str = "132.0.0";
-/// Where apt puts the browser and its driver.
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-/// Where apt puts chromedriver.
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// The zone the component tests' browser runs in: not UTC, with summer time.
-pub const TEST_TZ: &str = "America/New_York";
+/// The target the site is built for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The wasm features rustc 1.95 emits by default; `wasm-opt` must be told of each.
+const WASM_OPT_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+/// Where `web/index.html` wants the stylesheet, preloads and loader.
+const ASSETS_MARKER: &str = "<!-- site:assets -->";
+/// The wasm-bindgen this xtask links (its `Cargo.toml` pins it with `=`).
+const BINDGEN_VERSION: &str = "0.2.130";
 
 /// `cargo xtask site [--with-browser]`: installs what is missing and builds the site.
 pub fn task(args: &[String]) -> Result<()> {
@@ -40,7 +45,7 @@ pub fn task(args: &[String]) -> Result<()> {
         }
     }
     if browser {
-        ensure_chromium()?;
+        tools::ensure_chromium()?;
     }
     build(&ws)?;
     Ok(())
@@ -51,239 +56,279 @@ pub fn dist_dir(ws: &Workspace) -> PathBuf {
     ws.target_dir.join("site")
 }
 
-pub(crate) fn cargo_bin() -> PathBuf {
-    tools_dir().join("cargo").join("bin")
-}
-
 fn binaryen_dir() -> PathBuf {
     tools_dir().join(format!("binaryen-{BINARYEN_VERSION}"))
 }
 
-/// `PATH` with the pinned tools first.
-pub fn tool_path() -> Result<OsString> {
-    let mut dirs = vec![
-        cargo_bin(),
-        binaryen_dir().join("node_modules").join(".bin"),
-    ];
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    std::env::join_paths(dirs).context("building PATH for the site tools")
+fn wasm_opt() -> PathBuf {
+    binaryen_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt")
 }
 
-/// Whether `program --version` prints `expected`.
-pub(crate) fn has_version(program: &Path, expected: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(expected))
-}
-
-/// The `wasm-bindgen` version in `Cargo.lock`: the CLI must be the same.
-pub fn wasm_bindgen_version(ws: &Workspace) -> Result<String> {
-    let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).context("reading Cargo.lock")?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            let version = lines
-                .next()
-                .and_then(|l| l.trim().strip_prefix("version = \""))
-                .and_then(|l| l.strip_suffix('"'))
-                .context("no version after wasm-bindgen in Cargo.lock")?;
-            return Ok(version.to_owned());
-        }
-    }
-    bail!("Cargo.lock has no wasm-bindgen: is web/ in the workspace?")
-}
-
-/// `cargo install` into the tools dir, in a throwaway build dir (never the shared one).
-pub(crate) fn cargo_install(
-    ws: &Workspace,
-    krate: &str,
-    version: &str,
-    locked: bool,
-) -> Result<()> {
-    let root = tools_dir().join("cargo");
-    std::fs::create_dir_all(&root)?;
-    println!("installing {krate} {version} into {}", root.display());
-    let mut cmd = ws.cargo();
-    cmd.current_dir(tools_dir())
-        .env_remove("CARGO_TARGET_DIR")
-        .args(["install", krate, "--version", version, "--root"])
-        .arg(&root);
-    if locked {
-        cmd.arg("--locked");
-    }
-    let started = std::time::Instant::now();
-    run(cmd)?;
-    println!("installed {krate} {version} in {:.0?}", started.elapsed());
-    Ok(())
-}
-
-fn ensure_trunk(ws: &Workspace) -> Result<()> {
-    if has_version(
-        &cargo_bin().join("trunk"),
-        &format!("trunk {TRUNK_VERSION}"),
-    ) {
-        return Ok(());
-    }
-    cargo_install(ws, "trunk", TRUNK_VERSION, true)
-}
-
-fn ensure_wasm_bindgen(ws: &Workspace) -> Result<()> {
-    let version = wasm_bindgen_version(ws)?;
-    let wanted = format!("wasm-bindgen {version}");
-    if has_version(&cargo_bin().join("wasm-bindgen"), &wanted)
-        && cargo_bin().join("wasm-bindgen-test-runner").is_file()
-    {
-        return Ok(());
-    }
-    cargo_install(ws, "wasm-bindgen-cli", &version, false)
-}
-
+/// binaryen from npm (a prebuilt `wasm-opt`), unless the pinned one is there.
 fn ensure_binaryen() -> Result<()> {
-    let dir = binaryen_dir();
-    let wasm_opt = dir.join("node_modules").join(".bin").join("wasm-opt");
     let major = BINARYEN_VERSION
         .split('.')
         .next()
         .unwrap_or(BINARYEN_VERSION);
-    if has_version(&wasm_opt, &format!("version_{major}")) {
+    if tools::prints_version(&wasm_opt(), &["--version"], &format!("version_{major}")) {
         return Ok(());
     }
-    if Command::new("npm").arg("--version").output().is_err() {
-        apt_install(&["npm"])?;
-    }
-    std::fs::create_dir_all(&dir)?;
-    println!(
-        "installing binaryen {BINARYEN_VERSION} from npm into {}",
-        dir.display()
-    );
-    let mut npm = Command::new("npm");
-    npm.args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir)
-        .arg(format!("binaryen@{BINARYEN_VERSION}"));
-    run(npm)
+    tools::npm_install(&binaryen_dir(), &format!("binaryen@{BINARYEN_VERSION}"))
 }
 
-fn apt_install(packages: &[&str]) -> Result<()> {
-    let mut update = Command::new("apt-get");
-    update.arg("update");
-    run(update).context("apt-get update (the tools need root and the Debian mirror)")?;
-    let mut install = Command::new("apt-get");
-    install.args(["install", "-y"]).args(packages);
-    install.env("DEBIAN_FRONTEND", "noninteractive");
-    run(install)
-}
-
-/// Chromium and chromedriver for the browser and component tests.
-pub fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+/// The wasm target of the toolchain this workspace builds with. A `rust-toolchain.toml`
+/// names it, but rustup adds a toolchain file's targets only when it installs that
+/// toolchain, so a machine that already had `stable` lacks it: add it when `libcore`
+/// is not in the target's library directory.
+pub fn ensure_wasm_target(ws: &Workspace) -> Result<()> {
+    let output = Command::new("rustc")
+        .current_dir(&ws.root)
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .output()
+        .context("running rustc (is Rust installed with rustup?)")?;
+    let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    let has_core = std::fs::read_dir(&libdir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    });
+    if output.status.success() && has_core {
         return Ok(());
     }
-    apt_install(&["chromium", "chromium-driver"])
+    tools::require(
+        "rustup",
+        "rustup is missing: install Rust with rustup (https://rustup.rs)",
+    )?;
+    let mut add = Command::new("rustup");
+    add.current_dir(&ws.root)
+        .args(["target", "add", WASM_TARGET]);
+    run(add).context("adding the wasm target")
 }
 
-/// Every tool the site's build and tests need.
+/// Installs what the site's build needs: the wasm target and binaryen.
 pub fn ensure_tools(ws: &Workspace) -> Result<()> {
-    ensure_trunk(ws)?;
-    ensure_wasm_bindgen(ws)?;
+    tools::require_npm()?;
+    ensure_wasm_target(ws)?;
     ensure_binaryen()
 }
 
-/// Builds the site with trunk (release, offline) into [`dist_dir`] and returns it.
+/// The `wasm-bindgen` version in `Cargo.lock`: the library that binds the site must be
+/// the same.
+pub fn locked_version(ws: &Workspace, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(ws.root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    let wanted = format!("name = \"{package}\"");
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+                .with_context(|| format!("no version after {package} in Cargo.lock"))?;
+            return Ok(version.to_owned());
+        }
+    }
+    bail!("Cargo.lock has no {package}")
+}
+
+/// A short content hash for file names and the build key.
+fn short_hash(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..8])
+}
+
+/// Builds the site (release) into [`dist_dir`] and returns it; returns at once when
+/// nothing it is built from changed.
 pub fn build(ws: &Workspace) -> Result<PathBuf> {
     ensure_tools(ws)?;
-    let version = wasm_bindgen_version(ws)?;
-    let trunk_toml = std::fs::read_to_string(ws.root.join("web").join("Trunk.toml"))
-        .context("reading web/Trunk.toml")?;
-    if !trunk_toml.contains(&format!("wasm_bindgen = \"{version}\"")) {
-        bail!("web/Trunk.toml must pin wasm_bindgen = \"{version}\", the version in Cargo.lock");
+    let locked = locked_version(ws, "wasm-bindgen")?;
+    if locked != BINDGEN_VERSION {
+        bail!(
+            "Cargo.lock has wasm-bindgen {locked} but xtask binds with {BINDGEN_VERSION}: \
+             pin wasm-bindgen-cli-support = \"={locked}\" in xtask/Cargo.toml"
+        );
     }
-    let dist = dist_dir(ws);
-    let mut trunk = Command::new(cargo_bin().join("trunk"));
-    trunk
-        .current_dir(ws.root.join("web"))
-        .env("PATH", tool_path()?)
-        .env("CARGO_TARGET_DIR", &ws.target_dir)
+    let started = std::time::Instant::now();
+    let mut cargo = ws.cargo();
+    cargo
+        .args(["build", "--release", "--target", WASM_TARGET])
+        .args(["-p", "tempaccess-web", "--bin", "tempaccess-web"])
         // wasm-bindgen reads the wasm features rustc enabled from a custom section that
         // the workspace's `strip = true` would remove; wasm-opt strips it afterwards.
-        .env("CARGO_PROFILE_RELEASE_STRIP", "false")
-        .args(["build", "--release", "--dist"])
-        .arg(&dist);
-    let started = std::time::Instant::now();
-    run(trunk)?;
+        .env("CARGO_PROFILE_RELEASE_STRIP", "false");
+    run(cargo)?;
+    let wasm = ws
+        .target_dir
+        .join(WASM_TARGET)
+        .join("release")
+        .join("tempaccess-web.wasm");
+    let web = ws.root.join("web");
+    let template =
+        std::fs::read_to_string(web.join("index.html")).context("reading web/index.html")?;
+    let style = std::fs::read(web.join("style.css")).context("reading web/style.css")?;
+    let input = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+
+    let dist = dist_dir(ws);
+    let key = short_hash(
+        &[
+            input.as_slice(),
+            template.as_bytes(),
+            &style,
+            BINARYEN_VERSION.as_bytes(),
+            BINDGEN_VERSION.as_bytes(),
+        ]
+        .concat(),
+    );
+    let key_file = dist.join(".build-key");
+    if std::fs::read_to_string(&key_file).is_ok_and(|k| k == key)
+        && dist.join("index.html").is_file()
+    {
+        println!("the site is up to date in {}", dist.display());
+        return Ok(dist);
+    }
+
+    let staging = ws.target_dir.join("site-staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    let bound = staging.join("bindgen");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_bytes("app", input)
+        .web(true)?
+        .typescript(false)
+        .generate(&bound)
+        .context("wasm-bindgen")?;
+
+    let out = staging.join("site");
+    std::fs::create_dir_all(&out)?;
+    let optimized = staging.join("app_bg.opt.wasm");
+    let mut opt = Command::new(wasm_opt());
+    opt.arg(bound.join("app_bg.wasm"))
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg("--strip-debug")
+        .arg("--strip-producers")
+        .arg("-o")
+        .arg(&optimized);
+    run(opt)?;
+
+    let wasm_bytes = std::fs::read(&optimized)?;
+    let js_bytes = std::fs::read(bound.join("app.js"))?;
+    let assets = Assets {
+        wasm: format!("app-{}_bg.wasm", short_hash(&wasm_bytes)),
+        js: format!("app-{}.js", short_hash(&js_bytes)),
+        style: format!("style-{}.css", short_hash(&style)),
+    };
+    let loader = assets.loader();
+    let loader_name = format!("loader-{}.js", short_hash(loader.as_bytes()));
+    std::fs::write(out.join(&assets.wasm), &wasm_bytes)?;
+    std::fs::write(out.join(&assets.js), &js_bytes)?;
+    std::fs::write(out.join(&assets.style), &style)?;
+    std::fs::write(out.join(&loader_name), loader)?;
+    std::fs::write(
+        out.join("index.html"),
+        index_html(&template, &assets, &loader_name)?,
+    )?;
+    // Inline JavaScript of dependencies, imported relative to the glue.
+    let snippets = bound.join("snippets");
+    if snippets.is_dir() {
+        copy_dir(&snippets, &out.join("snippets"))?;
+    }
+    std::fs::write(out.join(".build-key"), &key)?;
+
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::rename(&out, &dist)
+        .with_context(|| format!("moving the site into {}", dist.display()))?;
+    let _ = std::fs::remove_dir_all(&staging);
     println!(
-        "built the site into {} in {:.0?}",
+        "built the site into {} in {:.1?}",
         dist.display(),
         started.elapsed()
     );
     Ok(dist)
 }
 
-/// The test steps of the site: its build (with the browsers) before the workspace's
-/// tests, which then find it through [`browser_env`].
+/// The hashed names of a build's files.
+struct Assets {
+    wasm: String,
+    js: String,
+    style: String,
+}
+
+impl Assets {
+    /// The module that starts the site: the glue, given the wasm's hashed name.
+    fn loader(&self) -> String {
+        format!(
+            "import init from '/{}';\ninit({{ module_or_path: '/{}' }});\n",
+            self.js, self.wasm
+        )
+    }
+}
+
+/// `web/index.html` with the stylesheet, the preloads and the loader in place of its
+/// marker. No inline script: the Content-Security-Policy stays `script-src 'self'`.
+fn index_html(template: &str, assets: &Assets, loader: &str) -> Result<String> {
+    if !template.contains(ASSETS_MARKER) {
+        bail!("web/index.html has no {ASSETS_MARKER} line");
+    }
+    let tags = format!(
+        "<link rel=\"stylesheet\" href=\"/{style}\" />\n    \
+         <link rel=\"preload\" href=\"/{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin />\n    \
+         <link rel=\"modulepreload\" href=\"/{js}\" crossorigin />\n    \
+         <script type=\"module\" src=\"/{loader}\"></script>",
+        style = assets.style,
+        wasm = assets.wasm,
+        js = assets.js,
+    );
+    Ok(template.replace(ASSETS_MARKER, &tags))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The test step that builds the site (and installs the browser its tests drive).
 pub fn build_step(ws: &Workspace) -> Step {
     let mut cmd = ws.cargo();
     cmd.args(["xtask", "site", "--with-browser"]);
-    Step {
-        name: "build the site (installing trunk, wasm-bindgen, binaryen, Chromium when missing)",
-        quick: true,
-        counts_tests: false,
-        command: cmd,
-    }
+    Step::new(
+        "build the site (wasm target, binaryen and Chromium installed when missing)",
+        cmd,
+    )
 }
 
 /// What the browser tests read: the built site and the browser.
 pub fn browser_env(cmd: &mut Command, ws: &Workspace) {
     cmd.env("TEMPACCESS_SITE_DIR", dist_dir(ws))
-        .env("CHROMEDRIVER", CHROMEDRIVER)
-        .env("CHROMIUM", CHROMIUM);
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("CHROMIUM", tools::CHROMIUM);
 }
 
-/// The site's own checks: clippy for wasm32, and the component tests in headless
-/// Chromium (`wasm-bindgen-test-runner`, the runner `.cargo/config.toml` names).
-pub fn wasm_steps(ws: &Workspace) -> Vec<Step> {
+/// Clippy for the site's own target.
+pub fn clippy_step(ws: &Workspace) -> Step {
     let mut clippy = ws.cargo();
     clippy.args([
         "clippy",
         "-p",
         "tempaccess-web",
         "--target",
-        "wasm32-unknown-unknown",
+        WASM_TARGET,
         "--all-targets",
         "--",
         "-D",
         "warnings",
     ]);
-    let mut tests = ws.cargo();
-    tests
-        .args([
-            "test",
-            "-p",
-            "tempaccess-web",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--tests",
-        ])
-        .env("PATH", tool_path().unwrap_or_default())
-        .env("CHROMEDRIVER", CHROMEDRIVER)
-        .env("TZ", TEST_TZ)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
-    vec![
-        Step {
-            name: "clippy for the site (wasm32)",
-            quick: false,
-            counts_tests: false,
-            command: clippy,
-        },
-        Step {
-            name: "site component tests (wasm-bindgen-test in headless Chromium)",
-            quick: true,
-            counts_tests: true,
-            command: tests,
-        },
-    ]
+    Step::new("clippy for the site (wasm32)", clippy)
 }
 
 /// `cargo xtask bench-site`: builds the site and prints the wasm and JavaScript sizes,
@@ -312,12 +357,10 @@ pub fn bench() -> Result<()> {
         let gz = output.stdout.len() as u64;
         raw_total += raw;
         gz_total += gz;
-        let kind = if file.extension().is_some_and(|e| e == "wasm") {
-            "wasm"
-        } else {
-            "js"
-        };
-        rows.push(format!("| {kind} | {} | {} |", kib(raw), kib(gz)));
+        let name = file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        rows.push(format!("| {name} | {} | {} |", kib(raw), kib(gz)));
     }
     println!("\n| file | raw | gzip -9 |\n|---|---:|---:|");
     for row in rows {
@@ -329,4 +372,54 @@ pub fn bench() -> Result<()> {
 
 fn kib(bytes: u64) -> String {
     format!("{bytes} B ({:.1} KiB)", bytes as f64 / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_binding_library_is_the_locked_wasm_bindgen() {
+        let ws = Workspace::locate().unwrap();
+        assert_eq!(
+            locked_version(&ws, "wasm-bindgen").unwrap(),
+            BINDGEN_VERSION
+        );
+        assert_eq!(
+            locked_version(&ws, "wasm-bindgen-cli-support").unwrap(),
+            BINDGEN_VERSION
+        );
+    }
+
+    #[test]
+    fn index_html_loads_hashed_files_with_no_inline_script() {
+        let assets = Assets {
+            wasm: "app-1_bg.wasm".into(),
+            js: "app-2.js".into(),
+            style: "style-3.css".into(),
+        };
+        let template = std::fs::read_to_string(
+            Workspace::locate()
+                .unwrap()
+                .root
+                .join("web")
+                .join("index.html"),
+        )
+        .unwrap();
+        let html = index_html(&template, &assets, "loader-4.js").unwrap();
+        assert!(html.contains("<script type=\"module\" src=\"/loader-4.js\"></script>"));
+        assert!(html.contains("href=\"/style-3.css\""));
+        assert!(html.contains("href=\"/app-1_bg.wasm\""));
+        assert!(!html.contains(ASSETS_MARKER));
+        // Every script has a src: nothing inline for the CSP to allow by hash.
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script type=\"module\" src=").count()
+        );
+        assert_eq!(
+            assets.loader(),
+            "import init from '/app-2.js';\ninit({ module_or_path: '/app-1_bg.wasm' });\n"
+        );
+        assert!(index_html("<head></head>", &assets, "l.js").is_err());
+    }
 }

@@ -1,16 +1,27 @@
-//! Pinned tools the tests need, installed on first use into a shared directory
-//! (`TEMPACCESS_TOOLS`, default `/var/tmp/tempaccess-tools`) and skipped when the pinned
-//! version is already there; and the services the tests talk to.
+//! Pinned tools, installed on first use into a shared directory (`TEMPACCESS_TOOLS`,
+//! default `/var/tmp/tempaccess-tools`) and skipped when the pinned version is already
+//! there; the prerequisites that cannot be installed from here; and the services the
+//! tests talk to.
+//!
+//! Every tool comes prebuilt: Python packages (wheels) into a virtual environment each,
+//! npm packages into a folder each, Chromium from Debian's packages. Nothing is
+//! compiled from source.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::run;
+
 /// The AWS emulator the adapters are tested against.
 pub const MOTO_VERSION: &str = "5.2.5";
+/// Where Debian's package puts the browser.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where Debian's package puts chromedriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Where pinned tools live.
 pub fn tools_dir() -> PathBuf {
@@ -20,49 +31,122 @@ pub fn tools_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/var/tmp/tempaccess-tools"))
 }
 
+/// Whether `program` runs at all.
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Stops with `hint` (one line saying what to install) when `program` is missing.
+pub fn require(program: &str, hint: &str) -> Result<()> {
+    if runs(program, &["--version"]) {
+        Ok(())
+    } else {
+        bail!("{hint}")
+    }
+}
+
+/// Python 3 with its `venv` module: the emulator and the template's tools are
+/// Python packages.
+pub fn require_python() -> Result<()> {
+    if runs("python3", &["-c", "import venv, ensurepip"]) {
+        Ok(())
+    } else {
+        bail!("python3 with venv is missing: install it (apt-get install python3 python3-venv)")
+    }
+}
+
+/// npm: binaryen comes from the npm registry.
+pub fn require_npm() -> Result<()> {
+    require(
+        "npm",
+        "npm is missing: install Node.js and npm (apt-get install nodejs npm)",
+    )
+}
+
+/// Whether `program args…` prints `expected` on stdout.
+pub fn prints_version(program: &Path, args: &[&str], expected: &str) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(expected))
+}
+
+/// A virtual environment `<name>-<version>` in the tools directory with
+/// `requirements` installed (pip prefers prebuilt wheels); returns its `bin` directory. Skipped when a
+/// previous install completed.
+pub fn ensure_venv(name: &str, version: &str, requirements: &[&str]) -> Result<PathBuf> {
+    let venv = tools_dir().join(format!("{name}-{version}"));
+    let bin = venv.join("bin");
+    let marker = venv.join(".installed");
+    if marker.is_file() {
+        return Ok(bin);
+    }
+    require_python()?;
+    println!(
+        "installing {} into {}",
+        requirements.join(" "),
+        venv.display()
+    );
+    let started = Instant::now();
+    let _ = std::fs::remove_dir_all(&venv);
+    std::fs::create_dir_all(tools_dir())?;
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(&venv);
+    run(create).context("creating a Python virtual environment")?;
+    let mut pip = Command::new(bin.join("pip"));
+    pip.args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(requirements);
+    run(pip).with_context(|| format!("pip install {}", requirements.join(" ")))?;
+    std::fs::write(&marker, version)?;
+    println!("installed {name} {version} in {:.0?}", started.elapsed());
+    Ok(bin)
+}
+
+/// An npm package into `dir` (its programs in `dir/node_modules/.bin`).
+pub fn npm_install(dir: &Path, package: &str) -> Result<()> {
+    require_npm()?;
+    std::fs::create_dir_all(dir)?;
+    println!("installing {package} from npm into {}", dir.display());
+    let mut npm = Command::new("npm");
+    npm.args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(dir)
+        .arg(package);
+    run(npm)
+}
+
+/// Debian packages, as root.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run(update).context("apt-get update (installing needs root and the Debian mirror)")?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages);
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
+}
+
+/// Chromium and chromedriver for the browser tests, from Debian's packages.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+        return Ok(());
+    }
+    apt_install(&["chromium", "chromium-driver"])
+}
+
 /// A Python virtual environment with `moto[server]` at the pinned version.
 pub fn ensure_moto() -> Result<PathBuf> {
     ensure_venv(
         "moto",
         MOTO_VERSION,
-        &format!("moto[server]=={MOTO_VERSION}"),
-        "moto_server",
+        &[&format!("moto[server]=={MOTO_VERSION}")],
     )
-}
-
-/// A virtual environment `<name>-<version>` in the tools directory with `requirement`
-/// installed; returns the path of its `binary`. Skipped when already installed.
-pub fn ensure_venv(name: &str, version: &str, requirement: &str, binary: &str) -> Result<PathBuf> {
-    let venv = tools_dir().join(format!("{name}-{version}"));
-    let program = venv.join("bin").join(binary);
-    let marker = venv.join(".installed");
-    if program.is_file() && marker.is_file() {
-        return Ok(program);
-    }
-    println!("installing {requirement} into {}", venv.display());
-    std::fs::create_dir_all(tools_dir())?;
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .context("running python3 -m venv (is python3 installed?)")?;
-    if !status.success() {
-        bail!("python3 -m venv {} failed", venv.display());
-    }
-    let status = Command::new(venv.join("bin").join("pip"))
-        .args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            requirement,
-        ])
-        .status()
-        .with_context(|| format!("running pip install {requirement}"))?;
-    if !status.success() {
-        bail!("pip install {requirement} failed");
-    }
-    std::fs::write(&marker, version)?;
-    Ok(program)
 }
 
 /// Runs moto handling one request at a time: its threaded server copies and restores
@@ -88,10 +172,11 @@ pub struct Moto {
 impl Moto {
     /// Starts moto on a free loopback port and waits until it answers.
     pub fn start() -> Result<Self> {
-        let server = ensure_moto()?;
+        let bin = ensure_moto()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let log = std::fs::File::create(tools_dir().join("moto.log"))?;
-        let python = server.with_file_name("python");
+        let log_path = tools_dir().join("moto.log");
+        let log = std::fs::File::create(&log_path)?;
+        let python = bin.join("python");
         let child = Command::new(&python)
             .args(["-c", SERIAL_MOTO, &port.to_string()])
             .stdout(Stdio::null())
@@ -107,7 +192,7 @@ impl Moto {
             if started.elapsed() > Duration::from_secs(60) {
                 bail!(
                     "moto did not start within 60 s (see {})",
-                    tools_dir().join("moto.log").display()
+                    log_path.display()
                 );
             }
             std::thread::sleep(Duration::from_millis(200));

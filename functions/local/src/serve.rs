@@ -82,7 +82,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{local_addr}"));
     let opened = backend::open(opts.backend, &opts.data, clock, true).await?;
     let timer = opened.timer;
-    let service = Service::new(opened.ports, Settings::new(site_url));
+    let service = Service::new(opened.ports, Settings::new(site_url.clone()));
     timer.rearm(&service).await?;
     tokio::spawn(timer.clone().run(service.clone(), opts.sweep_every));
 
@@ -95,6 +95,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     let app = router(local, opts.site.as_deref());
     println!("tempaccess listening on http://{local_addr}");
+    if opts.backend == Backend::Sqlite {
+        println!("{}", welcome(&site_url, &opts.data, opts.site.is_some()));
+    }
     tracing::info!(%local_addr, data = %opts.data.display(), backend = ?opts.backend, "serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -102,6 +105,52 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// What a newcomer reads once the server is up: where to go, who to be, what to try.
+fn welcome(url: &str, data: &Path, with_site: bool) -> String {
+    let entries = crate::demo::entries();
+    let people: Vec<String> = crate::demo::users()
+        .into_iter()
+        .map(|u| {
+            let short = u
+                .email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let approves: Vec<&str> = entries
+                .iter()
+                .filter(|e| e.is_approver(&u.email))
+                .map(|e| e.id.as_str())
+                .collect();
+            let does = if u
+                .roles
+                .iter()
+                .any(|r| r == tempaccess_core::entry::ADMIN_ROLE)
+            {
+                "admin: every request, revokes, exports CSV".to_owned()
+            } else if approves.is_empty() {
+                "requests access".to_owned()
+            } else {
+                format!("approves {}", approves.join(", "))
+            };
+            format!("    {short:<6} {:<16} {does}", u.name)
+        })
+        .collect();
+    let start = if with_site {
+        format!("Open {url} and sign in as one of the demo people:")
+    } else {
+        format!("The API is at {url}/v1 (no site given: see README.md for curl); demo people:")
+    };
+    format!(
+        "\n  {start}\n{}\n\n  Try first: as alice, Entries → Production database → Request Temporary Access;\n  \
+         then Mailbox shows bob's mail — follow its link and approve; back as alice, View password.\n  \
+         Data in {} (delete it to start over). Ctrl-C stops.\n",
+        people.join("\n"),
+        data.display()
+    )
 }
 
 fn router(local: Local, site: Option<&Path>) -> Router {
@@ -232,4 +281,20 @@ async fn advance_clock(
     local.service.sweep().await?;
     local.timer.poke();
     Ok(Json(ClockView { now }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_welcome_names_the_url_and_every_demo_person() {
+        let text = welcome("http://127.0.0.1:8080", Path::new("/tmp/d"), true);
+        assert!(text.contains("Open http://127.0.0.1:8080 and sign in"));
+        for who in ["alice", "bob", "dave", "carol"] {
+            assert!(text.contains(&format!("    {who}")), "{who} in {text}");
+        }
+        assert!(text.contains("approves prod-db, payroll-rdp"), "{text}");
+        assert!(text.contains("/tmp/d"));
+    }
 }

@@ -1,0 +1,9 @@
+//! The AWS side over the wire against the emulator (`TEMPACCESS_MOTO_URL`): the
+//! adapters, the Store contract on DynamoDB, mail and scheduler failures, the Lambda
+//! handlers and the built function binaries under a Lambda Runtime API stub.
+
+mod adapters;
+mod faults;
+mod lambda_handlers;
+mod lambda_runtime_api;
+mod store_dynamodb;
