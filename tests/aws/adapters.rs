@@ -16,7 +16,7 @@ use tempaccess_aws::secrets::{SecretError, SecretsManagerSecrets, put_credential
 use tempaccess_aws::ses::{SesMailer, ensure_identity};
 use tempaccess_core::ids::{Email, RequestId};
 use tempaccess_core::ports::{Credential, Mail, MailError, Mailer, Scheduler, Secrets};
-use tempaccess_tests::moto::{data, sdk_config, unique};
+use tempaccess_tests::moto::{sdk_config, sent_messages, unique};
 
 async fn clients() -> Clients {
     Clients::new(&sdk_config().await)
@@ -37,9 +37,8 @@ fn mail(to: &str, subject: &str) -> Mail {
 
 /// The messages the emulator recorded with this subject.
 async fn sent_with_subject(subject: &str) -> Vec<Value> {
-    data().await["ses"]["Message"]
-        .as_array()
-        .expect("the emulator lists sent mail under ses.Message")
+    sent_messages(None)
+        .await
         .iter()
         .filter(|m| m["subject"] == subject)
         .cloned()

@@ -245,12 +245,9 @@ async fn each_function_is_granted_exactly_what_it_calls() {
     .await;
 
     // decide: look up and approve by link, deny signed in, lose a race, a failing mail.
-    let data = moto::data().await;
-    let token = data["ses"]["Message"]
-        .as_array()
-        .unwrap()
+    let token = moto::sent_messages(Some(&settings.mail_from))
+        .await
         .iter()
-        .filter(|m| m["source"] == settings.mail_from.as_str())
         .flat_map(|m| tempaccess_tests::app::decision_tokens(m["body"].as_str().unwrap_or("")))
         .next()
         .expect("a decision link");

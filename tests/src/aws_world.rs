@@ -100,14 +100,9 @@ impl AwsWorld {
 
 /// Mail the emulator recorded from `sender`, oldest first.
 pub async fn sent_mail_from(sender: &str) -> Vec<SentMail> {
-    let data = moto::data().await;
-    let messages = data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let messages = moto::sent_messages(Some(sender)).await;
     messages
         .iter()
-        .filter(|m| m["source"].as_str() == Some(sender) || m["Source"].as_str() == Some(sender))
         .map(|m| {
             let field = |names: &[&str]| {
                 names

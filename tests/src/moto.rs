@@ -40,13 +40,19 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// Everything the emulator holds, as its data API shows it (sent mail is under
-/// `ses.Message`).
-pub async fn data() -> serde_json::Value {
-    reqwest::get(format!("{}/moto-api/data.json", url()))
+/// The mail the emulator recorded (from `source` only, when given), each message as
+/// `data.json` shows it under `ses.Message`. Served by the route `cargo xtask` adds to
+/// the emulator, which reads the sent mail alone.
+pub async fn sent_messages(source: Option<&str>) -> Vec<serde_json::Value> {
+    let mut request = reqwest::Client::new().get(format!("{}/tempaccess/ses-messages", url()));
+    if let Some(source) = source {
+        request = request.query(&[("source", source)]);
+    }
+    request
+        .send()
         .await
         .expect("reach the emulator")
         .json()
         .await
-        .expect("the emulator's data is JSON")
+        .expect("the emulator's sent mail is JSON")
 }

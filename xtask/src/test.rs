@@ -7,7 +7,7 @@
 //! | e2e | the HTTP suites on `tempaccess serve` (SQLite), the Store contract on SQLite |
 //! | browser | the site in headless Chromium |
 //! | aws | the AWS emulator: adapters, Store contract on DynamoDB, Lambda handlers and binaries, the HTTP suites on `serve --backend aws` |
-//! | infra | the template: SAM transform, cfn-lint, checkov, and its agreement with the code |
+//! | infra | the template: SAM transform, cfn-lint, checkov, and its agreement with the code (each function's calls recorded on the emulator) |
 //! | package | `sam build` of every function for arm64 |
 //!
 //! Each stage installs only what it needs, so `--only` and `--quick` start no emulator
@@ -175,7 +175,13 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
                 _moto = Some(moto);
                 steps
             }
-            Stage::Infra => infra(ws)?,
+            Stage::Infra => {
+                // The permission check records each function's calls on the emulator.
+                let moto = Moto::start()?;
+                let steps = infra(ws, &moto.url)?;
+                _moto = Some(moto);
+                steps
+            }
             Stage::Package => infra::build_steps(ws)?,
         };
         for step in steps {
@@ -324,12 +330,11 @@ fn aws(ws: &Workspace, moto_url: &str) -> Vec<Step> {
     ]
 }
 
-fn infra(ws: &Workspace) -> Result<Vec<Step>> {
+fn infra(ws: &Workspace, moto_url: &str) -> Result<Vec<Step>> {
     let mut steps = infra::steps(ws)?;
-    steps.push(Step::tests(
-        "the template against the code",
-        suite(ws, "infra"),
-    ));
+    let mut suite = suite(ws, "infra");
+    suite.env("TEMPACCESS_MOTO_URL", moto_url);
+    steps.push(Step::tests("the template against the code", suite));
     Ok(steps)
 }
 

@@ -152,13 +152,48 @@ pub fn ensure_moto() -> Result<PathBuf> {
 /// Runs moto handling one request at a time: its threaded server copies and restores
 /// tables around a DynamoDB transaction without a lock, so concurrent transactions
 /// (which the tests race on purpose) are not isolated as they are in AWS.
+///
+/// One route is added: `GET /tempaccess/ses-messages[?source=…]`, the sent mail alone,
+/// in the shape moto's `/moto-api/data.json` gives it under `ses.Message`. The tests
+/// read mail often, and `data.json` serialises every model of every service, so it
+/// slows down as the shared emulator fills.
 const SERIAL_MOTO: &str = r#"
-import sys
+import json, sys
+from urllib.parse import parse_qs
 from werkzeug.serving import run_simple
+from moto.core.model_instances import model_data
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.moto_server.utilities import RegexConverter  # noqa: F401 (registers converters)
 from moto.server import MotoRequestHandler
-app = DomainDispatcherApplication(create_backend_app)
+
+def ses_messages(source):
+    model = model_data.get("ses", {}).get("Message")
+    found = []
+    for message in (model.instances_tracked if model else []):
+        item = {}
+        for attr in dir(message):
+            if attr.startswith("_"):
+                continue
+            try:
+                value = getattr(message, attr)
+                json.dumps(value)
+            except (TypeError, AttributeError, ValueError):
+                continue
+            item[attr] = value
+        if source is None or item.get("source") == source:
+            found.append(item)
+    return found
+
+moto_app = DomainDispatcherApplication(create_backend_app)
+
+def app(environ, start_response):
+    if environ.get("PATH_INFO") == "/tempaccess/ses-messages":
+        source = parse_qs(environ.get("QUERY_STRING", "")).get("source", [None])[0]
+        body = json.dumps(ses_messages(source)).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+    return moto_app(environ, start_response)
+
 run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=False, request_handler=MotoRequestHandler)
 "#;
 
