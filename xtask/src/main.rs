@@ -11,6 +11,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
+mod bench_setup;
 mod dev;
 mod infra;
 mod publish;
@@ -36,6 +37,10 @@ tasks:
                           outputs, sync it to the site bucket, invalidate CloudFront
   bench-functions         the size of each function's bootstrap, raw and compressed
                           (after the `package` stage of `cargo xtask test`)
+  bench-setup [--dev-only]
+                          time `cargo xtask dev` (to the first page) and `cargo xtask test`
+                          on a fresh clone with empty build, tools and caches and no wasm
+                          target, then again warm (the table in BENCHMARKS.md)
   check-bootstraps        fail unless every `sam build` bootstrap is an arm64 executable
   moto                    run the AWS emulator in the foreground and print the
                           TEMPACCESS_MOTO_URL to export for `cargo test`";
@@ -65,6 +70,7 @@ fn try_main() -> Result<()> {
         "publish-site" => publish::run(&Workspace::locate()?, rest),
         "check-bootstraps" => infra::check_bootstraps(&Workspace::locate()?),
         "bench-functions" => infra::bench(&Workspace::locate()?),
+        "bench-setup" => bench_setup::run(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
