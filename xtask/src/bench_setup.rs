@@ -102,7 +102,7 @@ fn time_dev(fresh: &Fresh, log: &Path) -> Result<Duration> {
     };
     // The whole group: cargo, xtask and the server.
     let _ = Command::new("kill")
-        .args(["-TERM", &format!("-{}", child.id())])
+        .args(["-s", "TERM", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
     outcome

@@ -22,16 +22,13 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             .iter()
             .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
     };
-    let mut cmd = ws.cargo();
-    cmd.args([
-        "run",
-        "-p",
-        "tempaccess-local",
-        "--bin",
-        "tempaccess",
-        "--",
-        "serve",
-    ]);
+    // Built as `cargo xtask test` builds it (`--workspace`: the same features), so the
+    // two commands share one build.
+    let mut build = ws.cargo();
+    build.args(["build", "--workspace", "--bin", "tempaccess"]);
+    crate::run(build)?;
+    let mut cmd = std::process::Command::new(ws.bin("tempaccess"));
+    cmd.current_dir(&ws.root).arg("serve");
     if !given("--addr") {
         cmd.args(["--addr", "127.0.0.1:8080"]);
     }
