@@ -3,7 +3,6 @@
 //! and nothing is left half-written.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
 
 use chrono::TimeDelta;
 use tempaccess_core::Error;
@@ -12,10 +11,10 @@ use tempaccess_core::entry::Caller;
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::request::State;
 use tempaccess_core::service::{Decision, EndOutcome, Narrowing, SubmitRequest};
+use tempaccess_core::testing::{DownScheduler, FlakyMailer};
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
 use tempaccess_tests::aws_world::AwsWorld;
-use tempaccess_tests::fakes::{DownScheduler, FlakyMailer};
 
 fn caller(email: &str, admin: bool) -> Caller {
     Caller {
@@ -91,10 +90,7 @@ async fn assert_whole(world: &AwsWorld, id: &RequestId) {
 #[tokio::test]
 async fn a_failed_mail_never_loses_the_request_and_the_sweep_delivers_it() {
     let world = AwsWorld::with(|ports| {
-        ports.mailer = Arc::new(FlakyMailer {
-            inner: ports.mailer.clone(),
-            failures_left: AtomicU32::new(1),
-        });
+        ports.mailer = FlakyMailer::new(ports.mailer.clone(), 1);
     })
     .await;
     let request = world

@@ -408,3 +408,6 @@ impl AccessRequest {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,334 @@
+//! Unit and property tests of the state machine and the approval policy, on times
+//! chosen by the test (a manual clock).
+
+use chrono::TimeDelta;
+use proptest::prelude::*;
+
+use crate::Timestamp;
+use crate::audit::EventKind;
+use crate::entry::{Entry, EntryKind, PermissionSet, Right};
+use crate::error::Error;
+use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
+use crate::request::{AccessRequest, Grant, Op, State, Status};
+use crate::service::{Narrowing, grant_for};
+use crate::text::Message;
+use crate::timing::{AccessDuration, Requested, TimeFrame};
+
+fn t0() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap()
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+fn pending(requested: Requested) -> AccessRequest {
+    AccessRequest {
+        id: RequestId::new(t0(), 1),
+        entry_id: EntryId::parse("prod-db").unwrap(),
+        entry_name: "Production database".into(),
+        requester: email("alice@example.com"),
+        approver: email("bob@example.com"),
+        permission_set: PermissionSetId::view_password_execute(),
+        requested,
+        message: Message::parse("deploy", "message").unwrap(),
+        state: State::Pending,
+        version: 0,
+        created_at: t0(),
+        expires_at: t0() + TimeDelta::hours(24),
+        decided_at: None,
+        decided_by: None,
+        decision_comment: None,
+        grant: None,
+        cancelled_at: None,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+        ended_at: None,
+    }
+}
+
+fn hour() -> Requested {
+    Requested::Duration(AccessDuration::from_seconds(3600, "d").unwrap())
+}
+
+fn entry() -> Entry {
+    Entry {
+        id: EntryId::parse("prod-db").unwrap(),
+        name: "Production database".into(),
+        kind: EntryKind::Credential,
+        folder: "Databases".into(),
+        approvers: vec![email("bob@example.com")],
+        permission_sets: vec![
+            PermissionSet::view_password_execute(),
+            PermissionSet {
+                id: PermissionSetId::parse("execute").unwrap(),
+                name: "Execute".into(),
+                rights: vec![Right::Execute],
+            },
+            PermissionSet {
+                id: PermissionSetId::parse("edit").unwrap(),
+                name: "Edit".into(),
+                rights: vec![Right::View, Right::Edit],
+            },
+        ],
+        duration_presets: vec![],
+        max_duration: AccessDuration::from_seconds(8 * 3600, "d").unwrap(),
+        message_required: false,
+        secret_ref: None,
+    }
+}
+
+fn approve_at(r: &AccessRequest, at: Timestamp) -> AccessRequest {
+    let grant = grant_for(r, Some(&entry()), &Narrowing::default(), at).unwrap();
+    r.apply(
+        Op::Approve {
+            by: email("bob@example.com"),
+            grant,
+            comment: Message::default(),
+        },
+        at,
+    )
+    .unwrap()
+    .next
+}
+
+#[test]
+fn statuses_follow_the_clock() {
+    let r = pending(hour());
+    assert_eq!(r.status(t0()), Status::Pending);
+    assert_eq!(r.status(t0() + TimeDelta::hours(24)), Status::Expired);
+    let approved = approve_at(&r, t0() + TimeDelta::minutes(5));
+    let start = t0() + TimeDelta::minutes(5);
+    assert_eq!(approved.status(start), Status::Active);
+    assert!(approved.is_active(start + TimeDelta::minutes(59)));
+    // Never honoured at or after its end, whether or not the end was recorded.
+    assert!(!approved.is_active(start + TimeDelta::hours(1)));
+    assert_eq!(approved.status(start + TimeDelta::hours(1)), Status::Ended);
+}
+
+#[test]
+fn a_future_time_frame_is_scheduled_until_it_starts() {
+    let frame = TimeFrame::new(t0() + TimeDelta::hours(2), t0() + TimeDelta::hours(3)).unwrap();
+    let approved = approve_at(&pending(Requested::Window(frame)), t0());
+    assert_eq!(approved.status(t0()), Status::Scheduled);
+    assert_eq!(approved.status(t0() + TimeDelta::hours(2)), Status::Active);
+    let g = approved.grant.unwrap();
+    assert_eq!((g.starts_at, g.ends_at), (frame.start(), frame.end()));
+}
+
+#[test]
+fn a_second_decision_names_the_first_decider() {
+    let approved = approve_at(&pending(hour()), t0());
+    let err = approved
+        .apply(
+            Op::Deny {
+                by: email("dave@example.com"),
+                comment: Message::default(),
+            },
+            t0(),
+        )
+        .unwrap_err();
+    match err {
+        Error::Conflict {
+            current,
+            decided_by,
+            message,
+        } => {
+            assert_eq!(current, Status::Active);
+            assert_eq!(decided_by, Some(email("bob@example.com")));
+            assert!(
+                message.contains("already approved by bob@example.com"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[test]
+fn approvals_may_narrow_but_never_widen() {
+    let r = pending(hour());
+    let e = entry();
+    let at = t0() + TimeDelta::minutes(1);
+    let shorter = Narrowing {
+        duration: Some(AccessDuration::from_seconds(600, "d").unwrap()),
+        ..Narrowing::default()
+    };
+    let g = grant_for(&r, Some(&e), &shorter, at).unwrap();
+    assert_eq!(g.ends_at - g.starts_at, TimeDelta::minutes(10));
+
+    let longer = Narrowing {
+        duration: Some(AccessDuration::from_seconds(7200, "d").unwrap()),
+        ..Narrowing::default()
+    };
+    assert_eq!(
+        grant_for(&r, Some(&e), &longer, at).unwrap_err().field(),
+        Some("duration_seconds")
+    );
+
+    let narrower_set = Narrowing {
+        permission_set: Some(PermissionSetId::parse("execute").unwrap()),
+        ..Narrowing::default()
+    };
+    assert_eq!(
+        grant_for(&r, Some(&e), &narrower_set, at)
+            .unwrap()
+            .permission_set
+            .as_str(),
+        "execute"
+    );
+    let other_set = Narrowing {
+        permission_set: Some(PermissionSetId::parse("edit").unwrap()),
+        ..Narrowing::default()
+    };
+    assert_eq!(
+        grant_for(&r, Some(&e), &other_set, at).unwrap_err().field(),
+        Some("permission_set")
+    );
+
+    let frame = TimeFrame::new(t0() + TimeDelta::hours(1), t0() + TimeDelta::hours(3)).unwrap();
+    let windowed = pending(Requested::Window(frame));
+    let inside = Narrowing {
+        window: Some(
+            TimeFrame::new(t0() + TimeDelta::hours(2), t0() + TimeDelta::hours(3)).unwrap(),
+        ),
+        ..Narrowing::default()
+    };
+    assert_eq!(
+        grant_for(&windowed, Some(&e), &inside, at)
+            .unwrap()
+            .starts_at,
+        t0() + TimeDelta::hours(2)
+    );
+    let outside = Narrowing {
+        window: Some(TimeFrame::new(t0(), t0() + TimeDelta::hours(3)).unwrap()),
+        ..Narrowing::default()
+    };
+    assert_eq!(
+        grant_for(&windowed, Some(&e), &outside, at)
+            .unwrap_err()
+            .field(),
+        Some("window")
+    );
+    let late = t0() + TimeDelta::hours(4);
+    assert_eq!(
+        grant_for(&windowed, Some(&e), &Narrowing::default(), late)
+            .unwrap_err()
+            .field(),
+        Some("window.end")
+    );
+}
+
+/// An operation a test sequence tries, with who does it.
+#[derive(Debug, Clone)]
+enum Step {
+    Wait(i64),
+    Approve(i64),
+    Deny,
+    Cancel,
+    Revoke,
+    End,
+    Expire,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (1i64..100_000).prop_map(Step::Wait),
+        (60i64..7200).prop_map(Step::Approve),
+        Just(Step::Deny),
+        Just(Step::Cancel),
+        Just(Step::Revoke),
+        Just(Step::End),
+        Just(Step::Expire),
+    ]
+}
+
+/// The event each transition must record, from the state it reaches.
+fn event_for(state: State) -> EventKind {
+    match state {
+        State::Approved => EventKind::Approved,
+        State::Denied => EventKind::Denied,
+        State::Cancelled => EventKind::Cancelled,
+        State::Revoked => EventKind::Revoked,
+        State::Ended => EventKind::Ended,
+        State::Expired => EventKind::Expired,
+        State::Pending => unreachable!("no transition leads to pending"),
+    }
+}
+
+fn allowed(from: State, to: State) -> bool {
+    matches!(
+        (from, to),
+        (
+            State::Pending,
+            State::Approved | State::Denied | State::Cancelled | State::Expired
+        ) | (State::Approved, State::Revoked | State::Ended)
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// No sequence of operations reaches an illegal state; every transition bumps the
+    /// version by one and records exactly the one event its new state calls for; a
+    /// refused operation is a conflict (or a policy refusal) and changes nothing.
+    #[test]
+    fn no_sequence_reaches_an_illegal_state(steps in proptest::collection::vec(step(), 1..24)) {
+        let mut r = pending(hour());
+        let mut now = t0();
+        let bob = email("bob@example.com");
+        for s in steps {
+            let op = match s {
+                Step::Wait(secs) => { now += TimeDelta::seconds(secs); continue; }
+                Step::Approve(secs) => Op::Approve {
+                    by: bob.clone(),
+                    grant: Grant {
+                        starts_at: now,
+                        ends_at: now + TimeDelta::seconds(secs),
+                        permission_set: r.permission_set.clone(),
+                    },
+                    comment: Message::default(),
+                },
+                Step::Deny => Op::Deny { by: bob.clone(), comment: Message::default() },
+                Step::Cancel => Op::Cancel { by: r.requester.clone(), reason: Message::default() },
+                Step::Revoke => Op::Revoke { by: bob.clone(), reason: Message::default() },
+                Step::End => Op::End,
+                Step::Expire => Op::Expire,
+            };
+            let before = r.clone();
+            match r.apply(op, now) {
+                Ok(t) => {
+                    prop_assert!(allowed(before.state, t.next.state), "{:?} -> {:?}", before.state, t.next.state);
+                    prop_assert_eq!(t.next.version, before.version + 1);
+                    prop_assert_eq!(t.kind, event_for(t.next.state));
+                    r = t.next;
+                }
+                Err(Error::Conflict { current, .. }) => {
+                    prop_assert_eq!(current, before.status(now));
+                }
+                Err(Error::Rejected { .. }) => {}
+                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+            }
+            // Invariants of every reachable request.
+            prop_assert_eq!(r.grant.is_some(), matches!(r.state, State::Approved | State::Revoked | State::Ended));
+            prop_assert_eq!(r.decided_by.is_some(), r.decided_at.is_some());
+            if let Some(g) = &r.grant {
+                prop_assert!(g.starts_at < g.ends_at);
+                // Never honoured at or past its end.
+                prop_assert!(!r.is_active(g.ends_at));
+            }
+            if r.state.is_final() {
+                prop_assert!(!r.is_active(now));
+                prop_assert!(r.status(now) != Status::Pending);
+            }
+        }
+    }
+
+    /// Whatever the time, a final request keeps its status.
+    #[test]
+    fn final_states_do_not_move(wait in 0i64..10_000_000) {
+        let denied = pending(hour()).apply(Op::Deny { by: email("bob@example.com"), comment: Message::default() }, t0()).unwrap().next;
+        prop_assert_eq!(denied.status(t0() + TimeDelta::seconds(wait)), Status::Denied);
+    }
+}
