@@ -1,0 +1,307 @@
+//! What callers read: entries, reports, a request's timeline, access now, and an
+//! entry's credential during a grant.
+
+use std::collections::HashMap;
+
+use crate::Timestamp;
+use crate::audit::{Actor, AuditEvent, EventKind};
+use crate::entry::{Caller, Entry, PermissionSet, Right};
+use crate::error::Error;
+use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
+use crate::ports::{Credential, Page, RequestQuery, Scope, StoreError};
+use crate::request::{AccessRequest, Status};
+
+use super::{Service, store_err};
+
+/// What a caller's access to one entry is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyAccess {
+    /// none, pending, scheduled or active.
+    pub status: Option<Status>,
+    /// The request behind it.
+    pub request_id: Option<RequestId>,
+    /// When the grant ends (scheduled, active) or the request expires (pending).
+    pub until: Option<Timestamp>,
+}
+
+/// Which list a report query covers, as the caller asks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportScope {
+    /// The caller's requests.
+    #[default]
+    Mine,
+    /// Requests the caller is asked to decide.
+    Approvals,
+    /// Every request (admins only).
+    All,
+}
+
+/// A report query as the caller asks it (before scope is checked).
+#[derive(Debug, Clone, Default)]
+pub struct ReportParams {
+    /// Whose requests.
+    pub scope: ReportScope,
+    /// Filters.
+    pub status: Option<Status>,
+    /// Only this entry.
+    pub entry_id: Option<EntryId>,
+    /// Only this requester.
+    pub requester: Option<Email>,
+    /// Only this approver.
+    pub approver: Option<Email>,
+    /// Created at or after.
+    pub from: Option<Timestamp>,
+    /// Created before.
+    pub to: Option<Timestamp>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// The previous page's cursor.
+    pub cursor: Option<String>,
+}
+
+/// The largest page a report returns.
+pub const MAX_PAGE: u32 = 500;
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE: u32 = 50;
+
+impl Service {
+    /// Every entry, for the caller, with their access to each now.
+    pub async fn entries_for(&self, caller: &Caller) -> Result<Vec<(Entry, MyAccess)>, Error> {
+        let now = self.now();
+        let store = &self.ports.store;
+        let entries = store
+            .entries()
+            .await
+            .map_err(store_err("listing entries"))?;
+        let open = store
+            .open_requests_of(&caller.email, now)
+            .await
+            .map_err(store_err("reading the caller's requests"))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let access = my_access(&open, &e.id, now);
+                (e, access)
+            })
+            .collect())
+    }
+
+    /// Display names of the given people (their email when unknown).
+    pub async fn names(&self, people: &[Email]) -> Result<HashMap<Email, String>, Error> {
+        let mut names = HashMap::new();
+        for p in people {
+            if names.contains_key(p) {
+                continue;
+            }
+            let user = self
+                .ports
+                .store
+                .user(p)
+                .await
+                .map_err(store_err("reading a user"))?;
+            names.insert(p.clone(), user.map_or_else(|| p.to_string(), |u| u.name));
+        }
+        Ok(names)
+    }
+
+    /// Reveals an entry's credential to a caller holding an active grant with the
+    /// view-password right on it. Every reveal is recorded first.
+    pub async fn reveal_secret(
+        &self,
+        caller: &Caller,
+        entry_id: &EntryId,
+    ) -> Result<Credential, Error> {
+        let now = self.now();
+        let entry = self
+            .ports
+            .store
+            .entry(entry_id)
+            .await
+            .map_err(store_err("reading the entry"))?
+            .ok_or(Error::NotFound {
+                what: "entry",
+                field: None,
+            })?;
+        let open = self
+            .ports
+            .store
+            .open_requests_of(&caller.email, now)
+            .await
+            .map_err(store_err("reading the caller's grants"))?;
+        let grant = open
+            .into_iter()
+            .filter(|r| &r.entry_id == entry_id && r.is_active(now))
+            .find(|r| {
+                r.granted_permission_set()
+                    .and_then(|id| set_named(&entry, id))
+                    .is_some_and(|s| s.allows(Right::ViewPassword))
+            })
+            .ok_or_else(|| {
+                Error::forbidden(
+                    "you have no active grant with the view-password right on this entry",
+                )
+            })?;
+        let secret_ref = entry.secret_ref.as_deref().ok_or(Error::NotFound {
+            what: "credential",
+            field: None,
+        })?;
+        let revealed = self.event(
+            grant.id,
+            Actor::User(caller.email.clone()),
+            EventKind::PasswordRevealed,
+            String::new(),
+        );
+        self.ports
+            .store
+            .append_event(&revealed)
+            .await
+            .map_err(store_err("recording the reveal"))?;
+        self.ports
+            .secrets
+            .credential(secret_ref)
+            .await
+            .map_err(|e| Error::unavailable("reading the credential", e))
+    }
+
+    /// A page of the requests report, in the scope the caller may see.
+    pub async fn requests(
+        &self,
+        caller: &Caller,
+        params: ReportParams,
+    ) -> Result<Page<AccessRequest>, Error> {
+        let scope = match params.scope {
+            ReportScope::Mine => Scope::RequestedBy(caller.email.clone()),
+            ReportScope::Approvals => Scope::ApprovedBy(caller.email.clone()),
+            ReportScope::All if caller.is_admin() => Scope::All,
+            ReportScope::All => return Err(Error::forbidden("only admins may see every request")),
+        };
+        let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        if let (Some(from), Some(to)) = (params.from, params.to)
+            && to <= from
+        {
+            return Err(Error::invalid("to", "must be after from"));
+        }
+        let query = RequestQuery {
+            scope,
+            status: params.status,
+            entry_id: params.entry_id,
+            requester: params.requester,
+            approver: params.approver,
+            from: params.from,
+            to: params.to,
+            limit,
+            cursor: params.cursor,
+            now: self.now(),
+        };
+        self.ports.store.query(&query).await.map_err(|e| match e {
+            StoreError::BadCursor => Error::invalid("cursor", "not a cursor from this report"),
+            e => Error::unavailable("querying requests", e),
+        })
+    }
+
+    /// One request and its timeline, for its requester, its approver or an admin.
+    pub async fn request_detail(
+        &self,
+        caller: &Caller,
+        id: &RequestId,
+    ) -> Result<(AccessRequest, Vec<AuditEvent>), Error> {
+        let request = self.request_or_404(id).await?;
+        if !(caller.email == request.requester
+            || caller.email == request.approver
+            || caller.is_admin())
+        {
+            return Err(Error::forbidden(
+                "only the requester, the approver or an admin may see this request",
+            ));
+        }
+        let mut events = self
+            .ports
+            .store
+            .events(id)
+            .await
+            .map_err(store_err("reading the timeline"))?;
+        if let Some(started) = self.started_event(&request) {
+            events.push(started);
+            events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        }
+        Ok((request, events))
+    }
+
+    /// A grant's start is a moment on the clock, not a write: the timeline shows it
+    /// once it has passed (and the grant had not been ended before it).
+    fn started_event(&self, r: &AccessRequest) -> Option<AuditEvent> {
+        let g = r.grant.as_ref()?;
+        let now = self.now();
+        let cut = r.revoked_at.unwrap_or(now);
+        (g.starts_at <= now && g.starts_at <= cut).then(|| AuditEvent {
+            request_id: r.id,
+            // Sorts after every stored event at the same instant (ULIDs are 0-9A-Z), so
+            // a grant that starts at approval reads "approved" then "started".
+            id: "~started".to_owned(),
+            at: g.starts_at,
+            actor: Actor::SYSTEM,
+            kind: EventKind::Started,
+            detail: String::new(),
+        })
+    }
+
+    /// Grants active now: every one for admins, the caller's own otherwise.
+    pub async fn access_now(&self, caller: &Caller) -> Result<Vec<AccessRequest>, Error> {
+        let now = self.now();
+        let grants = self
+            .ports
+            .store
+            .grants_ending_after(now)
+            .await
+            .map_err(store_err("listing grants"))?;
+        Ok(grants
+            .into_iter()
+            .filter(|g| g.is_active(now))
+            .filter(|g| caller.is_admin() || g.requester == caller.email)
+            .collect())
+    }
+}
+
+/// The permission set with this id: the entry's, or the built-in one.
+pub(super) fn set_named(entry: &Entry, id: &PermissionSetId) -> Option<PermissionSet> {
+    entry.permission_set(id).cloned().or_else(|| {
+        (id == &PermissionSetId::view_password_execute()).then(PermissionSet::view_password_execute)
+    })
+}
+
+/// The caller's access to one entry from their open requests: active beats scheduled
+/// beats pending.
+fn my_access(open: &[AccessRequest], entry: &EntryId, now: Timestamp) -> MyAccess {
+    let rank = |s: Status| match s {
+        Status::Active => 3,
+        Status::Scheduled => 2,
+        Status::Pending => 1,
+        _ => 0,
+    };
+    open.iter()
+        .filter(|r| &r.entry_id == entry)
+        .map(|r| (r, r.status(now)))
+        .filter(|(_, s)| rank(*s) > 0)
+        .max_by_key(|(r, s)| (rank(*s), r.grant.as_ref().map(|g| g.ends_at)))
+        .map_or(
+            MyAccess {
+                status: None,
+                request_id: None,
+                until: None,
+            },
+            |(r, s)| MyAccess {
+                status: Some(s),
+                request_id: Some(r.id),
+                until: Some(match (&r.grant, s) {
+                    (Some(g), _) => g.ends_at,
+                    (None, _) => r.expires_at,
+                }),
+            },
+        )
+}

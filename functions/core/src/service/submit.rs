@@ -1,0 +1,137 @@
+//! Sending a request.
+
+use crate::audit::{Actor, EventKind};
+use crate::entry::Caller;
+use crate::error::Error;
+use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
+use crate::mail;
+use crate::ports::{MailPurpose, NewRequest, StoreError};
+use crate::request::{AccessRequest, State};
+use crate::text::Message;
+use crate::timing::Requested;
+use crate::token::{DecisionToken, TokenRecord};
+
+use super::Service;
+
+/// A new request, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitRequest {
+    /// The entry.
+    pub entry_id: EntryId,
+    /// The rights.
+    pub permission_set: PermissionSetId,
+    /// Who should decide.
+    pub approver: Email,
+    /// How long or when.
+    pub requested: Requested,
+    /// Why.
+    pub message: Message,
+}
+
+impl Service {
+    /// Sends a request: checks it against the entry's policy, writes it with its
+    /// event, decision token and the approver's mail, then delivers the mail.
+    /// A repeat with the same idempotency key returns the first request.
+    pub async fn submit(
+        &self,
+        caller: &Caller,
+        cmd: SubmitRequest,
+        idempotency_key: Option<String>,
+    ) -> Result<AccessRequest, Error> {
+        let now = self.now();
+        let entry = self.entry_or_rejected(&cmd.entry_id).await?;
+        let set = entry.permission_set(&cmd.permission_set).ok_or_else(|| {
+            Error::rejected(
+                "permission_set",
+                "this entry does not offer that permission set",
+            )
+        })?;
+        if cmd.approver == caller.email {
+            return Err(Error::rejected(
+                "approver_id",
+                "you cannot approve your own request: choose another approver",
+            ));
+        }
+        if !entry.is_approver(&cmd.approver) {
+            return Err(Error::rejected(
+                "approver_id",
+                "that person is not an approver of this entry",
+            ));
+        }
+        let length_field = match cmd.requested {
+            Requested::Duration(_) => "duration_seconds",
+            Requested::Window(w) => {
+                if w.end() <= now {
+                    return Err(Error::invalid("window.end", "must be in the future"));
+                }
+                "window.end"
+            }
+        };
+        entry.check_length(&cmd.requested, length_field)?;
+        if entry.message_required && cmd.message.is_empty() {
+            return Err(Error::rejected(
+                "message",
+                "this entry requires a message to the approver",
+            ));
+        }
+
+        let mut expires_at = now + self.settings.pending_expiry;
+        if let Requested::Window(w) = cmd.requested {
+            expires_at = expires_at.min(w.end());
+        }
+        let request = AccessRequest {
+            id: RequestId::new(now, self.random_u128()),
+            entry_id: entry.id.clone(),
+            entry_name: entry.name.clone(),
+            requester: caller.email.clone(),
+            approver: cmd.approver,
+            permission_set: cmd.permission_set,
+            requested: cmd.requested,
+            message: cmd.message,
+            state: State::Pending,
+            version: 0,
+            created_at: now,
+            expires_at,
+            decided_at: None,
+            decided_by: None,
+            decision_comment: None,
+            grant: None,
+            cancelled_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            ended_at: None,
+        };
+        let mut secret = [0u8; 32];
+        self.ports.random.fill(&mut secret);
+        let token = DecisionToken::from_bytes(secret);
+        let notice =
+            mail::decision_requested(&request, &set.name, token.link(&self.settings.site_url));
+        let outbox = vec![self.outgoing(request.id, MailPurpose::DecisionRequested, notice)];
+        let new = NewRequest {
+            event: self.event(
+                request.id,
+                Actor::User(caller.email.clone()),
+                EventKind::Requested,
+                mail::describe_requested(&request.requested),
+            ),
+            token: TokenRecord {
+                hash: token.hash(),
+                request_id: request.id,
+                approver: request.approver.clone(),
+                expires_at,
+            },
+            outbox: outbox.clone(),
+            idempotency_key,
+            request: request.clone(),
+        };
+        match self.ports.store.create_request(new).await {
+            Ok(()) => {}
+            Err(StoreError::Duplicate { existing }) => return self.request_or_404(&existing).await,
+            Err(e) => return Err(Error::unavailable("writing the request", e)),
+        }
+        tracing::info!(request_id = %request.id, entry_id = %request.entry_id, "request sent");
+        self.deliver(outbox).await;
+        Ok(request)
+    }
+}
