@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId};
-use crate::timing::{AccessDuration, MIN_ACCESS_SECONDS, Requested};
+use crate::timing::{AccessDuration, MIN_ACCESS_SECONDS};
 
 /// The id of the built-in permission set.
 pub const VIEW_PASSWORD_EXECUTE: &str = "view-password-execute";
@@ -99,23 +99,15 @@ impl Entry {
         self.permission_sets.iter().find(|p| &p.id == id)
     }
 
+    /// The name of the offered set `id`, or the id when the entry does not offer it.
+    pub fn set_name(&self, id: &PermissionSetId) -> String {
+        self.permission_set(id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone())
+    }
+
     /// Whether `who` may approve requests for this entry.
     pub fn is_approver(&self, who: &Email) -> bool {
         self.approvers.contains(who)
-    }
-
-    /// Checks that `requested` fits this entry's maximum duration.
-    pub fn check_length(&self, requested: &Requested, field: &str) -> Result<(), Error> {
-        if requested.length() > self.max_duration.delta() {
-            return Err(Error::rejected(
-                field,
-                format!(
-                    "this entry allows at most {}",
-                    describe_seconds(self.max_duration.seconds())
-                ),
-            ));
-        }
-        Ok(())
     }
 
     /// Checks the entry's own consistency (used when importing entries).

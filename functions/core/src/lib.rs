@@ -10,6 +10,7 @@ pub mod entry;
 pub mod error;
 pub mod ids;
 pub mod mail;
+pub mod policy;
 pub mod ports;
 pub mod report;
 pub mod request;

@@ -1,6 +1,6 @@
 //! Test doubles of the ports, for tests that drive the use cases (feature `testing`):
 //! a clock the test moves, a mailer that keeps what it sends, adapters that fail on
-//! demand, and deterministic randomness.
+//! demand, deterministic randomness; and the domain's fixtures.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -10,10 +10,14 @@ use async_trait::async_trait;
 use chrono::TimeDelta;
 
 use crate::Timestamp;
-use crate::ids::RequestId;
+use crate::entry::{Entry, EntryKind, PermissionSet, Right};
+use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::{
     BoxError, Clock, Credential, Mail, MailError, Mailer, Random, Scheduler, Secrets,
 };
+use crate::request::{AccessRequest, State};
+use crate::text::Message;
+use crate::timing::{AccessDuration, Requested};
 
 /// A clock that stands still until moved.
 #[derive(Debug)]
@@ -193,5 +197,78 @@ impl Random for CountingRandom {
             let bytes = n.to_le_bytes();
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
+    }
+}
+
+// ---- fixtures ----------------------------------------------------------------------
+
+/// The instant fixtures are made at (2030-03-17 17:46:40 UTC).
+pub fn t0() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_900_000_000, 0).expect("a valid instant")
+}
+
+/// A parsed address.
+pub fn email(s: &str) -> Email {
+    Email::parse(s).expect("a valid address")
+}
+
+/// alice's request to bob for `prod-db`, sent at [`t0`], asking for `requested`.
+pub fn pending(requested: Requested) -> AccessRequest {
+    AccessRequest {
+        id: RequestId::new(t0(), 1),
+        entry_id: EntryId::parse("prod-db").expect("a valid fixture"),
+        entry_name: "Production database".into(),
+        requester: email("alice@example.com"),
+        approver: email("bob@example.com"),
+        permission_set: PermissionSetId::view_password_execute(),
+        requested,
+        message: Message::parse("deploy", "message").expect("a valid fixture"),
+        state: State::Pending,
+        version: 0,
+        created_at: t0(),
+        expires_at: t0() + TimeDelta::hours(24),
+        decided_at: None,
+        decided_by: None,
+        decision_comment: None,
+        grant: None,
+        cancelled_at: None,
+        revoked_at: None,
+        revoked_by: None,
+        revoke_reason: None,
+        ended_at: None,
+    }
+}
+
+/// An hour from approval.
+pub fn hour() -> Requested {
+    Requested::Duration(AccessDuration::from_seconds(3600, "d").expect("a valid fixture"))
+}
+
+/// `prod-db`: approved by bob, offering the built-in set, `execute` (execute only) and
+/// `edit` (view and edit), for 8 h at most.
+pub fn entry() -> Entry {
+    Entry {
+        id: EntryId::parse("prod-db").expect("a valid fixture"),
+        name: "Production database".into(),
+        kind: EntryKind::Credential,
+        folder: "Databases".into(),
+        approvers: vec![email("bob@example.com")],
+        permission_sets: vec![
+            PermissionSet::view_password_execute(),
+            PermissionSet {
+                id: PermissionSetId::parse("execute").expect("a valid fixture"),
+                name: "Execute".into(),
+                rights: vec![Right::Execute],
+            },
+            PermissionSet {
+                id: PermissionSetId::parse("edit").expect("a valid fixture"),
+                name: "Edit".into(),
+                rights: vec![Right::View, Right::Edit],
+            },
+        ],
+        duration_presets: vec![],
+        max_duration: AccessDuration::from_seconds(8 * 3600, "d").expect("a valid fixture"),
+        message_required: false,
+        secret_ref: None,
     }
 }

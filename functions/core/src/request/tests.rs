@@ -1,83 +1,16 @@
-//! Unit and property tests of the state machine and the approval policy, on times
-//! chosen by the test (a manual clock).
+//! Unit and property tests of the state machine, on times chosen by the test.
 
 use chrono::TimeDelta;
 use proptest::prelude::*;
 
 use crate::Timestamp;
 use crate::audit::EventKind;
-use crate::entry::{Entry, EntryKind, PermissionSet, Right};
 use crate::error::Error;
-use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
+use crate::policy::{Narrowing, grant_for};
 use crate::request::{AccessRequest, Grant, Op, State, Status};
-use crate::service::{Narrowing, grant_for};
+use crate::testing::{email, entry, hour, pending, t0};
 use crate::text::Message;
-use crate::timing::{AccessDuration, Requested, TimeFrame};
-
-fn t0() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap()
-}
-
-fn email(s: &str) -> Email {
-    Email::parse(s).unwrap()
-}
-
-fn pending(requested: Requested) -> AccessRequest {
-    AccessRequest {
-        id: RequestId::new(t0(), 1),
-        entry_id: EntryId::parse("prod-db").unwrap(),
-        entry_name: "Production database".into(),
-        requester: email("alice@example.com"),
-        approver: email("bob@example.com"),
-        permission_set: PermissionSetId::view_password_execute(),
-        requested,
-        message: Message::parse("deploy", "message").unwrap(),
-        state: State::Pending,
-        version: 0,
-        created_at: t0(),
-        expires_at: t0() + TimeDelta::hours(24),
-        decided_at: None,
-        decided_by: None,
-        decision_comment: None,
-        grant: None,
-        cancelled_at: None,
-        revoked_at: None,
-        revoked_by: None,
-        revoke_reason: None,
-        ended_at: None,
-    }
-}
-
-fn hour() -> Requested {
-    Requested::Duration(AccessDuration::from_seconds(3600, "d").unwrap())
-}
-
-fn entry() -> Entry {
-    Entry {
-        id: EntryId::parse("prod-db").unwrap(),
-        name: "Production database".into(),
-        kind: EntryKind::Credential,
-        folder: "Databases".into(),
-        approvers: vec![email("bob@example.com")],
-        permission_sets: vec![
-            PermissionSet::view_password_execute(),
-            PermissionSet {
-                id: PermissionSetId::parse("execute").unwrap(),
-                name: "Execute".into(),
-                rights: vec![Right::Execute],
-            },
-            PermissionSet {
-                id: PermissionSetId::parse("edit").unwrap(),
-                name: "Edit".into(),
-                rights: vec![Right::View, Right::Edit],
-            },
-        ],
-        duration_presets: vec![],
-        max_duration: AccessDuration::from_seconds(8 * 3600, "d").unwrap(),
-        message_required: false,
-        secret_ref: None,
-    }
-}
+use crate::timing::{Requested, TimeFrame};
 
 fn approve_at(r: &AccessRequest, at: Timestamp) -> AccessRequest {
     let grant = grant_for(r, Some(&entry()), &Narrowing::default(), at).unwrap();
@@ -144,80 +77,6 @@ fn a_second_decision_names_the_first_decider() {
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-}
-
-#[test]
-fn approvals_may_narrow_but_never_widen() {
-    let r = pending(hour());
-    let e = entry();
-    let at = t0() + TimeDelta::minutes(1);
-    let shorter = Narrowing {
-        duration: Some(AccessDuration::from_seconds(600, "d").unwrap()),
-        ..Narrowing::default()
-    };
-    let g = grant_for(&r, Some(&e), &shorter, at).unwrap();
-    assert_eq!(g.ends_at - g.starts_at, TimeDelta::minutes(10));
-
-    let longer = Narrowing {
-        duration: Some(AccessDuration::from_seconds(7200, "d").unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&r, Some(&e), &longer, at).unwrap_err().field(),
-        Some("duration_seconds")
-    );
-
-    let narrower_set = Narrowing {
-        permission_set: Some(PermissionSetId::parse("execute").unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&r, Some(&e), &narrower_set, at)
-            .unwrap()
-            .permission_set
-            .as_str(),
-        "execute"
-    );
-    let other_set = Narrowing {
-        permission_set: Some(PermissionSetId::parse("edit").unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&r, Some(&e), &other_set, at).unwrap_err().field(),
-        Some("permission_set")
-    );
-
-    let frame = TimeFrame::new(t0() + TimeDelta::hours(1), t0() + TimeDelta::hours(3)).unwrap();
-    let windowed = pending(Requested::Window(frame));
-    let inside = Narrowing {
-        window: Some(
-            TimeFrame::new(t0() + TimeDelta::hours(2), t0() + TimeDelta::hours(3)).unwrap(),
-        ),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&windowed, Some(&e), &inside, at)
-            .unwrap()
-            .starts_at,
-        t0() + TimeDelta::hours(2)
-    );
-    let outside = Narrowing {
-        window: Some(TimeFrame::new(t0(), t0() + TimeDelta::hours(3)).unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&windowed, Some(&e), &outside, at)
-            .unwrap_err()
-            .field(),
-        Some("window")
-    );
-    let late = t0() + TimeDelta::hours(4);
-    assert_eq!(
-        grant_for(&windowed, Some(&e), &Narrowing::default(), late)
-            .unwrap_err()
-            .field(),
-        Some("window.end")
-    );
 }
 
 /// An operation a test sequence tries, with who does it.

@@ -5,8 +5,9 @@ use crate::entry::Caller;
 use crate::error::Error;
 use crate::ids::RequestId;
 use crate::mail;
+use crate::policy;
 use crate::ports::MailPurpose;
-use crate::request::{AccessRequest, Op, State, Status};
+use crate::request::{AccessRequest, State};
 use crate::text::Message;
 
 use super::Service;
@@ -22,37 +23,7 @@ impl Service {
     ) -> Result<AccessRequest, Error> {
         let now = self.now();
         let request = self.request_or_404(id).await?;
-        let is_requester = caller.email == request.requester;
-        let is_approver = caller.email == request.approver;
-        let is_admin = caller.is_admin();
-        if !(is_requester || is_approver || is_admin) {
-            return Err(Error::forbidden(
-                "only the requester, the approver or an admin may do this",
-            ));
-        }
-        let by = caller.email.clone();
-        let (op, notify) = match request.status(now) {
-            Status::Pending if is_requester || is_admin => {
-                (Op::Cancel { by, reason }, vec![request.approver.clone()])
-            }
-            Status::Pending => {
-                return Err(Error::forbidden(
-                    "deny the request instead of cancelling it",
-                ));
-            }
-            Status::Scheduled | Status::Active => {
-                if !is_requester && reason.is_empty() {
-                    return Err(Error::invalid("reason", "say why the access is revoked"));
-                }
-                let notify = if is_requester {
-                    vec![]
-                } else {
-                    vec![request.requester.clone()]
-                };
-                (Op::Revoke { by, reason }, notify)
-            }
-            _ => return Err(request.conflict(now, "cancel")),
-        };
+        let (op, notify) = policy::cancel_op(caller, &request, now, reason)?;
         let t = request.apply(op, now)?;
         let mails = notify
             .iter()

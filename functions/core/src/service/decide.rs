@@ -1,18 +1,16 @@
 //! Deciding a request: by the signed-in approver, or with a mailed link.
 
-use crate::Timestamp;
 use crate::audit::{Actor, EventKind};
 use crate::entry::{Caller, Entry};
 use crate::error::Error;
-use crate::ids::{Email, PermissionSetId, RequestId};
+use crate::ids::{Email, RequestId};
 use crate::mail;
+use crate::policy::{self, Narrowing};
 use crate::ports::MailPurpose;
-use crate::request::{AccessRequest, Grant, Op, Status};
+use crate::request::{AccessRequest, Op, Status};
 use crate::text::Message;
-use crate::timing::{AccessDuration, Requested, TimeFrame};
 use crate::token::{DecisionToken, TokenRecord};
 
-use super::queries::set_named;
 use super::{Service, store_err};
 
 /// An approver's decision, parsed.
@@ -22,17 +20,6 @@ pub enum Decision {
     Approve(Narrowing),
     /// Deny.
     Deny,
-}
-
-/// How an approval may be narrower than the request. All `None`: as asked.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Narrowing {
-    /// A shorter duration.
-    pub duration: Option<AccessDuration>,
-    /// A narrower time frame (for time-frame requests).
-    pub window: Option<TimeFrame>,
-    /// A narrower permission set.
-    pub permission_set: Option<PermissionSetId>,
 }
 
 /// What the decision page shows.
@@ -119,14 +106,7 @@ impl Service {
         comment: Message,
     ) -> Result<AccessRequest, Error> {
         let request = self.request_or_404(id).await?;
-        if caller.email == request.requester {
-            return Err(Error::forbidden("you cannot decide your own request"));
-        }
-        if caller.email != request.approver {
-            return Err(Error::forbidden(
-                "only the approver named in the request may decide it",
-            ));
-        }
+        policy::may_decide(caller, &request)?;
         self.decide_as(&caller.email, request, decision, comment)
             .await
     }
@@ -158,11 +138,11 @@ impl Service {
                     .entry(&request.entry_id)
                     .await
                     .map_err(store_err("reading the entry"))?;
-                let grant = grant_for(&request, entry.as_ref(), &narrowing, now)?;
-                let rights = entry
-                    .as_ref()
-                    .and_then(|e| e.permission_set(&grant.permission_set))
-                    .map_or_else(|| grant.permission_set.to_string(), |s| s.name.clone());
+                let grant = policy::grant_for(&request, entry.as_ref(), &narrowing, now)?;
+                let rights = entry.as_ref().map_or_else(
+                    || grant.permission_set.to_string(),
+                    |e| e.set_name(&grant.permission_set),
+                );
                 (
                     Op::Approve {
                         by: approver.clone(),
@@ -199,97 +179,4 @@ impl Service {
         }
         Ok(next)
     }
-}
-
-/// The grant an approval makes at `now`: as asked, or narrower, never wider.
-pub fn grant_for(
-    request: &AccessRequest,
-    entry: Option<&Entry>,
-    narrowing: &Narrowing,
-    now: Timestamp,
-) -> Result<Grant, Error> {
-    let permission_set = match &narrowing.permission_set {
-        None => request.permission_set.clone(),
-        Some(id) if id == &request.permission_set => id.clone(),
-        Some(id) => {
-            let entry = entry.ok_or_else(|| {
-                Error::rejected(
-                    "permission_set",
-                    "the entry no longer exists; approve as asked",
-                )
-            })?;
-            let narrower = entry.permission_set(id).ok_or_else(|| {
-                Error::rejected(
-                    "permission_set",
-                    "this entry does not offer that permission set",
-                )
-            })?;
-            let asked = set_named(entry, &request.permission_set).ok_or_else(|| {
-                Error::rejected("permission_set", "the requested set no longer exists")
-            })?;
-            if !narrower.is_within(&asked) {
-                return Err(Error::rejected(
-                    "permission_set",
-                    "must not give more rights than requested",
-                ));
-            }
-            id.clone()
-        }
-    };
-    let (starts_at, ends_at) = match (request.requested, narrowing.duration, narrowing.window) {
-        (_, Some(_), Some(_)) => {
-            return Err(Error::invalid(
-                "duration_seconds",
-                "give a duration or a time frame, not both",
-            ));
-        }
-        (Requested::Duration(asked), shorter, None) => {
-            let d = shorter.unwrap_or(asked);
-            if d > asked {
-                return Err(Error::rejected(
-                    "duration_seconds",
-                    "must not be longer than requested",
-                ));
-            }
-            (now, now + d.delta())
-        }
-        (Requested::Duration(_), None, Some(_)) => {
-            return Err(Error::rejected(
-                "window",
-                "this request asked for a duration; approve a shorter duration instead",
-            ));
-        }
-        (Requested::Window(asked), shorter, window) => {
-            let frame = window.unwrap_or(asked);
-            if !asked.contains(&frame) {
-                return Err(Error::rejected(
-                    "window",
-                    "must lie within the requested time frame",
-                ));
-            }
-            let start = frame.start().max(now);
-            let end = match shorter {
-                Some(d) if d.delta() > asked.duration() => {
-                    return Err(Error::rejected(
-                        "duration_seconds",
-                        "must not be longer than requested",
-                    ));
-                }
-                Some(d) => (start + d.delta()).min(frame.end()),
-                None => frame.end(),
-            };
-            if end <= now {
-                return Err(Error::rejected(
-                    "window.end",
-                    "the time frame is already over",
-                ));
-            }
-            (start, end)
-        }
-    };
-    Ok(Grant {
-        starts_at,
-        ends_at,
-        permission_set,
-    })
 }

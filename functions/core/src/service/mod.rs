@@ -24,10 +24,10 @@ use crate::ports::{
 };
 use crate::request::{AccessRequest, DEFAULT_PENDING_EXPIRY};
 
-pub use decide::{Decision, DecisionView, Narrowing, grant_for};
+pub use decide::{Decision, DecisionView};
 pub use lifecycle::{EndOutcome, SweepReport};
 pub use outbox::MAX_MAIL_ATTEMPTS;
-pub use queries::{DEFAULT_PAGE, MAX_PAGE, MyAccess, ReportParams, ReportScope};
+pub use queries::{DEFAULT_PAGE, MAX_PAGE, ReportParams, ReportScope};
 pub use submit::SubmitRequest;
 
 /// The adapters a [`Service`] runs on.

@@ -5,24 +5,14 @@ use std::collections::HashMap;
 
 use crate::Timestamp;
 use crate::audit::{Actor, AuditEvent, EventKind};
-use crate::entry::{Caller, Entry, PermissionSet, Right};
+use crate::entry::{Caller, Entry};
 use crate::error::Error;
-use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
-use crate::ports::{Credential, Page, RequestQuery, Scope, StoreError};
+use crate::ids::{Email, EntryId, RequestId};
+use crate::policy::{self, MyAccess};
+use crate::ports::{Credential, Page, RequestQuery, StoreError};
 use crate::request::{AccessRequest, Status};
 
 use super::{Service, store_err};
-
-/// What a caller's access to one entry is now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MyAccess {
-    /// none, pending, scheduled or active.
-    pub status: Option<Status>,
-    /// The request behind it.
-    pub request_id: Option<RequestId>,
-    /// When the grant ends (scheduled, active) or the request expires (pending).
-    pub until: Option<Timestamp>,
-}
 
 /// Which list a report query covers, as the caller asks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,7 +70,7 @@ impl Service {
         Ok(entries
             .into_iter()
             .map(|e| {
-                let access = my_access(&open, &e.id, now);
+                let access = policy::my_access(&open, &e.id, now);
                 (e, access)
             })
             .collect())
@@ -128,19 +118,7 @@ impl Service {
             .open_requests_of(&caller.email, now)
             .await
             .map_err(store_err("reading the caller's grants"))?;
-        let grant = open
-            .into_iter()
-            .filter(|r| &r.entry_id == entry_id && r.is_active(now))
-            .find(|r| {
-                r.granted_permission_set()
-                    .and_then(|id| set_named(&entry, id))
-                    .is_some_and(|s| s.allows(Right::ViewPassword))
-            })
-            .ok_or_else(|| {
-                Error::forbidden(
-                    "you have no active grant with the view-password right on this entry",
-                )
-            })?;
+        let grant = policy::password_grant(&entry, &open, now)?;
         let secret_ref = entry.secret_ref.as_deref().ok_or(Error::NotFound {
             what: "credential",
             field: None,
@@ -169,12 +147,7 @@ impl Service {
         caller: &Caller,
         params: ReportParams,
     ) -> Result<Page<AccessRequest>, Error> {
-        let scope = match params.scope {
-            ReportScope::Mine => Scope::RequestedBy(caller.email.clone()),
-            ReportScope::Approvals => Scope::ApprovedBy(caller.email.clone()),
-            ReportScope::All if caller.is_admin() => Scope::All,
-            ReportScope::All => return Err(Error::forbidden("only admins may see every request")),
-        };
+        let scope = policy::report_scope(caller, params.scope)?;
         let limit = params.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Error::invalid(
@@ -212,14 +185,7 @@ impl Service {
         id: &RequestId,
     ) -> Result<(AccessRequest, Vec<AuditEvent>), Error> {
         let request = self.request_or_404(id).await?;
-        if !(caller.email == request.requester
-            || caller.email == request.approver
-            || caller.is_admin())
-        {
-            return Err(Error::forbidden(
-                "only the requester, the approver or an admin may see this request",
-            ));
-        }
+        policy::may_view(caller, &request)?;
         let mut events = self
             .ports
             .store
@@ -263,45 +229,7 @@ impl Service {
         Ok(grants
             .into_iter()
             .filter(|g| g.is_active(now))
-            .filter(|g| caller.is_admin() || g.requester == caller.email)
+            .filter(|g| policy::may_see_grant(caller, g))
             .collect())
     }
-}
-
-/// The permission set with this id: the entry's, or the built-in one.
-pub(super) fn set_named(entry: &Entry, id: &PermissionSetId) -> Option<PermissionSet> {
-    entry.permission_set(id).cloned().or_else(|| {
-        (id == &PermissionSetId::view_password_execute()).then(PermissionSet::view_password_execute)
-    })
-}
-
-/// The caller's access to one entry from their open requests: active beats scheduled
-/// beats pending.
-fn my_access(open: &[AccessRequest], entry: &EntryId, now: Timestamp) -> MyAccess {
-    let rank = |s: Status| match s {
-        Status::Active => 3,
-        Status::Scheduled => 2,
-        Status::Pending => 1,
-        _ => 0,
-    };
-    open.iter()
-        .filter(|r| &r.entry_id == entry)
-        .map(|r| (r, r.status(now)))
-        .filter(|(_, s)| rank(*s) > 0)
-        .max_by_key(|(r, s)| (rank(*s), r.grant.as_ref().map(|g| g.ends_at)))
-        .map_or(
-            MyAccess {
-                status: None,
-                request_id: None,
-                until: None,
-            },
-            |(r, s)| MyAccess {
-                status: Some(s),
-                request_id: Some(r.id),
-                until: Some(match (&r.grant, s) {
-                    (Some(g), _) => g.ends_at,
-                    (None, _) => r.expires_at,
-                }),
-            },
-        )
 }

@@ -5,6 +5,7 @@ use crate::entry::Caller;
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::mail;
+use crate::policy;
 use crate::ports::{MailPurpose, NewRequest, StoreError};
 use crate::request::{AccessRequest, State};
 use crate::text::Message;
@@ -40,40 +41,7 @@ impl Service {
     ) -> Result<AccessRequest, Error> {
         let now = self.now();
         let entry = self.entry_or_rejected(&cmd.entry_id).await?;
-        let set = entry.permission_set(&cmd.permission_set).ok_or_else(|| {
-            Error::rejected(
-                "permission_set",
-                "this entry does not offer that permission set",
-            )
-        })?;
-        if cmd.approver == caller.email {
-            return Err(Error::rejected(
-                "approver_id",
-                "you cannot approve your own request: choose another approver",
-            ));
-        }
-        if !entry.is_approver(&cmd.approver) {
-            return Err(Error::rejected(
-                "approver_id",
-                "that person is not an approver of this entry",
-            ));
-        }
-        let length_field = match cmd.requested {
-            Requested::Duration(_) => "duration_seconds",
-            Requested::Window(w) => {
-                if w.end() <= now {
-                    return Err(Error::invalid("window.end", "must be in the future"));
-                }
-                "window.end"
-            }
-        };
-        entry.check_length(&cmd.requested, length_field)?;
-        if entry.message_required && cmd.message.is_empty() {
-            return Err(Error::rejected(
-                "message",
-                "this entry requires a message to the approver",
-            ));
-        }
+        policy::check_submit(&entry, &caller.email, &cmd, now)?;
 
         let mut expires_at = now + self.settings.pending_expiry;
         if let Requested::Window(w) = cmd.requested {
@@ -105,8 +73,11 @@ impl Service {
         let mut secret = [0u8; 32];
         self.ports.random.fill(&mut secret);
         let token = DecisionToken::from_bytes(secret);
-        let notice =
-            mail::decision_requested(&request, &set.name, token.link(&self.settings.site_url));
+        let notice = mail::decision_requested(
+            &request,
+            &entry.set_name(&request.permission_set),
+            token.link(&self.settings.site_url),
+        );
         let outbox = vec![self.outgoing(request.id, MailPurpose::DecisionRequested, notice)];
         let new = NewRequest {
             event: self.event(
