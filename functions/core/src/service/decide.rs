@@ -11,7 +11,7 @@ use crate::request::{AccessRequest, Op, Status};
 use crate::text::Message;
 use crate::token::{DecisionToken, TokenRecord};
 
-use super::{Service, store_err};
+use super::{Service, StoreResult};
 
 /// An approver's decision, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,22 +40,20 @@ impl Service {
         let now = self.now();
         let decidable = request.status(now) == Status::Pending;
         if decidable {
-            let viewed = self.event(
+            self.record(
                 request.id,
                 Actor::User(record.approver),
                 EventKind::Viewed,
                 String::new(),
-            );
-            if let Err(e) = self.ports.store.append_event(&viewed).await {
-                tracing::warn!(request_id = %request.id, error = %e, "could not record the view");
-            }
+            )
+            .await;
         }
         let entry = self
             .ports
             .store
             .entry(&request.entry_id)
             .await
-            .map_err(store_err("reading the entry"))?;
+            .context("reading the entry")?;
         Ok(DecisionView {
             request,
             entry,
@@ -76,7 +74,7 @@ impl Service {
             .store
             .token(&token.hash())
             .await
-            .map_err(store_err("reading the decision token"))?
+            .context("reading the decision token")?
             .ok_or_else(unknown)?;
         let request = self
             .request_or_404(&record.request_id)
@@ -137,7 +135,7 @@ impl Service {
                     .store
                     .entry(&request.entry_id)
                     .await
-                    .map_err(store_err("reading the entry"))?;
+                    .context("reading the entry")?;
                 let grant = policy::grant_for(&request, entry.as_ref(), &narrowing, now)?;
                 let rights = entry.as_ref().map_or_else(
                     || grant.permission_set.to_string(),
@@ -169,13 +167,13 @@ impl Service {
                 .await
         {
             tracing::warn!(request_id = %next.id, error = %e, "could not schedule the end; the sweep will end it");
-            let ev = self.event(
+            self.record(
                 next.id,
                 Actor::SYSTEM,
                 EventKind::ScheduleFailed,
                 e.to_string(),
-            );
-            let _ = self.ports.store.append_event(&ev).await;
+            )
+            .await;
         }
         Ok(next)
     }

@@ -7,7 +7,7 @@ use crate::mail;
 use crate::ports::MailPurpose;
 use crate::request::{AccessRequest, Op, State, Status};
 
-use super::{Service, store_err};
+use super::{Service, StoreResult};
 
 /// The most items one sweep pass handles of each kind; the next pass takes the rest.
 const SWEEP_BATCH: u32 = 100;
@@ -46,7 +46,7 @@ impl Service {
             .store
             .request(id)
             .await
-            .map_err(store_err("reading the grant"))?
+            .context("reading the grant")?
         else {
             return Ok(EndOutcome::Missing);
         };
@@ -75,8 +75,11 @@ impl Service {
 
     async fn expire_one(&self, request: AccessRequest) -> Result<bool, Error> {
         let now = self.now();
-        let Ok(t) = request.apply(Op::Expire, now) else {
-            return Ok(false);
+        let t = match request.apply(Op::Expire, now) {
+            Ok(t) => t,
+            // Decided, cancelled or expired meanwhile, or not yet due.
+            Err(Error::Conflict { .. }) => return Ok(false),
+            Err(e) => return Err(e),
         };
         let m = mail::expired(&t.next);
         match self
@@ -98,7 +101,7 @@ impl Service {
         for grant in store
             .overdue_grants(now, SWEEP_BATCH)
             .await
-            .map_err(store_err("listing overdue grants"))?
+            .context("listing overdue grants")?
         {
             if self.end_one(grant).await? == EndOutcome::Ended {
                 report.ended += 1;
@@ -107,7 +110,7 @@ impl Service {
         for pending in store
             .stale_pending(now, SWEEP_BATCH)
             .await
-            .map_err(store_err("listing stale requests"))?
+            .context("listing stale requests")?
         {
             if self.expire_one(pending).await? {
                 report.expired += 1;
@@ -116,7 +119,7 @@ impl Service {
         let due = store
             .due_mail(now, SWEEP_BATCH)
             .await
-            .map_err(store_err("listing undelivered mail"))?;
+            .context("listing undelivered mail")?;
         let (sent, failed) = self.deliver(due).await;
         report.mails_sent = sent;
         report.mails_failed = failed;

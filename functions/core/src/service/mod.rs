@@ -73,8 +73,15 @@ pub struct Service {
     settings: Settings,
 }
 
-fn store_err(context: &str) -> impl FnOnce(StoreError) -> Error + '_ {
-    move |e| Error::unavailable(context.to_owned(), e)
+/// A store call's failure as the use case's, saying what was being done.
+pub(super) trait StoreResult<T> {
+    fn context(self, doing: &'static str) -> Result<T, Error>;
+}
+
+impl<T> StoreResult<T> for Result<T, StoreError> {
+    fn context(self, doing: &'static str) -> Result<T, Error> {
+        self.map_err(|e| Error::unavailable(doing, e))
+    }
 }
 
 impl Service {
@@ -117,12 +124,27 @@ impl Service {
         }
     }
 
+    /// Appends an event the use case does not depend on (viewed, notified, a failed
+    /// mail or schedule): a failure to record it is logged, not returned.
+    pub(super) async fn record(
+        &self,
+        request_id: RequestId,
+        actor: Actor,
+        kind: EventKind,
+        detail: String,
+    ) {
+        let event = self.event(request_id, actor, kind, detail);
+        if let Err(e) = self.ports.store.append_event(&event).await {
+            tracing::warn!(%request_id, event = kind.as_str(), error = %e, "could not record an event");
+        }
+    }
+
     pub(super) async fn entry_or_rejected(&self, id: &EntryId) -> Result<Entry, Error> {
         self.ports
             .store
             .entry(id)
             .await
-            .map_err(store_err("reading the entry"))?
+            .context("reading the entry")?
             .ok_or_else(|| Error::rejected("entry_id", format!("there is no entry {id}")))
     }
 
@@ -131,7 +153,7 @@ impl Service {
             .store
             .request(id)
             .await
-            .map_err(store_err("reading the request"))?
+            .context("reading the request")?
             .ok_or(Error::NotFound {
                 what: "request",
                 field: None,

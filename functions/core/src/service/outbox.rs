@@ -51,13 +51,8 @@ impl Service {
                         _ => Some(EventKind::EmailRetried),
                     };
                     if let Some(kind) = kind {
-                        let ev = self.event(
-                            item.request_id,
-                            Actor::SYSTEM,
-                            kind,
-                            item.mail.to.to_string(),
-                        );
-                        let _ = store.append_event(&ev).await;
+                        let to = item.mail.to.to_string();
+                        self.record(item.request_id, Actor::SYSTEM, kind, to).await;
                     }
                 }
                 Err(e) => {
@@ -79,13 +74,13 @@ impl Service {
                         }
                         None => format!("{}: {e}; given up", item.mail.to),
                     };
-                    let ev = self.event(
+                    self.record(
                         item.request_id,
                         Actor::SYSTEM,
                         EventKind::EmailFailed,
                         detail,
-                    );
-                    let _ = store.append_event(&ev).await;
+                    )
+                    .await;
                 }
             }
         }

@@ -12,7 +12,7 @@ use crate::policy::{self, MyAccess};
 use crate::ports::{Credential, Page, RequestQuery, StoreError};
 use crate::request::{AccessRequest, Status};
 
-use super::{Service, store_err};
+use super::{Service, StoreResult};
 
 /// Which list a report query covers, as the caller asks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,14 +59,11 @@ impl Service {
     pub async fn entries_for(&self, caller: &Caller) -> Result<Vec<(Entry, MyAccess)>, Error> {
         let now = self.now();
         let store = &self.ports.store;
-        let entries = store
-            .entries()
-            .await
-            .map_err(store_err("listing entries"))?;
+        let entries = store.entries().await.context("listing entries")?;
         let open = store
             .open_requests_of(&caller.email, now)
             .await
-            .map_err(store_err("reading the caller's requests"))?;
+            .context("reading the caller's requests")?;
         Ok(entries
             .into_iter()
             .map(|e| {
@@ -83,12 +80,7 @@ impl Service {
             if names.contains_key(p) {
                 continue;
             }
-            let user = self
-                .ports
-                .store
-                .user(p)
-                .await
-                .map_err(store_err("reading a user"))?;
+            let user = self.ports.store.user(p).await.context("reading a user")?;
             names.insert(p.clone(), user.map_or_else(|| p.to_string(), |u| u.name));
         }
         Ok(names)
@@ -107,7 +99,7 @@ impl Service {
             .store
             .entry(entry_id)
             .await
-            .map_err(store_err("reading the entry"))?
+            .context("reading the entry")?
             .ok_or(Error::NotFound {
                 what: "entry",
                 field: None,
@@ -117,7 +109,7 @@ impl Service {
             .store
             .open_requests_of(&caller.email, now)
             .await
-            .map_err(store_err("reading the caller's grants"))?;
+            .context("reading the caller's grants")?;
         let grant = policy::password_grant(&entry, &open, now)?;
         let secret_ref = entry.secret_ref.as_deref().ok_or(Error::NotFound {
             what: "credential",
@@ -133,7 +125,7 @@ impl Service {
             .store
             .append_event(&revealed)
             .await
-            .map_err(store_err("recording the reveal"))?;
+            .context("recording the reveal")?;
         self.ports
             .secrets
             .credential(secret_ref)
@@ -191,7 +183,7 @@ impl Service {
             .store
             .events(id)
             .await
-            .map_err(store_err("reading the timeline"))?;
+            .context("reading the timeline")?;
         if let Some(started) = self.started_event(&request) {
             events.push(started);
             events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
@@ -225,7 +217,7 @@ impl Service {
             .store
             .grants_ending_after(now)
             .await
-            .map_err(store_err("listing grants"))?;
+            .context("listing grants")?;
         Ok(grants
             .into_iter()
             .filter(|g| g.is_active(now))
