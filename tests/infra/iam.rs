@@ -127,7 +127,7 @@ async fn job(settings: &tempaccess_aws::config::AwsSettings, clock: Arc<ManualCl
                 .build(),
         ),
     };
-    let mut ports = tempaccess_aws::wiring::ports_on(settings, &clients, clock, [9; 32]);
+    let mut ports = tempaccess_aws::wiring::ports_on(settings, &clients, clock);
     let mail_failures = FlakyMailer::new(ports.mailer.clone(), 0);
     ports.mailer = mail_failures.clone();
     Job {

@@ -71,8 +71,7 @@ impl AwsWorld {
             .await
             .expect("bootstrap the emulator");
         let clock = ManualClock::new(system_now());
-        let mut ports =
-            tempaccess_aws::wiring::ports_on(&settings, &clients, clock.clone(), [7; 32]);
+        let mut ports = tempaccess_aws::wiring::ports_on(&settings, &clients, clock.clone());
         customize(&mut ports);
         let store = ports.store.clone();
         let service = Service::new(ports, Settings::new(settings.site_url.clone()));

@@ -16,8 +16,10 @@ use tempaccess_core::audit::{Actor, AuditEvent, EventKind};
 use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, User};
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::ports::{
-    Change, Mail, MailPurpose, NewRequest, OutgoingMail, Page, RequestQuery, Scope, StoreError,
+    Change, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, NewRequest, OutgoingMail, Page,
+    RequestQuery, Scope, StoreError,
 };
+use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, State, Status};
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
@@ -36,6 +38,7 @@ macro_rules! store_contract_tests {
             a_created_request_is_read_back_with_its_event_token_and_mail,
             a_reused_idempotency_key_returns_the_first_request_and_writes_nothing,
             idempotency_keys_belong_to_one_requester,
+            an_idempotency_key_is_free_after_its_window,
             apply_writes_the_request_its_event_and_its_mail,
             a_stale_apply_conflicts_and_writes_nothing,
             a_create_that_fails_part_way_writes_nothing,
@@ -48,6 +51,7 @@ macro_rules! store_contract_tests {
             query_dates_are_from_inclusive_to_exclusive,
             query_pages_have_no_gaps_or_duplicates,
             query_rejects_a_cursor_it_did_not_make,
+            query_refuses_a_cursor_from_another_query,
             open_requests_of_are_pending_requests_and_unfinished_grants,
             grants_ending_after_are_approved_grants_by_end,
             overdue_grants_are_approved_grants_past_their_end,
@@ -201,9 +205,17 @@ pub fn new_request(
             created_at + TimeDelta::minutes(1),
             MailPurpose::DecisionRequested,
         )],
-        idempotency_key: None,
+        idempotency: None,
         request,
     }
+}
+
+/// Sends `new` with the requester's idempotency key `key`.
+pub fn use_key(new: &mut NewRequest, key: &str) {
+    new.idempotency = Some(IdempotencyKey::used_at(
+        key.to_owned(),
+        new.request.created_at,
+    ));
 }
 
 /// The change `op` at `t` makes to `before`, as the service builds it: the next
@@ -294,7 +306,7 @@ fn query_all(now: Timestamp) -> RequestQuery {
         approver: None,
         from: None,
         to: None,
-        limit: 500,
+        limit: PageSize::MAX,
         cursor: None,
         now,
     }
@@ -398,7 +410,7 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
 ) -> anyhow::Result<()> {
     let store = &*store;
     let mut first = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    first.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut first, "key-1");
     let first = create(store, first).await?;
 
     for attempt in 1..=2 {
@@ -408,7 +420,7 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
             "prod-db",
             at(attempt),
         );
-        again.idempotency_key = Some("key-1".to_owned());
+        use_key(&mut again, "key-1");
         let (id, token) = (again.request.id, again.token.hash.clone());
         match store.create_request(again).await {
             Err(StoreError::Duplicate { existing }) => assert_eq!(existing, first.id),
@@ -429,9 +441,9 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
 pub async fn idempotency_keys_belong_to_one_requester(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let store = &*store;
     let mut alices = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    alices.idempotency_key = Some("same-key".to_owned());
+    use_key(&mut alices, "same-key");
     let mut carols = new_request("carol@example.com", "bob@example.com", "prod-db", at(1));
-    carols.idempotency_key = Some("same-key".to_owned());
+    use_key(&mut carols, "same-key");
     let alices = create(store, alices).await?;
     let carols = create(store, carols).await?;
     let keyless_1 = pending(store, at(2)).await?;
@@ -440,6 +452,40 @@ pub async fn idempotency_keys_belong_to_one_requester(store: Arc<dyn Store>) -> 
     assert_eq!(
         ids_of(store, query_all(at(10))).await?,
         ids([&keyless_2, &keyless_1, &carols, &alices])
+    );
+    Ok(())
+}
+
+/// A used key holds for its window after the request it made: a repeat within it is
+/// the first request, a request after it is new and takes the key over.
+pub async fn an_idempotency_key_is_free_after_its_window(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let again = |minutes: i64| {
+        let mut new = new_request(
+            "alice@example.com",
+            "bob@example.com",
+            "prod-db",
+            at(minutes),
+        );
+        use_key(&mut new, "key-1");
+        new
+    };
+    let first = create(store, again(0)).await?;
+    let window = IDEMPOTENCY_WINDOW.num_minutes();
+    match store.create_request(again(window - 1)).await {
+        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, first.id),
+        other => panic!("within the window: expected Duplicate, got {other:?}"),
+    }
+    let second = create(store, again(window)).await?;
+    match store.create_request(again(window + 1)).await {
+        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, second.id),
+        other => panic!("the key taken over: expected Duplicate, got {other:?}"),
+    }
+    assert_eq!(
+        ids_of(store, query_all(at(3 * window))).await?,
+        ids([&second, &first])
     );
     Ok(())
 }
@@ -514,7 +560,7 @@ pub async fn a_create_that_fails_part_way_writes_nothing(
 ) -> anyhow::Result<()> {
     let store = &*store;
     let mut broken = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    broken.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut broken, "key-1");
     broken.outbox.push(broken.outbox[0].clone());
     let (id, token) = (broken.request.id, broken.token.hash.clone());
     assert!(store.create_request(broken).await.is_err());
@@ -524,7 +570,7 @@ pub async fn a_create_that_fails_part_way_writes_nothing(
     assert_eq!(store.due_mail(far_future(), 10).await?, vec![]);
 
     let mut retry = new_request("alice@example.com", "bob@example.com", "prod-db", at(1));
-    retry.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut retry, "key-1");
     let retried = create(store, retry).await?;
     assert_eq!(ids_of(store, query_all(at(10))).await?, ids([&retried]));
     Ok(())
@@ -963,7 +1009,7 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
     for (query, expected, sizes) in cases {
         let limit = sizes[0];
         let mut query = RequestQuery {
-            limit: u32::try_from(limit)?,
+            limit: PageSize::new(u32::try_from(limit)?)?,
             ..query
         };
         let mut visited = Vec::new();
@@ -992,7 +1038,7 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
     }
     let first = store
         .query(&RequestQuery {
-            limit: 1,
+            limit: PageSize::new(1)?,
             ..query_all(at(10))
         })
         .await?;
@@ -1016,6 +1062,63 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
         2,
         "the real cursor works"
     );
+    Ok(())
+}
+
+/// A cursor is refused by a query that selects something else (another scope, status,
+/// entry or date range) and followed by the same query with another page size or
+/// clock.
+pub async fn query_refuses_a_cursor_from_another_query(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    for minute in 0..3 {
+        pending(store, at(minute)).await?;
+    }
+    let query = RequestQuery {
+        limit: PageSize::new(1)?,
+        ..query_all(at(10))
+    };
+    let cursor = store
+        .query(&query)
+        .await?
+        .next_cursor
+        .context("a second page")?;
+    let others = [
+        RequestQuery {
+            status: Some(Status::Pending),
+            ..query.clone()
+        },
+        RequestQuery {
+            scope: Scope::RequestedBy(email("alice@example.com")),
+            ..query.clone()
+        },
+        RequestQuery {
+            entry_id: Some(EntryId::parse("prod-db")?),
+            ..query.clone()
+        },
+        RequestQuery {
+            to: Some(at(10)),
+            ..query.clone()
+        },
+    ];
+    for other in others {
+        let with_cursor = RequestQuery {
+            cursor: Some(cursor.clone()),
+            ..other
+        };
+        match store.query(&with_cursor).await {
+            Err(StoreError::BadCursor) => {}
+            other => panic!("{with_cursor:?}: expected BadCursor, got {other:?}"),
+        }
+    }
+    let later = RequestQuery {
+        limit: PageSize::new(5)?,
+        now: at(20),
+        cursor: Some(cursor),
+        ..query
+    };
+    assert_eq!(store.query(&later).await?.items.len(), 2);
     Ok(())
 }
 

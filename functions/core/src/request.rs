@@ -130,6 +130,20 @@ impl Status {
         }
     }
 
+    /// The stored states a request with this status can be in (which of them it is
+    /// read from also depends on the clock: see [`AccessRequest::status`]).
+    pub fn stored_states(self) -> &'static [State] {
+        match self {
+            Self::Pending => &[State::Pending],
+            Self::Expired => &[State::Pending, State::Expired],
+            Self::Scheduled | Self::Active => &[State::Approved],
+            Self::Ended => &[State::Approved, State::Ended],
+            Self::Denied => &[State::Denied],
+            Self::Cancelled => &[State::Cancelled],
+            Self::Revoked => &[State::Revoked],
+        }
+    }
+
     /// Parses the wire name, naming `field` on error.
     pub fn parse(s: &str, field: &str) -> Result<Self, Error> {
         Self::ALL

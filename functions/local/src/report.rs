@@ -7,9 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tempaccess_core::entry::{ADMIN_ROLE, Caller};
 use tempaccess_core::ids::{Email, EntryId};
-use tempaccess_core::report;
+use tempaccess_core::report::{self, MAX_PAGE};
 use tempaccess_core::request::Status;
-use tempaccess_core::service::{MAX_PAGE, ReportParams, ReportScope, Service, Settings};
+use tempaccess_core::service::{ReportParams, ReportScope, Service, Settings};
 use tempaccess_core::system::SystemClock;
 
 use crate::backend::{self, Backend};

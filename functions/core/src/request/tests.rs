@@ -177,6 +177,7 @@ proptest! {
                 // Never honoured at or past its end.
                 prop_assert!(!r.is_active(g.ends_at));
             }
+            prop_assert!(r.status(now).stored_states().contains(&r.state));
             if r.state.is_final() {
                 prop_assert!(!r.is_active(now));
                 prop_assert!(r.status(now) != Status::Pending);

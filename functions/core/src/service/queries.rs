@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::ids::{Email, EntryId, RequestId};
 use crate::policy::{self, MyAccess};
 use crate::ports::{Credential, Page, RequestQuery, StoreError};
+use crate::report::PageSize;
 use crate::request::{AccessRequest, Status};
 
 use super::{Service, StoreResult};
@@ -48,11 +49,6 @@ pub struct ReportParams {
     /// The previous page's cursor.
     pub cursor: Option<String>,
 }
-
-/// The largest page a report returns.
-pub const MAX_PAGE: u32 = 500;
-/// The page size when none is asked for.
-pub const DEFAULT_PAGE: u32 = 50;
 
 impl Service {
     /// Every entry, for the caller, with their access to each now.
@@ -140,13 +136,9 @@ impl Service {
         params: ReportParams,
     ) -> Result<Page<AccessRequest>, Error> {
         let scope = policy::report_scope(caller, params.scope)?;
-        let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE}"),
-            ));
-        }
+        let limit = params
+            .limit
+            .map_or(Ok(PageSize::default()), PageSize::new)?;
         if let (Some(from), Some(to)) = (params.from, params.to)
             && to <= from
         {

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::mail;
 use crate::policy;
-use crate::ports::{MailPurpose, NewRequest, StoreError};
+use crate::ports::{IdempotencyKey, MailPurpose, NewRequest, StoreError};
 use crate::request::{AccessRequest, State};
 use crate::text::Message;
 use crate::timing::Requested;
@@ -32,7 +32,8 @@ pub struct SubmitRequest {
 impl Service {
     /// Sends a request: checks it against the entry's policy, writes it with its
     /// event, decision token and the approver's mail, then delivers the mail.
-    /// A repeat with the same idempotency key returns the first request.
+    /// A repeat with the same idempotency key within its window returns the first
+    /// request.
     pub async fn submit(
         &self,
         caller: &Caller,
@@ -93,7 +94,7 @@ impl Service {
                 expires_at,
             },
             outbox: outbox.clone(),
-            idempotency_key,
+            idempotency: idempotency_key.map(|key| IdempotencyKey::used_at(key, now)),
             request: request.clone(),
         };
         match self.ports.store.create_request(new).await {
