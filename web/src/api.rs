@@ -9,9 +9,9 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tempaccess_core::wire::{
-    CancelBody, DecisionBody, DecisionPage, EntryList, ErrorBody, ErrorDetail, LoginBody,
-    LookupBody, MailView, Me, NewRequestBody, RequestDetail, RequestList, RequestView, SecretView,
-    TokenDecisionBody, TokenView,
+    CancelBody, DecisionBody, DecisionPage, EntryList, ErrorBody, ErrorCode, ErrorDetail,
+    LoginBody, LookupBody, MailView, Me, NewRequestBody, RequestDetail, RequestList, RequestView,
+    SecretView, TokenDecisionBody, TokenView,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -381,14 +381,10 @@ async fn token_call(
     .await?;
     if answer.status >= 400 {
         // The token endpoint's errors are OAuth errors, not the API's error body.
-        let error: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
         return Err(ApiError::Status {
             status: answer.status,
             detail: ErrorDetail {
-                code: error["error"]
-                    .as_str()
-                    .unwrap_or("sign_in_failed")
-                    .to_owned(),
+                code: ErrorCode::Unknown,
                 message: "the sign-in could not be completed".to_owned(),
                 field: None,
                 current: None,
@@ -442,7 +438,7 @@ fn check(answer: Answer) -> Result<Answer, ApiError> {
     let detail = serde_json::from_str::<ErrorBody>(&answer.body)
         .map(|b| b.error)
         .unwrap_or_else(|_| ErrorDetail {
-            code: format!("http_{}", answer.status),
+            code: ErrorCode::Unknown,
             message: format!("the server answered {}", answer.status),
             field: None,
             current: None,

@@ -237,6 +237,8 @@ pub fn preview_end(
 
 #[cfg(test)]
 mod tests {
+    use tempaccess_core::entry::Right;
+    use tempaccess_core::request::Status;
     use tempaccess_core::wire::RequestedView;
 
     use super::*;
@@ -253,11 +255,11 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn set(id: &str, rights: &[&str]) -> PermissionSetView {
+    fn set(id: &str, rights: &[Right]) -> PermissionSetView {
         PermissionSetView {
             id: id.into(),
             name: id.into(),
-            rights: rights.iter().map(|r| (*r).to_owned()).collect(),
+            rights: rights.to_vec(),
         }
     }
 
@@ -272,7 +274,7 @@ mod tests {
             granted_permission_set: None,
             requested,
             message: "m".into(),
-            status: "pending".into(),
+            status: Status::Pending,
             created_at: t("2030-01-15T09:00:00Z"),
             expires_at: t("2030-01-16T09:00:00Z"),
             decided_at: None,
@@ -291,10 +293,10 @@ mod tests {
         vec![
             set(
                 "view-password-execute",
-                &["view", "view_password", "execute"],
+                &[Right::View, Right::ViewPassword, Right::Execute],
             ),
-            set("operator", &["view", "execute"]),
-            set("editor", &["view", "edit"]),
+            set("operator", &[Right::View, Right::Execute]),
+            set("editor", &[Right::View, Right::Edit]),
         ]
     }
 

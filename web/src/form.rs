@@ -222,7 +222,8 @@ impl RequestDraft {
 
 #[cfg(test)]
 mod tests {
-    use tempaccess_core::wire::{MyAccessView, PermissionSetView, Person};
+    use tempaccess_core::entry::{EntryKind, Right};
+    use tempaccess_core::wire::{AccessStatus, MyAccessView, PermissionSetView, Person};
 
     use super::*;
 
@@ -243,19 +244,19 @@ mod tests {
         EntryView {
             id: "prod-db".into(),
             name: "Production database".into(),
-            kind: "credential".into(),
+            kind: EntryKind::Credential,
             folder: "Databases".into(),
             approvers: vec![person("alice"), person("bob")],
             permission_sets: vec![PermissionSetView {
                 id: "view-password-execute".into(),
                 name: "View password/Execute rights".into(),
-                rights: vec!["view_password".into()],
+                rights: vec![Right::ViewPassword],
             }],
             duration_presets_seconds: vec![900, 3600],
             max_duration_seconds: 4 * 3600,
             message_required,
             my_access: MyAccessView {
-                status: "none".into(),
+                status: AccessStatus::None,
                 request_id: None,
                 until: None,
             },

@@ -10,18 +10,6 @@ use tempaccess_core::wire::RequestView;
 use crate::api::QueryPairs;
 use crate::time::{self, Zone};
 
-/// The statuses a request can have, in the order people think of them.
-pub const STATUSES: [&str; 8] = [
-    "pending",
-    "scheduled",
-    "active",
-    "ended",
-    "denied",
-    "cancelled",
-    "revoked",
-    "expired",
-];
-
 /// Page sizes offered.
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
 
@@ -288,7 +276,7 @@ pub fn cell(r: &RequestView, column: Column) -> Cell {
         }
     };
     match column {
-        Column::Status => text(&r.status),
+        Column::Status => text(r.status.as_str()),
         Column::RequestedBy => text(&r.requester),
         Column::Entry => text(&r.entry_name),
         Column::Rights => text(
@@ -340,6 +328,7 @@ pub fn join_csv_pages(pages: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use tempaccess_core::request::Status;
     use tempaccess_core::wire::{RequestedView, Window};
 
     use super::*;
@@ -373,7 +362,7 @@ mod tests {
                 }),
             },
             message: String::new(),
-            status: "pending".into(),
+            status: Status::Pending,
             created_at: t(created),
             expires_at: t(created),
             decided_at: None,

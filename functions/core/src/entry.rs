@@ -13,6 +13,7 @@ pub const VIEW_PASSWORD_EXECUTE: &str = "view-password-execute";
 /// A right a permission set gives on an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Right {
     /// See the entry.
     View,
@@ -22,6 +23,21 @@ pub enum Right {
     Execute,
     /// Change the entry.
     Edit,
+}
+
+impl Right {
+    /// Every right.
+    pub const ALL: [Right; 4] = [Self::View, Self::ViewPassword, Self::Execute, Self::Edit];
+
+    /// The snake_case name used on the wire and in entry files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::ViewPassword => "view_password",
+            Self::Execute => "execute",
+            Self::Edit => "edit",
+        }
+    }
 }
 
 /// A named set of rights an entry offers to requesters.
@@ -59,6 +75,7 @@ impl PermissionSet {
 /// What kind of thing an entry protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EntryKind {
     /// A stored username and password.
     Credential,
@@ -66,6 +83,20 @@ pub enum EntryKind {
     RemoteSession,
     /// Anything else that is protected.
     Other,
+}
+
+impl EntryKind {
+    /// Every kind.
+    pub const ALL: [EntryKind; 3] = [Self::Credential, Self::RemoteSession, Self::Other];
+
+    /// The kebab-case name used on the wire and in entry files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Credential => "credential",
+            Self::RemoteSession => "remote-session",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// A protected entry and the policy for requesting access to it.

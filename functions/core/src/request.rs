@@ -64,19 +64,20 @@ impl State {
         }
     }
 
+    /// Every stored state.
+    pub const ALL: [State; 7] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Denied,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Revoked,
+        Self::Ended,
+    ];
+
     /// Parses the storage name.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Approved,
-            Self::Denied,
-            Self::Cancelled,
-            Self::Expired,
-            Self::Revoked,
-            Self::Ended,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
 

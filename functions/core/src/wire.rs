@@ -1,15 +1,17 @@
 //! The JSON contract of `/v1`, shared by the server, the site and the CLI.
 //! Bodies sent to the server reject unknown fields; `parse` turns each into the
-//! domain's checked types, naming the field that is wrong.
+//! domain's checked types, naming the field that is wrong. Names from a closed set
+//! (statuses, event kinds, rights, entry kinds, error codes) are the domain's enums,
+//! so the site compares and labels them as types, not text.
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditEvent;
-use crate::entry::{Entry, PermissionSet};
+use crate::audit::{Actor, AuditEvent, EventKind};
+use crate::entry::{Entry, EntryKind, PermissionSet, Right};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId};
 use crate::policy::{MyAccess, Narrowing};
-use crate::request::AccessRequest;
+use crate::request::{AccessRequest, Status};
 use crate::service::{Decision, SubmitRequest};
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
@@ -52,8 +54,8 @@ pub struct PermissionSetView {
     pub id: String,
     /// Its name, e.g. "View password/Execute rights".
     pub name: String,
-    /// Its rights: view, view_password, execute, edit.
-    pub rights: Vec<String>,
+    /// Its rights.
+    pub rights: Vec<Right>,
 }
 
 impl From<&PermissionSet> for PermissionSetView {
@@ -61,16 +63,48 @@ impl From<&PermissionSet> for PermissionSetView {
         Self {
             id: p.id.to_string(),
             name: p.name.clone(),
-            rights: p
-                .rights
-                .iter()
-                .map(|r| {
-                    serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                })
-                .collect(),
+            rights: p.rights.clone(),
+        }
+    }
+}
+
+/// The caller's access to an entry now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum AccessStatus {
+    /// No open request.
+    None,
+    /// A request waits for its approver.
+    Pending,
+    /// A grant starts later.
+    Scheduled,
+    /// A grant runs now.
+    Active,
+}
+
+impl AccessStatus {
+    /// Every one.
+    pub const ALL: [AccessStatus; 4] = [Self::None, Self::Pending, Self::Scheduled, Self::Active];
+
+    /// The snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Scheduled => "scheduled",
+            Self::Active => "active",
+        }
+    }
+}
+
+impl From<Option<Status>> for AccessStatus {
+    fn from(status: Option<Status>) -> Self {
+        match status {
+            Some(Status::Pending) => Self::Pending,
+            Some(Status::Scheduled) => Self::Scheduled,
+            Some(Status::Active) => Self::Active,
+            _ => Self::None,
         }
     }
 }
@@ -80,7 +114,7 @@ impl From<&PermissionSet> for PermissionSetView {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct MyAccessView {
     /// none, pending, scheduled or active.
-    pub status: String,
+    pub status: AccessStatus,
     /// The request behind it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -92,7 +126,7 @@ pub struct MyAccessView {
 impl From<&MyAccess> for MyAccessView {
     fn from(a: &MyAccess) -> Self {
         Self {
-            status: a.status.map_or("none", |s| s.as_str()).to_owned(),
+            status: a.status.into(),
             request_id: a.request_id.map(|id| id.to_string()),
             until: a.until,
         }
@@ -107,8 +141,8 @@ pub struct EntryView {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// credential, remote-session or other.
-    pub kind: String,
+    /// What it protects.
+    pub kind: EntryKind,
     /// Where it is filed.
     pub folder: String,
     /// Who may approve.
@@ -135,10 +169,7 @@ impl EntryView {
         Self {
             id: e.id.to_string(),
             name: e.name.clone(),
-            kind: serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            kind: e.kind,
             folder: e.folder.clone(),
             approvers: e
                 .approvers
@@ -242,8 +273,8 @@ pub struct RequestView {
     pub requested: RequestedView,
     /// The message to the approver.
     pub message: String,
-    /// pending, scheduled, active, ended, denied, cancelled, revoked or expired.
-    pub status: String,
+    /// Its status now.
+    pub status: Status,
     /// When it was sent.
     pub created_at: DateTime<Utc>,
     /// When it expires if nobody decides.
@@ -282,7 +313,7 @@ impl RequestView {
             granted_permission_set: r.granted_permission_set().map(ToString::to_string),
             requested: r.requested.into(),
             message: r.message.as_str().to_owned(),
-            status: r.status(now).as_str().to_owned(),
+            status: r.status(now),
             created_at: r.created_at,
             expires_at: r.expires_at,
             decided_at: r.decided_at,
@@ -316,10 +347,10 @@ pub struct EventView {
     /// When.
     pub at: DateTime<Utc>,
     /// Who: an email or `system`.
-    pub actor: String,
-    /// requested, notified, viewed, approved, denied, started, password_revealed,
-    /// cancelled, revoked, ended, expired, email_failed, email_retried, schedule_failed.
-    pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub actor: Actor,
+    /// What happened.
+    pub kind: EventKind,
     /// Detail for people.
     pub detail: String,
 }
@@ -328,8 +359,8 @@ impl From<&AuditEvent> for EventView {
     fn from(e: &AuditEvent) -> Self {
         Self {
             at: e.at,
-            actor: e.actor.as_str().to_owned(),
-            kind: e.kind.as_str().to_owned(),
+            actor: e.actor.clone(),
+            kind: e.kind,
             detail: e.detail.clone(),
         }
     }
@@ -578,13 +609,68 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// What kind of error an answer is; each goes with one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum ErrorCode {
+    /// 400: malformed input, naming the field.
+    InvalidInput,
+    /// 422: well-formed input that policy refuses, naming the field.
+    Rejected,
+    /// 401: no valid sign-in.
+    Unauthenticated,
+    /// 403: the caller may not do this.
+    Forbidden,
+    /// 404: nothing there.
+    NotFound,
+    /// 409: the request is no longer in the state the call needs.
+    Conflict,
+    /// 413: the body is too large.
+    PayloadTooLarge,
+    /// 500: something failed on the server's side.
+    Internal,
+    /// A code this version does not know (a later server's, or an answer that is not
+    /// the API's own): read, never sent.
+    #[serde(other, skip_serializing)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// Every code the API sends.
+    pub const ALL: [ErrorCode; 8] = [
+        Self::InvalidInput,
+        Self::Rejected,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::Internal,
+    ];
+
+    /// The snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::Rejected => "rejected",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Internal => "internal",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ErrorDetail {
-    /// invalid_input, rejected, unauthenticated, forbidden, not_found, conflict,
-    /// payload_too_large, internal.
-    pub code: String,
+    /// What kind of error.
+    pub code: ErrorCode,
     /// For people.
     pub message: String,
     /// The input field at fault.
@@ -592,7 +678,7 @@ pub struct ErrorDetail {
     pub field: Option<String>,
     /// For conflicts: the request's status now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current: Option<String>,
+    pub current: Option<Status>,
     /// For conflicts: who decided, cancelled or revoked it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
@@ -665,6 +751,109 @@ mod tests {
             assert_eq!(err.field(), Some(field), "{extra}");
         }
         assert!(body(r#"{"entry_id":"a","permission_set":"b","approver_id":"c@d.e","duration_seconds":60,"sneaky":1}"#).is_err());
+    }
+
+    /// The JSON of the views, byte for byte, so that typing their fields changes
+    /// nothing a client reads.
+    #[test]
+    fn views_keep_their_json() {
+        use crate::request::{Grant, Op};
+        use crate::testing::{email, entry, hour, pending, t0};
+
+        let approved = pending(hour())
+            .apply(
+                Op::Approve {
+                    by: email("bob@example.com"),
+                    grant: Grant {
+                        starts_at: t0(),
+                        ends_at: t0() + chrono::TimeDelta::hours(1),
+                        permission_set: PermissionSetId::view_password_execute(),
+                    },
+                    comment: Message::parse("go", "comment").unwrap(),
+                },
+                t0(),
+            )
+            .unwrap()
+            .next;
+        let request = serde_json::to_string(&RequestView::new(&approved, t0())).unwrap();
+        assert_eq!(
+            request,
+            r#"{"id":"01Q9GD6E000000000000000001","entry_id":"prod-db","entry_name":"Production database","requester":"alice@example.com","approver":"bob@example.com","permission_set":"view-password-execute","granted_permission_set":"view-password-execute","requested":{"duration_seconds":3600},"message":"deploy","status":"active","created_at":"2030-03-17T17:46:40Z","expires_at":"2030-03-18T17:46:40Z","decided_at":"2030-03-17T17:46:40Z","decided_by":"bob@example.com","decision_comment":"go","starts_at":"2030-03-17T17:46:40Z","ends_at":"2030-03-17T18:46:40Z","cancelled_at":null,"revoked_at":null,"revoked_by":null,"revoke_reason":null}"#
+        );
+
+        let event = |actor: Actor, kind: EventKind| {
+            serde_json::to_string(&EventView::from(&AuditEvent {
+                request_id: approved.id,
+                id: "e".into(),
+                at: t0(),
+                actor,
+                kind,
+                detail: "d".into(),
+            }))
+            .unwrap()
+        };
+        assert_eq!(
+            event(
+                Actor::User(email("bob@example.com")),
+                EventKind::PasswordRevealed
+            ),
+            r#"{"at":"2030-03-17T17:46:40Z","actor":"bob@example.com","kind":"password_revealed","detail":"d"}"#
+        );
+        assert_eq!(
+            event(Actor::SYSTEM, EventKind::EmailFailed),
+            r#"{"at":"2030-03-17T17:46:40Z","actor":"system","kind":"email_failed","detail":"d"}"#
+        );
+
+        let remote = crate::entry::Entry {
+            kind: EntryKind::RemoteSession,
+            ..entry()
+        };
+        let access = crate::policy::my_access(std::slice::from_ref(&approved), &remote.id, t0());
+        let names = std::collections::HashMap::new();
+        let view = serde_json::to_string(&EntryView::new(&remote, &names, &access)).unwrap();
+        assert_eq!(
+            view,
+            r#"{"id":"prod-db","name":"Production database","kind":"remote-session","folder":"Databases","approvers":[{"id":"bob@example.com","name":"bob@example.com","email":"bob@example.com"}],"permission_sets":[{"id":"view-password-execute","name":"View password/Execute rights","rights":["view","view_password","execute"]},{"id":"execute","name":"Execute","rights":["execute"]},{"id":"edit","name":"Edit","rights":["view","edit"]}],"duration_presets_seconds":[],"max_duration_seconds":28800,"message_required":false,"my_access":{"status":"active","request_id":"01Q9GD6E000000000000000001","until":"2030-03-17T18:46:40Z"}}"#
+        );
+        let none = crate::policy::my_access(&[], &remote.id, t0());
+        assert_eq!(
+            serde_json::to_string(&MyAccessView::from(&none)).unwrap(),
+            r#"{"status":"none"}"#
+        );
+    }
+
+    /// Each closed set's names in code (storage filters, CSV, labels) are its names on
+    /// the wire, both ways.
+    #[test]
+    fn names_in_code_are_the_names_on_the_wire() {
+        fn check<T>(all: &[T], name: impl Fn(&T) -> &'static str)
+        where
+            T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            for x in all {
+                assert_eq!(serde_json::to_value(x).unwrap(), name(x), "{x:?}");
+                let back: T = serde_json::from_value(name(x).into()).unwrap();
+                assert_eq!(&back, x);
+            }
+        }
+        check(&crate::request::State::ALL, |s| s.as_str());
+        check(&Status::ALL, |s| s.as_str());
+        check(&EventKind::ALL, |k| k.as_str());
+        check(&Right::ALL, |r| r.as_str());
+        check(&EntryKind::ALL, |k| k.as_str());
+        check(&AccessStatus::ALL, |s| s.as_str());
+        check(&ErrorCode::ALL, |c| c.as_str());
+    }
+
+    /// A site older than the server still reads a timeline or an error whose kind it
+    /// does not know.
+    #[test]
+    fn unknown_event_kinds_and_error_codes_still_read() {
+        let kind: EventKind = serde_json::from_str(r#""rotated""#).unwrap();
+        assert_eq!(kind, EventKind::Unknown);
+        let detail: ErrorDetail =
+            serde_json::from_str(r#"{"code":"teapot","message":"short and stout"}"#).unwrap();
+        assert_eq!(detail.code, ErrorCode::Unknown);
     }
 
     #[test]

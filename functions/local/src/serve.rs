@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -20,7 +19,7 @@ use tempaccess_core::ids::Email;
 use tempaccess_core::ports::Clock;
 use tempaccess_core::service::{Service, Settings};
 use tempaccess_core::system::SystemClock;
-use tempaccess_core::wire::{LoginBody, MailView, TokenView};
+use tempaccess_core::wire::{ErrorCode, LoginBody, MailView, TokenView};
 use tempaccess_http::extract::JsonBody;
 use tempaccess_http::{ApiError, AppState};
 
@@ -202,7 +201,7 @@ async fn login(
         .user(&email)
         .await
         .map_err(|e| tempaccess_core::Error::unavailable("reading the user", e))?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such user"))?;
     let caller = tempaccess_core::entry::Caller {
         email: user.email,
         name: user.name,
@@ -216,8 +215,7 @@ async fn login(
 async fn mail(State(local): State<Local>) -> Result<Json<Vec<MailView>>, ApiError> {
     let Some(mailbox) = &local.mailbox else {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "on the AWS backend mail goes to SES, not to a local mailbox",
         ));
     };
@@ -264,8 +262,7 @@ async fn advance_clock(
 ) -> Result<Json<ClockView>, ApiError> {
     let Some(clock) = &local.test_clock else {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "the clock moves only under `serve --test-clock`",
         ));
     };

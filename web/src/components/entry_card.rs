@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use tempaccess_core::wire::{EntryView, RequestView};
+use tempaccess_core::wire::{AccessStatus, EntryView, RequestView};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -32,14 +32,14 @@ pub fn EntryCard(props: &EntryCardProps) -> Html {
         Some(at) => html! { <>{ prefix }<TimeText {at} /></> },
         None => html! {},
     };
-    let status = match access.status.as_str() {
-        "pending" => {
+    let status = match access.status {
+        AccessStatus::Pending => {
             html! { <><span class="badge status-pending">{ "Pending" }</span>{ until(" — expires ") }</> }
         }
-        "scheduled" => {
+        AccessStatus::Scheduled => {
             html! { <><span class="badge status-scheduled">{ "Scheduled" }</span>{ until(" — until ") }</> }
         }
-        "active" => {
+        AccessStatus::Active => {
             html! { <><span class="badge status-active">{ "Active" }</span>{ until(" until ") }</> }
         }
         _ => html! { <span class="badge status-none">{ "No access" }</span> },
@@ -57,7 +57,7 @@ pub fn EntryCard(props: &EntryCardProps) -> Html {
         <article class="card entry" aria-labelledby={format!("entry-{}", e.id)}>
             <header>
                 <h2 id={format!("entry-{}", e.id)}>{ &e.name }</h2>
-                <p class="meta">{ format!("{} · {}", labels::kind(&e.kind), e.folder) }</p>
+                <p class="meta">{ format!("{} · {}", labels::kind(e.kind), e.folder) }</p>
             </header>
             <p class="access"><span class="label">{ "Your access: " }</span>{ status }{ for timeline }</p>
             <div class="actions">

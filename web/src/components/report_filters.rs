@@ -2,12 +2,13 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::EntryView;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::labels;
-use crate::report::{PAGE_SIZES, ReportQuery, STATUSES};
+use crate::report::{PAGE_SIZES, ReportQuery};
 
 #[derive(Properties, PartialEq)]
 pub struct ReportFiltersProps {
@@ -117,8 +118,8 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
                 <label for="filter-status">{ "Status" }</label>
                 <select id="filter-status" onchange={select(FilterAction::Status)}>
                     <option value="" selected={q.status.is_none()}>{ "Any status" }</option>
-                    { for STATUSES.iter().map(|s| html! {
-                        <option value={*s} selected={q.status.as_deref() == Some(*s)}>{ labels::status(s) }</option>
+                    { for Status::ALL.into_iter().map(|s| html! {
+                        <option value={s.as_str()} selected={q.status.as_deref() == Some(s.as_str())}>{ labels::status(s) }</option>
                     }) }
                 </select>
             </div>

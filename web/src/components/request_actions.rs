@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::{CancelBody, RequestView};
 use yew::prelude::*;
 
@@ -81,9 +82,9 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
     let r = props.request.clone();
     let me = session.email().unwrap_or_default();
     let is_requester = r.requester == me;
-    let live = matches!(r.status.as_str(), "scheduled" | "active");
+    let live = matches!(r.status, Status::Scheduled | Status::Active);
     let can_cancel =
-        r.status == "pending" && (is_requester || session.is_admin()) || live && is_requester;
+        r.status == Status::Pending && (is_requester || session.is_admin()) || live && is_requester;
     let can_revoke = live && !is_requester && (r.approver == me || session.is_admin());
     if !can_cancel && !can_revoke {
         return html! {};
@@ -101,7 +102,7 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
             let on_done = on_done.clone();
             let what = if reason.is_some() {
                 format!("Revoked {}'s access to {}.", r.requester, r.entry_name)
-            } else if r.status == "pending" {
+            } else if r.status == Status::Pending {
                 format!("Cancelled the request for {}.", r.entry_name)
             } else {
                 format!("Ended the access to {}.", r.entry_name)
@@ -126,7 +127,7 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(ActionsAction::Close))
     };
-    let (title, message) = if r.status == "pending" {
+    let (title, message) = if r.status == Status::Pending {
         (
             "Cancel request",
             format!(

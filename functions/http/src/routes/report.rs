@@ -13,7 +13,7 @@ use tempaccess_core::report;
 use tempaccess_core::request::Status;
 use tempaccess_core::service::{ReportParams, ReportScope};
 use tempaccess_core::wire::{
-    ErrorBody, EventView, Me, RequestDetail, RequestList, RequestView, SecretView,
+    ErrorBody, ErrorCode, EventView, Me, RequestDetail, RequestList, RequestView, SecretView,
 };
 
 use crate::routes::request_id;
@@ -46,13 +46,8 @@ pub async fn secret(
     caller: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<SecretView>, ApiError> {
-    let entry = EntryId::parse(&id).map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-            "entry not found",
-        )
-    })?;
+    let entry =
+        EntryId::parse(&id).map_err(|_| ApiError::new(ErrorCode::NotFound, "entry not found"))?;
     let credential = app.service.reveal_secret(&caller.0, &entry).await?;
     Ok(Json(SecretView {
         username: credential.username,
