@@ -3,6 +3,7 @@
 use tempaccess_core::audit::EventKind;
 use tempaccess_core::entry::{EntryKind, PermissionSet, Right};
 use tempaccess_core::request::Status;
+use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::PermissionSetView;
 
 /// A request's status.
@@ -16,6 +17,15 @@ pub fn status(s: Status) -> &'static str {
         Status::Cancelled => "Cancelled",
         Status::Revoked => "Revoked",
         Status::Expired => "Expired",
+    }
+}
+
+/// Whose requests a report lists.
+pub fn scope(s: ReportScope) -> &'static str {
+    match s {
+        ReportScope::Mine => "My requests",
+        ReportScope::Approvals => "My approvals",
+        ReportScope::All => "All requests",
     }
 }
 

@@ -43,7 +43,7 @@ impl Reducible for FilterState {
         let mut q = self.0.clone();
         let some = |v: String| (!v.is_empty()).then_some(v);
         match action {
-            FilterAction::Status(v) => q.status = some(v),
+            FilterAction::Status(v) => q.status = Status::parse(&v, "status").ok(),
             FilterAction::Entry(v) => q.entry_id = some(v),
             FilterAction::Requester(v) => q.requester = some(v),
             FilterAction::Approver(v) => q.approver = some(v),
@@ -103,10 +103,10 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
     };
     let clear = {
         let on_apply = props.on_apply.clone();
-        let scope = props.query.scope.clone();
+        let scope = props.query.scope;
         Callback::from(move |_| {
             on_apply.emit(ReportQuery {
-                scope: scope.clone(),
+                scope,
                 ..ReportQuery::default()
             })
         })
@@ -119,7 +119,7 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
                 <select id="filter-status" onchange={select(FilterAction::Status)}>
                     <option value="" selected={q.status.is_none()}>{ "Any status" }</option>
                     { for Status::ALL.into_iter().map(|s| html! {
-                        <option value={s.as_str()} selected={q.status.as_deref() == Some(s.as_str())}>{ labels::status(s) }</option>
+                        <option value={s.as_str()} selected={q.status == Some(s)}>{ labels::status(s) }</option>
                     }) }
                 </select>
             </div>

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::RequestList;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -11,7 +12,8 @@ use yew_router::prelude::*;
 use crate::api::{Api, ApiError};
 use crate::components::{ErrorNotice, Loading, ReportFilters, ReportTable};
 use crate::hooks::{Load, use_api, use_session};
-use crate::report::{self, Column, ReportQuery, Scope};
+use crate::labels;
+use crate::report::{self, Column, ReportQuery};
 use crate::route::Route;
 use crate::time::BrowserZone;
 
@@ -154,18 +156,18 @@ pub fn ReportPage() -> Html {
     };
 
     let scope = query.scope();
-    let mut scopes = vec![Scope::Mine, Scope::Approvals];
+    let mut scopes = vec![ReportScope::Mine, ReportScope::Approvals];
     if session.is_admin() {
-        scopes.push(Scope::All);
+        scopes.push(ReportScope::All);
     }
     let tabs = html! {
         <nav class="tabs" aria-label="Whose requests">
             { for scopes.into_iter().map(|s| {
                 let here = s == scope;
-                let q = ReportQuery { scope: Some(s.as_str().to_owned()), ..ReportQuery::default() }.normalized();
+                let q = ReportQuery { scope: Some(s), ..ReportQuery::default() }.normalized();
                 html! {
                     <Link<Route, ReportQuery> to={Route::Report} query={Some(q)} classes={classes!("tab", here.then_some("current"))}>
-                        <span aria-current={here.then_some("page")}>{ s.label() }</span>
+                        <span aria-current={here.then_some("page")}>{ labels::scope(s) }</span>
                     </Link<Route, ReportQuery>>
                 }
             }) }

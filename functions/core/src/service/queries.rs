@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::Timestamp;
 use crate::audit::{Actor, AuditEvent, EventKind};
 use crate::entry::{Caller, Entry};
@@ -16,7 +18,9 @@ use crate::request::{AccessRequest, Status};
 use super::{Service, StoreResult};
 
 /// Which list a report query covers, as the caller asks it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReportScope {
     /// The caller's requests.
     #[default]
@@ -25,6 +29,25 @@ pub enum ReportScope {
     Approvals,
     /// Every request (admins only).
     All,
+}
+
+impl ReportScope {
+    /// Every scope.
+    pub const ALL: [ReportScope; 3] = [Self::Mine, Self::Approvals, Self::All];
+
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mine => "mine",
+            Self::Approvals => "approvals",
+            Self::All => "all",
+        }
+    }
+
+    /// The scope named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
 }
 
 /// A report query as the caller asks it (before scope is checked).

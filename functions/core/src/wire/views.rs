@@ -569,6 +569,7 @@ mod tests {
         check(&EntryKind::ALL, |k| k.as_str());
         check(&AccessStatus::ALL, |s| s.as_str());
         check(&ErrorCode::ALL, |c| c.as_str());
+        check(&crate::service::ReportScope::ALL, |s| s.as_str());
     }
 
     /// A site older than the server still reads a timeline or an error whose kind it
