@@ -10,10 +10,9 @@ use tempaccess_core::entry::{ADMIN_ROLE, Caller, Entry};
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::policy::{MyAccess, Narrowing};
 use tempaccess_core::ports::{Mail, Store};
-use tempaccess_core::request::{AccessRequest, State, Status};
+use tempaccess_core::request::{AccessRequest, State, Status, SubmitRequest};
 use tempaccess_core::service::{
     Decision, EndOutcome, MAX_MAIL_ATTEMPTS, Ports, ReportParams, ReportScope, Service, Settings,
-    SubmitRequest,
 };
 use tempaccess_core::testing::{
     CountingRandom, DownScheduler, FlakyMailer, ManualClock, NamedSecrets, RecordingMailer,

@@ -20,7 +20,9 @@ use tempaccess_core::ports::{
     RequestQuery, Scope, StoreError,
 };
 use tempaccess_core::report::PageSize;
-use tempaccess_core::request::{AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, State, Status};
+use tempaccess_core::request::{
+    AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, Status, SubmitRequest,
+};
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
 use tempaccess_core::token::{DecisionToken, TokenHash, TokenRecord};
@@ -156,31 +158,23 @@ pub fn new_request(
     entry_id: &str,
     created_at: Timestamp,
 ) -> NewRequest {
-    let request = AccessRequest {
-        id: RequestId::new(created_at, u128::from(unique())),
+    let asked = SubmitRequest {
         entry_id: EntryId::parse(entry_id).expect("a valid entry id"),
-        entry_name: format!("The {entry_id} entry"),
-        requester: email(requester),
-        approver: email(approver),
         permission_set: PermissionSetId::view_password_execute(),
+        approver: email(approver),
         requested: Requested::Duration(
             AccessDuration::from_seconds(3600, "duration_seconds").expect("a valid duration"),
         ),
         message: message("Please"),
-        state: State::Pending,
-        version: 0,
-        created_at,
-        expires_at: created_at + DEFAULT_PENDING_EXPIRY,
-        decided_at: None,
-        decided_by: None,
-        decision_comment: None,
-        grant: None,
-        cancelled_at: None,
-        revoked_at: None,
-        revoked_by: None,
-        revoke_reason: None,
-        ended_at: None,
     };
+    let request = AccessRequest::pending(
+        RequestId::new(created_at, u128::from(unique())),
+        email(requester),
+        asked,
+        format!("The {entry_id} entry"),
+        created_at,
+        created_at + DEFAULT_PENDING_EXPIRY,
+    );
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&unique().to_le_bytes());
     let token = DecisionToken::from_bytes(seed);

@@ -7,8 +7,8 @@ use crate::entry::{Caller, Entry, PermissionSet, Right, describe_seconds};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::Scope;
-use crate::request::{AccessRequest, Grant, Op, Status};
-use crate::service::{ReportScope, SubmitRequest};
+use crate::request::{AccessRequest, Grant, Op, OpKind, Status, SubmitRequest};
+use crate::service::ReportScope;
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
 
@@ -143,7 +143,7 @@ pub fn cancel_op(
             };
             Ok((Op::Revoke { by, reason }, notify))
         }
-        _ => Err(request.conflict(now, "cancel")),
+        _ => Err(request.refusal(OpKind::Cancel, now).into()),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::{
     BoxError, Clock, Credential, Mail, MailError, Mailer, Random, Scheduler, Secrets,
 };
-use crate::request::{AccessRequest, State};
+use crate::request::{AccessRequest, SubmitRequest};
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested};
 
@@ -214,29 +214,21 @@ pub fn email(s: &str) -> Email {
 
 /// alice's request to bob for `prod-db`, sent at [`t0`], asking for `requested`.
 pub fn pending(requested: Requested) -> AccessRequest {
-    AccessRequest {
-        id: RequestId::new(t0(), 1),
+    let asked = SubmitRequest {
         entry_id: EntryId::parse("prod-db").expect("a valid fixture"),
-        entry_name: "Production database".into(),
-        requester: email("alice@example.com"),
-        approver: email("bob@example.com"),
         permission_set: PermissionSetId::view_password_execute(),
+        approver: email("bob@example.com"),
         requested,
         message: Message::parse("deploy", "message").expect("a valid fixture"),
-        state: State::Pending,
-        version: 0,
-        created_at: t0(),
-        expires_at: t0() + TimeDelta::hours(24),
-        decided_at: None,
-        decided_by: None,
-        decision_comment: None,
-        grant: None,
-        cancelled_at: None,
-        revoked_at: None,
-        revoked_by: None,
-        revoke_reason: None,
-        ended_at: None,
-    }
+    };
+    AccessRequest::pending(
+        RequestId::new(t0(), 1),
+        email("alice@example.com"),
+        asked,
+        "Production database".into(),
+        t0(),
+        t0() + TimeDelta::hours(24),
+    )
 }
 
 /// An hour from approval.

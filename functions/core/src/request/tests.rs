@@ -7,7 +7,7 @@ use crate::Timestamp;
 use crate::audit::EventKind;
 use crate::error::Error;
 use crate::policy::{Narrowing, grant_for};
-use crate::request::{AccessRequest, Grant, Op, State, Status};
+use crate::request::{AccessRequest, Grant, Op, OpKind, Refused, State, Status};
 use crate::testing::{email, entry, hour, pending, t0};
 use crate::text::Message;
 use crate::timing::{Requested, TimeFrame};
@@ -53,7 +53,7 @@ fn a_future_time_frame_is_scheduled_until_it_starts() {
 #[test]
 fn a_second_decision_names_the_first_decider() {
     let approved = approve_at(&pending(hour()), t0());
-    let err = approved
+    let refused = approved
         .apply(
             Op::Deny {
                 by: email("dave@example.com"),
@@ -62,7 +62,15 @@ fn a_second_decision_names_the_first_decider() {
             t0(),
         )
         .unwrap_err();
-    match err {
+    assert_eq!(
+        refused,
+        Refused::State {
+            doing: OpKind::Deny,
+            current: Status::Active,
+            by: Some(email("bob@example.com")),
+        }
+    );
+    match Error::from(refused) {
         Error::Conflict {
             current,
             decided_by,
@@ -163,11 +171,10 @@ proptest! {
                     prop_assert_eq!(t.kind, event_for(t.next.state));
                     r = t.next;
                 }
-                Err(Error::Conflict { current, .. }) => {
+                Err(Refused::State { current, .. }) => {
                     prop_assert_eq!(current, before.status(now));
                 }
-                Err(Error::Rejected { .. }) => {}
-                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+                Err(Refused::GrantOver) => {}
             }
             // Invariants of every reachable request.
             prop_assert_eq!(r.grant.is_some(), matches!(r.state, State::Approved | State::Revoked | State::Ended));

@@ -7,7 +7,7 @@ use crate::ids::{Email, RequestId};
 use crate::mail;
 use crate::policy::{self, Narrowing};
 use crate::ports::MailPurpose;
-use crate::request::{AccessRequest, Op, Status};
+use crate::request::{AccessRequest, Op, OpKind, Status};
 use crate::text::Message;
 use crate::token::{DecisionToken, TokenRecord};
 
@@ -126,10 +126,8 @@ impl Service {
                 None,
             ),
             Decision::Approve(narrowing) => {
-                if request.status(now) != Status::Pending {
-                    // Say "already decided" before judging the narrowing.
-                    return Err(request.conflict(now, "approve"));
-                }
+                // Say "already decided" before judging the narrowing.
+                request.allows(OpKind::Approve, now)?;
                 let entry = self
                     .ports
                     .store

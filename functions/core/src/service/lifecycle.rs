@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::ids::RequestId;
 use crate::mail;
 use crate::ports::MailPurpose;
-use crate::request::{AccessRequest, Op, State, Status};
+use crate::request::{AccessRequest, Op, Refused, Status};
 
 use super::{Service, StoreResult};
 
@@ -55,13 +55,15 @@ impl Service {
 
     async fn end_one(&self, request: AccessRequest) -> Result<EndOutcome, Error> {
         let now = self.now();
-        if request.state != State::Approved {
-            return Ok(EndOutcome::AlreadyDone);
-        }
-        if request.status(now) != Status::Ended {
-            return Ok(EndOutcome::NotDue);
-        }
-        let t = request.apply(Op::End, now)?;
+        let t = match request.apply(Op::End, now) {
+            Ok(t) => t,
+            Err(Refused::State {
+                current: Status::Scheduled | Status::Active,
+                ..
+            }) => return Ok(EndOutcome::NotDue),
+            // Ended, revoked, or never approved.
+            Err(_) => return Ok(EndOutcome::AlreadyDone),
+        };
         let m = mail::ended(&t.next);
         match self
             .commit(&request, t, vec![(MailPurpose::Notice, m)])
@@ -78,8 +80,7 @@ impl Service {
         let t = match request.apply(Op::Expire, now) {
             Ok(t) => t,
             // Decided, cancelled or expired meanwhile, or not yet due.
-            Err(Error::Conflict { .. }) => return Ok(false),
-            Err(e) => return Err(e),
+            Err(Refused::State { .. } | Refused::GrantOver) => return Ok(false),
         };
         let m = mail::expired(&t.next);
         match self

@@ -28,7 +28,6 @@ pub use decide::{Decision, DecisionView};
 pub use lifecycle::{EndOutcome, SweepReport};
 pub use outbox::MAX_MAIL_ATTEMPTS;
 pub use queries::{ReportParams, ReportScope};
-pub use submit::SubmitRequest;
 
 /// The adapters a [`Service`] runs on.
 #[derive(Clone)]
@@ -182,25 +181,12 @@ impl Service {
             Ok(()) => {}
             Err(StoreError::Conflict { current }) => {
                 // Read the clock again: the winner may have written after `now`.
-                return Err(current.conflict(self.now(), verb(t.kind)));
+                return Err(current.refusal(t.op, self.now()).into());
             }
             Err(e) => return Err(Error::unavailable("writing the change", e)),
         }
         tracing::info!(request_id = %before.id, event = t.kind.as_str(), "request changed");
         self.deliver(outbox).await;
         Ok(t.next)
-    }
-}
-
-/// The verb for a transition's event, for conflict messages.
-fn verb(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Approved => "approve",
-        EventKind::Denied => "deny",
-        EventKind::Cancelled => "cancel",
-        EventKind::Revoked => "revoke",
-        EventKind::Ended => "end",
-        EventKind::Expired => "expire",
-        _ => "change",
     }
 }

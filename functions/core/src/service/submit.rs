@@ -3,31 +3,15 @@
 use crate::audit::{Actor, EventKind};
 use crate::entry::Caller;
 use crate::error::Error;
-use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
+use crate::ids::RequestId;
 use crate::mail;
 use crate::policy;
 use crate::ports::{IdempotencyKey, MailPurpose, NewRequest, StoreError};
-use crate::request::{AccessRequest, State};
-use crate::text::Message;
+use crate::request::{AccessRequest, SubmitRequest};
 use crate::timing::Requested;
 use crate::token::{DecisionToken, TokenRecord};
 
 use super::Service;
-
-/// A new request, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubmitRequest {
-    /// The entry.
-    pub entry_id: EntryId,
-    /// The rights.
-    pub permission_set: PermissionSetId,
-    /// Who should decide.
-    pub approver: Email,
-    /// How long or when.
-    pub requested: Requested,
-    /// Why.
-    pub message: Message,
-}
 
 impl Service {
     /// Sends a request: checks it against the entry's policy, writes it with its
@@ -48,29 +32,14 @@ impl Service {
         if let Requested::Window(w) = cmd.requested {
             expires_at = expires_at.min(w.end());
         }
-        let request = AccessRequest {
-            id: RequestId::new(now, self.random_u128()),
-            entry_id: entry.id.clone(),
-            entry_name: entry.name.clone(),
-            requester: caller.email.clone(),
-            approver: cmd.approver,
-            permission_set: cmd.permission_set,
-            requested: cmd.requested,
-            message: cmd.message,
-            state: State::Pending,
-            version: 0,
-            created_at: now,
+        let request = AccessRequest::pending(
+            RequestId::new(now, self.random_u128()),
+            caller.email.clone(),
+            cmd,
+            entry.name.clone(),
+            now,
             expires_at,
-            decided_at: None,
-            decided_by: None,
-            decision_comment: None,
-            grant: None,
-            cancelled_at: None,
-            revoked_at: None,
-            revoked_by: None,
-            revoke_reason: None,
-            ended_at: None,
-        };
+        );
         let mut secret = [0u8; 32];
         self.ports.random.fill(&mut secret);
         let token = DecisionToken::from_bytes(secret);

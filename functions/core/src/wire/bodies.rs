@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId};
 use crate::policy::Narrowing;
-use crate::service::{Decision, SubmitRequest};
+use crate::request::SubmitRequest;
+use crate::service::Decision;
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
 
