@@ -1,7 +1,7 @@
 //! Words for people: statuses, timeline events, entry kinds, rights.
 
 use tempaccess_core::audit::EventKind;
-use tempaccess_core::entry::{EntryKind, PermissionSet, Right};
+use tempaccess_core::entry::{EntryKind, PermissionSet};
 use tempaccess_core::request::Status;
 use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::PermissionSetView;
@@ -68,9 +68,4 @@ pub fn set_name(id: &str, sets: &[PermissionSetView]) -> String {
         .map(|s| s.name.clone())
         .or_else(|| (builtin.id.as_str() == id).then_some(builtin.name))
         .unwrap_or_else(|| id.to_owned())
-}
-
-/// Whether a set with these rights lets its holder see the password.
-pub fn shows_password(rights: &[Right]) -> bool {
-    rights.contains(&Right::ViewPassword)
 }

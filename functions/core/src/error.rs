@@ -74,6 +74,14 @@ impl Error {
         }
     }
 
+    /// What went wrong, for people, without the field it names (see [`Self::field`]).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } | Self::Rejected { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The field the error names, if any.
     pub fn field(&self) -> Option<&str> {
         match self {

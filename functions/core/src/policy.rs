@@ -12,58 +12,100 @@ use crate::service::ReportScope;
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
 
-/// Checks a new request against the entry's policy at `now`: the set is offered, the
-/// approver is another person who approves the entry, the time fits, the message is
-/// there when required.
-pub fn check_submit(
-    entry: &Entry,
+/// What an entry allows a request to ask. The server reads it from the [`Entry`], the
+/// site from the entry's view ([`crate::wire::EntryView::rules`]), so both check a
+/// request with the same code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRules {
+    /// Who may approve.
+    pub approvers: Vec<Email>,
+    /// The sets a requester may ask for.
+    pub sets: Vec<PermissionSet>,
+    /// The longest access a request may ask for.
+    pub max_duration: AccessDuration,
+    /// Whether a request must carry a message.
+    pub message_required: bool,
+}
+
+impl From<&Entry> for RequestRules {
+    fn from(e: &Entry) -> Self {
+        Self {
+            approvers: e.approvers.clone(),
+            sets: e.permission_sets.clone(),
+            max_duration: e.max_duration,
+            message_required: e.message_required,
+        }
+    }
+}
+
+/// Every way a new request breaks the entry's rules at `now`, the field each names,
+/// in the order the server reports the first: the set must be offered, the approver
+/// another person who approves the entry, a time frame still to come, the length
+/// within the maximum, the message there when required.
+pub fn submit_problems(
+    rules: &RequestRules,
     caller: &Email,
     cmd: &SubmitRequest,
     now: Timestamp,
-) -> Result<(), Error> {
-    if entry.permission_set(&cmd.permission_set).is_none() {
-        return Err(Error::rejected(
+) -> Vec<Error> {
+    let mut problems = Vec::new();
+    if !rules.sets.iter().any(|s| s.id == cmd.permission_set) {
+        problems.push(Error::rejected(
             "permission_set",
             "this entry does not offer that permission set",
         ));
     }
     if &cmd.approver == caller {
-        return Err(Error::rejected(
+        problems.push(Error::rejected(
             "approver_id",
             "you cannot approve your own request: choose another approver",
         ));
-    }
-    if !entry.is_approver(&cmd.approver) {
-        return Err(Error::rejected(
+    } else if !rules.approvers.contains(&cmd.approver) {
+        problems.push(Error::rejected(
             "approver_id",
             "that person is not an approver of this entry",
         ));
     }
     let length_field = match cmd.requested {
         Requested::Duration(_) => "duration_seconds",
-        Requested::Window(w) => {
-            if w.end() <= now {
-                return Err(Error::invalid("window.end", "must be in the future"));
-            }
-            "window.end"
-        }
+        Requested::Window(_) => "window.end",
     };
-    if cmd.requested.length() > entry.max_duration.delta() {
-        return Err(Error::rejected(
-            length_field,
-            format!(
-                "this entry allows at most {}",
-                describe_seconds(entry.max_duration.seconds())
-            ),
-        ));
+    match cmd.requested {
+        Requested::Window(w) if w.end() <= now => {
+            problems.push(Error::invalid("window.end", "must be in the future"));
+        }
+        requested if requested.length() > rules.max_duration.delta() => {
+            problems.push(Error::rejected(
+                length_field,
+                format!(
+                    "this entry allows at most {}",
+                    describe_seconds(rules.max_duration.seconds())
+                ),
+            ));
+        }
+        _ => {}
     }
-    if entry.message_required && cmd.message.is_empty() {
-        return Err(Error::rejected(
+    if rules.message_required && cmd.message.is_empty() {
+        problems.push(Error::rejected(
             "message",
             "this entry requires a message to the approver",
         ));
     }
-    Ok(())
+    problems
+}
+
+/// Checks a new request against the entry's rules at `now`: the first of
+/// [`submit_problems`], if any.
+pub fn check_submit(
+    rules: &RequestRules,
+    caller: &Email,
+    cmd: &SubmitRequest,
+    now: Timestamp,
+) -> Result<(), Error> {
+    match submit_problems(rules, caller, cmd, now).into_iter().next() {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
 }
 
 /// Checks that `caller` may decide `request`: its named approver, never its requester.
@@ -107,43 +149,75 @@ pub fn report_scope(caller: &Caller, scope: ReportScope) -> Result<Scope, Error>
     }
 }
 
-/// What a cancel call by `caller` does to `request` at `now`, and who is told: the
-/// requester (or an admin) cancels a pending request, the requester ends their own
-/// grant, the approver or an admin revokes one with a reason.
+/// The roles a person holds toward one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Roles {
+    /// They asked for it.
+    pub requester: bool,
+    /// They are named to decide it.
+    pub approver: bool,
+    /// They are an admin.
+    pub admin: bool,
+}
+
+impl Roles {
+    /// The roles of `caller` toward `request`.
+    pub fn of(caller: &Caller, request: &AccessRequest) -> Self {
+        Self {
+            requester: caller.email == request.requester,
+            approver: caller.email == request.approver,
+            admin: caller.is_admin(),
+        }
+    }
+}
+
+/// What a cancel call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Withdraw a pending request (the requester, or an admin).
+    Cancel,
+    /// End one's own grant early.
+    EndOwn,
+    /// End someone's grant early, with a reason (the approver or an admin).
+    Revoke,
+}
+
+/// What a person with `roles` may do with a cancel call to a request whose status is
+/// `status`; `Ok(None)` when the status allows none of it (the state machine says why).
+pub fn ending(roles: Roles, status: Status) -> Result<Option<Ending>, Error> {
+    if !(roles.requester || roles.approver || roles.admin) {
+        return Err(Error::forbidden(
+            "only the requester, the approver or an admin may do this",
+        ));
+    }
+    match status {
+        Status::Pending if roles.requester || roles.admin => Ok(Some(Ending::Cancel)),
+        Status::Pending => Err(Error::forbidden(
+            "deny the request instead of cancelling it",
+        )),
+        Status::Scheduled | Status::Active if roles.requester => Ok(Some(Ending::EndOwn)),
+        Status::Scheduled | Status::Active => Ok(Some(Ending::Revoke)),
+        _ => Ok(None),
+    }
+}
+
+/// What a cancel call by `caller` does to `request` at `now` ([`ending`]), and who is
+/// told: the approver of a cancellation, the requester of a revocation by someone else.
 pub fn cancel_op(
     caller: &Caller,
     request: &AccessRequest,
     now: Timestamp,
     reason: Message,
 ) -> Result<(Op, Vec<Email>), Error> {
-    let is_requester = caller.email == request.requester;
-    let is_approver = caller.email == request.approver;
-    let is_admin = caller.is_admin();
-    if !(is_requester || is_approver || is_admin) {
-        return Err(Error::forbidden(
-            "only the requester, the approver or an admin may do this",
-        ));
-    }
     let by = caller.email.clone();
-    match request.status(now) {
-        Status::Pending if is_requester || is_admin => {
-            Ok((Op::Cancel { by, reason }, vec![request.approver.clone()]))
+    match ending(Roles::of(caller, request), request.status(now))? {
+        Some(Ending::Cancel) => Ok((Op::Cancel { by, reason }, vec![request.approver.clone()])),
+        Some(Ending::EndOwn) => Ok((Op::Revoke { by, reason }, vec![])),
+        Some(Ending::Revoke) if reason.is_empty() => {
+            Err(Error::invalid("reason", "say why the access is revoked"))
         }
-        Status::Pending => Err(Error::forbidden(
-            "deny the request instead of cancelling it",
-        )),
-        Status::Scheduled | Status::Active => {
-            if !is_requester && reason.is_empty() {
-                return Err(Error::invalid("reason", "say why the access is revoked"));
-            }
-            let notify = if is_requester {
-                vec![]
-            } else {
-                vec![request.requester.clone()]
-            };
-            Ok((Op::Revoke { by, reason }, notify))
-        }
-        _ => Err(request.refusal(OpKind::Cancel, now).into()),
+        Some(Ending::Revoke) => Ok((Op::Revoke { by, reason }, vec![request.requester.clone()])),
+        None => Err(request.refusal(OpKind::Cancel, now).into()),
     }
 }
 
@@ -158,7 +232,7 @@ pub fn password_grant<'a>(
         .filter(|r| r.entry_id == entry.id && r.is_active(now))
         .find(|r| {
             r.granted_permission_set()
-                .and_then(|id| set_named(entry, id))
+                .and_then(|id| set_named(&entry.permission_sets, id))
                 .is_some_and(|s| s.allows(Right::ViewPassword))
         })
         .ok_or_else(|| {
@@ -219,37 +293,40 @@ pub struct Narrowing {
     pub permission_set: Option<PermissionSetId>,
 }
 
-/// The permission set with this id: the entry's, or the built-in one.
-fn set_named(entry: &Entry, id: &PermissionSetId) -> Option<PermissionSet> {
-    entry.permission_set(id).cloned().or_else(|| {
+/// The permission set with this id among `sets`, or the built-in one.
+fn set_named(sets: &[PermissionSet], id: &PermissionSetId) -> Option<PermissionSet> {
+    sets.iter().find(|s| &s.id == id).cloned().or_else(|| {
         (id == &PermissionSetId::view_password_execute()).then(PermissionSet::view_password_execute)
     })
 }
 
-/// The grant an approval makes at `now`: as asked, or narrower, never wider.
+/// The grant an approval makes at `now` of a request that asked for `requested` with
+/// `asked_set`: as asked, or narrower, never wider. `sets` are the entry's (`None`
+/// once the entry is gone).
 pub fn grant_for(
-    request: &AccessRequest,
-    entry: Option<&Entry>,
+    requested: Requested,
+    asked_set: &PermissionSetId,
+    sets: Option<&[PermissionSet]>,
     narrowing: &Narrowing,
     now: Timestamp,
 ) -> Result<Grant, Error> {
     let permission_set = match &narrowing.permission_set {
-        None => request.permission_set.clone(),
-        Some(id) if id == &request.permission_set => id.clone(),
+        None => asked_set.clone(),
+        Some(id) if id == asked_set => id.clone(),
         Some(id) => {
-            let entry = entry.ok_or_else(|| {
+            let sets = sets.ok_or_else(|| {
                 Error::rejected(
                     "permission_set",
                     "the entry no longer exists; approve as asked",
                 )
             })?;
-            let narrower = entry.permission_set(id).ok_or_else(|| {
+            let narrower = sets.iter().find(|s| &s.id == id).ok_or_else(|| {
                 Error::rejected(
                     "permission_set",
                     "this entry does not offer that permission set",
                 )
             })?;
-            let asked = set_named(entry, &request.permission_set).ok_or_else(|| {
+            let asked = set_named(sets, asked_set).ok_or_else(|| {
                 Error::rejected("permission_set", "the requested set no longer exists")
             })?;
             if !narrower.is_within(&asked) {
@@ -261,7 +338,7 @@ pub fn grant_for(
             id.clone()
         }
     };
-    let (starts_at, ends_at) = match (request.requested, narrowing.duration, narrowing.window) {
+    let (starts_at, ends_at) = match (requested, narrowing.duration, narrowing.window) {
         (_, Some(_), Some(_)) => {
             return Err(Error::invalid(
                 "duration_seconds",

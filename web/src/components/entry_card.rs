@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::entry::{PermissionSet, Right};
 use tempaccess_core::wire::{AccessStatus, EntryView, RequestView};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -51,7 +52,9 @@ pub fn EntryCard(props: &EntryCardProps) -> Html {
             .unwrap_or(&g.permission_set);
         e.permission_sets
             .iter()
-            .any(|p| p.id == set && labels::shows_password(&p.rights))
+            .filter(|p| p.id == set)
+            .filter_map(|p| PermissionSet::try_from(p).ok())
+            .any(|p| p.allows(Right::ViewPassword))
     });
     html! {
         <article class="card entry" aria-labelledby={format!("entry-{}", e.id)}>

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::policy::{self, Ending, Roles};
 use tempaccess_core::request::Status;
 use tempaccess_core::wire::{CancelBody, RequestView};
 use yew::prelude::*;
@@ -81,11 +82,15 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
     });
     let r = props.request.clone();
     let me = session.email().unwrap_or_default();
-    let is_requester = r.requester == me;
-    let live = matches!(r.status, Status::Scheduled | Status::Active);
-    let can_cancel =
-        r.status == Status::Pending && (is_requester || session.is_admin()) || live && is_requester;
-    let can_revoke = live && !is_requester && (r.approver == me || session.is_admin());
+    // The server's own rule for what a cancel call does.
+    let roles = Roles {
+        requester: r.requester == me,
+        approver: r.approver == me,
+        admin: session.is_admin(),
+    };
+    let ending = policy::ending(roles, r.status).ok().flatten();
+    let can_cancel = matches!(ending, Some(Ending::Cancel | Ending::EndOwn));
+    let can_revoke = ending == Some(Ending::Revoke);
     if !can_cancel && !can_revoke {
         return html! {};
     }

@@ -69,7 +69,7 @@ fn submit(approver: &str, requested: Requested, message: &str) -> SubmitRequest 
 
 /// The field of the first problem `check_submit` finds, if any.
 fn submit_problem(e: &Entry, cmd: &SubmitRequest) -> Option<String> {
-    check_submit(e, &email("alice@example.com"), cmd, t0())
+    check_submit(&e.into(), &email("alice@example.com"), cmd, t0())
         .err()
         .map(|e| e.field().unwrap_or_default().to_owned())
 }
@@ -116,6 +116,42 @@ fn a_request_must_fit_the_entry() {
     assert_eq!(submit_problem(&strict, &ok).as_deref(), Some("message"));
     let with_message = submit("bob@example.com", hour(), "deploy");
     assert_eq!(submit_problem(&strict, &with_message), None);
+}
+
+#[test]
+fn every_problem_of_a_request_is_named_at_once_and_the_server_reports_the_first() {
+    let strict = RequestRules {
+        message_required: true,
+        ..RequestRules::from(&entry())
+    };
+    let cmd = SubmitRequest {
+        permission_set: set("admin"),
+        ..submit(
+            "alice@example.com",
+            Requested::Duration(seconds(9 * 3600)),
+            "",
+        )
+    };
+    let alice = email("alice@example.com");
+    let fields: Vec<_> = submit_problems(&strict, &alice, &cmd, t0())
+        .iter()
+        .map(|e| e.field().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "permission_set",
+            "approver_id",
+            "duration_seconds",
+            "message"
+        ]
+    );
+    let first = check_submit(&strict, &alice, &cmd, t0()).unwrap_err();
+    assert_eq!(first.field(), Some("permission_set"));
+    assert_eq!(
+        first.message(),
+        "this entry does not offer that permission set"
+    );
 }
 
 #[test]
@@ -245,6 +281,42 @@ fn cancel_follows_the_status_and_the_callers_role() {
 }
 
 #[test]
+fn what_a_cancel_call_does_depends_on_role_and_status() {
+    let requester = Roles {
+        requester: true,
+        ..Roles::default()
+    };
+    let approver = Roles {
+        approver: true,
+        ..Roles::default()
+    };
+    let admin = Roles {
+        admin: true,
+        ..Roles::default()
+    };
+    let pending = Status::Pending;
+    assert_eq!(ending(requester, pending).unwrap(), Some(Ending::Cancel));
+    assert_eq!(ending(admin, pending).unwrap(), Some(Ending::Cancel));
+    assert!(ending(approver, pending).is_err());
+    for live in [Status::Scheduled, Status::Active] {
+        assert_eq!(ending(requester, live).unwrap(), Some(Ending::EndOwn));
+        assert_eq!(ending(approver, live).unwrap(), Some(Ending::Revoke));
+        assert_eq!(ending(admin, live).unwrap(), Some(Ending::Revoke));
+    }
+    for over in [
+        Status::Ended,
+        Status::Denied,
+        Status::Revoked,
+        Status::Expired,
+    ] {
+        assert_eq!(ending(requester, over).unwrap(), None);
+    }
+    for status in Status::ALL {
+        assert!(ending(Roles::default(), status).is_err(), "{status}");
+    }
+}
+
+#[test]
 fn access_now_prefers_active_then_scheduled_then_pending() {
     let prod_db = EntryId::parse("prod-db").unwrap();
     let waiting = pending(hour());
@@ -309,7 +381,14 @@ fn approvals_may_narrow_but_never_widen() {
         duration: Some(AccessDuration::from_seconds(600, "d").unwrap()),
         ..Narrowing::default()
     };
-    let g = grant_for(&r, Some(&e), &shorter, at).unwrap();
+    let g = grant_for(
+        r.requested,
+        &r.permission_set,
+        Some(&e.permission_sets),
+        &shorter,
+        at,
+    )
+    .unwrap();
     assert_eq!(g.ends_at - g.starts_at, TimeDelta::minutes(10));
 
     let longer = Narrowing {
@@ -317,7 +396,15 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(&r, Some(&e), &longer, at).unwrap_err().field(),
+        grant_for(
+            r.requested,
+            &r.permission_set,
+            Some(&e.permission_sets),
+            &longer,
+            at
+        )
+        .unwrap_err()
+        .field(),
         Some("duration_seconds")
     );
 
@@ -326,10 +413,16 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(&r, Some(&e), &narrower_set, at)
-            .unwrap()
-            .permission_set
-            .as_str(),
+        grant_for(
+            r.requested,
+            &r.permission_set,
+            Some(&e.permission_sets),
+            &narrower_set,
+            at
+        )
+        .unwrap()
+        .permission_set
+        .as_str(),
         "execute"
     );
     let other_set = Narrowing {
@@ -337,7 +430,15 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(&r, Some(&e), &other_set, at).unwrap_err().field(),
+        grant_for(
+            r.requested,
+            &r.permission_set,
+            Some(&e.permission_sets),
+            &other_set,
+            at
+        )
+        .unwrap_err()
+        .field(),
         Some("permission_set")
     );
 
@@ -350,9 +451,15 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(&windowed, Some(&e), &inside, at)
-            .unwrap()
-            .starts_at,
+        grant_for(
+            windowed.requested,
+            &windowed.permission_set,
+            Some(&e.permission_sets),
+            &inside,
+            at
+        )
+        .unwrap()
+        .starts_at,
         t0() + TimeDelta::hours(2)
     );
     let outside = Narrowing {
@@ -360,16 +467,28 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(&windowed, Some(&e), &outside, at)
-            .unwrap_err()
-            .field(),
+        grant_for(
+            windowed.requested,
+            &windowed.permission_set,
+            Some(&e.permission_sets),
+            &outside,
+            at
+        )
+        .unwrap_err()
+        .field(),
         Some("window")
     );
     let late = t0() + TimeDelta::hours(4);
     assert_eq!(
-        grant_for(&windowed, Some(&e), &Narrowing::default(), late)
-            .unwrap_err()
-            .field(),
+        grant_for(
+            windowed.requested,
+            &windowed.permission_set,
+            Some(&e.permission_sets),
+            &Narrowing::default(),
+            late
+        )
+        .unwrap_err()
+        .field(),
         Some("window.end")
     );
 }
@@ -419,14 +538,14 @@ proptest! {
         let now = t0() + TimeDelta::minutes(wait);
         let r = pending(requested);
         let e = entry();
-        if let Ok(g) = grant_for(&r, Some(&e), &n, now) {
+        if let Ok(g) = grant_for(r.requested, &r.permission_set, Some(&e.permission_sets), &n, now) {
             prop_assert!(g.starts_at >= now && g.ends_at > now);
             prop_assert!(g.ends_at - g.starts_at <= requested.length());
             if let Requested::Window(w) = requested {
                 prop_assert!(w.start() <= g.starts_at && g.ends_at <= w.end());
             }
-            let asked = set_named(&e, &r.permission_set).unwrap();
-            let given = set_named(&e, &g.permission_set).unwrap();
+            let asked = set_named(&e.permission_sets, &r.permission_set).unwrap();
+            let given = set_named(&e.permission_sets, &g.permission_set).unwrap();
             prop_assert!(given.is_within(&asked));
         }
     }
@@ -436,8 +555,9 @@ proptest! {
     fn as_asked_is_as_asked(secs in 60i64..86_400, wait in 0i64..10_000) {
         let now = t0() + TimeDelta::seconds(wait);
         let g = grant_for(
-            &pending(Requested::Duration(seconds(secs))),
-            Some(&entry()),
+            Requested::Duration(seconds(secs)),
+            &PermissionSetId::view_password_execute(),
+            Some(&entry().permission_sets),
             &Narrowing::default(),
             now,
         ).unwrap();

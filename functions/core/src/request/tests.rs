@@ -13,7 +13,15 @@ use crate::text::Message;
 use crate::timing::{Requested, TimeFrame};
 
 fn approve_at(r: &AccessRequest, at: Timestamp) -> AccessRequest {
-    let grant = grant_for(r, Some(&entry()), &Narrowing::default(), at).unwrap();
+    let sets = entry().permission_sets;
+    let grant = grant_for(
+        r.requested,
+        &r.permission_set,
+        Some(&sets),
+        &Narrowing::default(),
+        at,
+    )
+    .unwrap();
     r.apply(
         Op::Approve {
             by: email("bob@example.com"),

@@ -134,7 +134,13 @@ impl Service {
                     .entry(&request.entry_id)
                     .await
                     .context("reading the entry")?;
-                let grant = policy::grant_for(&request, entry.as_ref(), &narrowing, now)?;
+                let grant = policy::grant_for(
+                    request.requested,
+                    &request.permission_set,
+                    entry.as_ref().map(|e| e.permission_sets.as_slice()),
+                    &narrowing,
+                    now,
+                )?;
                 let rights = entry.as_ref().map_or_else(
                     || grant.permission_set.to_string(),
                     |e| e.set_name(&grant.permission_set),

@@ -26,7 +26,7 @@ impl Service {
     ) -> Result<AccessRequest, Error> {
         let now = self.now();
         let entry = self.entry_or_rejected(&cmd.entry_id).await?;
-        policy::check_submit(&entry, &caller.email, &cmd, now)?;
+        policy::check_submit(&(&entry).into(), &caller.email, &cmd, now)?;
 
         let mut expires_at = now + self.settings.pending_expiry;
         if let Requested::Window(w) = cmd.requested {

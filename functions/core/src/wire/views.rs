@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{Actor, AuditEvent, EventKind};
 use crate::entry::{Entry, EntryKind, PermissionSet, Right};
-use crate::ids::Email;
-use crate::policy::MyAccess;
+use crate::error::Error;
+use crate::ids::{Email, PermissionSetId};
+use crate::policy::{MyAccess, RequestRules};
 use crate::request::{AccessRequest, Status};
 use crate::text::Message;
-use crate::timing::Requested;
+use crate::timing::{AccessDuration, Requested};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -61,6 +62,19 @@ impl From<&PermissionSet> for PermissionSetView {
             name: p.name.clone(),
             rights: p.rights.clone(),
         }
+    }
+}
+
+impl TryFrom<&PermissionSetView> for PermissionSet {
+    type Error = Error;
+
+    /// The set a view shows, for the site to check a request as the server does.
+    fn try_from(v: &PermissionSetView) -> Result<Self, Error> {
+        Ok(Self {
+            id: PermissionSetId::parse(&v.id)?,
+            name: v.name.clone(),
+            rights: v.rights.clone(),
+        })
     }
 }
 
@@ -185,6 +199,30 @@ impl EntryView {
     }
 }
 
+impl EntryView {
+    /// The entry's rules for requests, for the site to check a request as the server
+    /// does ([`crate::policy::submit_problems`]).
+    pub fn rules(&self) -> Result<RequestRules, Error> {
+        Ok(RequestRules {
+            approvers: self
+                .approvers
+                .iter()
+                .map(|a| Email::parse_field(&a.email, "approver_id"))
+                .collect::<Result<_, _>>()?,
+            sets: self
+                .permission_sets
+                .iter()
+                .map(PermissionSet::try_from)
+                .collect::<Result<_, _>>()?,
+            max_duration: AccessDuration::from_seconds(
+                self.max_duration_seconds,
+                "duration_seconds",
+            )?,
+            message_required: self.message_required,
+        })
+    }
+}
+
 /// A list of entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -203,6 +241,23 @@ pub struct RequestedView {
     /// The time frame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+}
+
+impl RequestedView {
+    /// What was asked, checked again (the site reads a request the server sent).
+    pub fn parse(self) -> Result<Requested, Error> {
+        match (self.duration_seconds, self.window) {
+            (Some(s), None) => Ok(Requested::Duration(AccessDuration::from_seconds(
+                s,
+                "duration_seconds",
+            )?)),
+            (None, Some(w)) => Ok(Requested::Window(w.parse()?)),
+            _ => Err(Error::invalid(
+                "requested",
+                "a duration or a time frame, exactly one",
+            )),
+        }
+    }
 }
 
 impl From<Requested> for RequestedView {
@@ -477,14 +532,13 @@ pub struct MailView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::PermissionSetId;
+    use crate::testing::{email, entry, hour, pending, t0};
 
     /// The JSON of the views, byte for byte, so that typing their fields changes
     /// nothing a client reads.
     #[test]
     fn views_keep_their_json() {
         use crate::request::{Grant, Op};
-        use crate::testing::{email, entry, hour, pending, t0};
 
         let approved = pending(hour())
             .apply(
@@ -546,6 +600,29 @@ mod tests {
             serde_json::to_string(&MyAccessView::from(&none)).unwrap(),
             r#"{"status":"none"}"#
         );
+    }
+
+    /// The site reads an entry's rules from its view as the server reads them from the
+    /// entry, and what was asked from a request's view.
+    #[test]
+    fn views_carry_the_rules_they_show() {
+        let e = entry();
+        let view = EntryView::new(
+            &e,
+            &std::collections::HashMap::new(),
+            &crate::policy::my_access(&[], &e.id, t0()),
+        );
+        assert_eq!(view.rules().unwrap(), RequestRules::from(&e));
+        let r = pending(hour());
+        assert_eq!(
+            RequestView::new(&r, t0()).requested.parse().unwrap(),
+            r.requested
+        );
+        let neither = RequestedView {
+            duration_seconds: None,
+            window: None,
+        };
+        assert_eq!(neither.parse().unwrap_err().field(), Some("requested"));
     }
 
     /// Each closed set's names in code (storage filters, CSV, labels) are its names on
