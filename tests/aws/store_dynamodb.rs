@@ -13,6 +13,7 @@ use tempaccess_aws::dynamodb::table::{self, Index};
 use tempaccess_core::ports::{IDEMPOTENCY_WINDOW, Page, RequestQuery, Scope, Store};
 use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{AccessRequest, Op, Status};
+use tempaccess_core::testing::every_request;
 use tempaccess_tests::moto;
 use tempaccess_tests::store_contract::{approve, at, change, deny, email, new_request, use_key};
 
@@ -88,21 +89,6 @@ impl Fixture {
             .await
             .expect("a get")
             .item
-    }
-}
-
-fn all_at(now: chrono::DateTime<chrono::Utc>) -> RequestQuery {
-    RequestQuery {
-        scope: Scope::All,
-        status: None,
-        entry_id: None,
-        requester: None,
-        approver: None,
-        from: None,
-        to: None,
-        limit: PageSize::MAX,
-        cursor: None,
-        now,
     }
 }
 
@@ -315,7 +301,7 @@ async fn approvals_list_pending_and_decided_together_newest_first() {
     let query = RequestQuery {
         scope: Scope::ApprovedBy(email("bob@example.com")),
         limit: PageSize::new(2).unwrap(),
-        ..all_at(at(20))
+        ..every_request(at(20))
     };
     let got = pages(&f.store, query.clone()).await;
     assert_eq!(got.len(), 3);
@@ -365,7 +351,7 @@ async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
 
     let query = RequestQuery {
         limit: PageSize::new(1).unwrap(),
-        ..all_at(now)
+        ..every_request(now)
     };
     assert_eq!(
         pages(&f.store, query.clone()).await.concat(),

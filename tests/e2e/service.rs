@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use tempaccess_core::audit::{AuditEvent, EventKind};
-use tempaccess_core::entry::{ADMIN_ROLE, Caller, Entry};
+use tempaccess_core::entry::Entry;
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::policy::{MyAccess, Narrowing};
 use tempaccess_core::ports::{Mail, Store};
@@ -16,7 +16,7 @@ use tempaccess_core::service::{
 };
 use tempaccess_core::testing::{
     CountingRandom, DownScheduler, FlakyMailer, ManualClock, NamedSecrets, RecordingMailer,
-    RecordingScheduler,
+    RecordingScheduler, caller,
 };
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested, TimeFrame};
@@ -77,18 +77,6 @@ fn email(s: &str) -> Email {
     Email::parse(s).expect("a valid address")
 }
 
-fn person(name: &str) -> Caller {
-    Caller {
-        email: email(&format!("{name}@example.com")),
-        name: name.to_owned(),
-        roles: if name == "carol" {
-            vec![ADMIN_ROLE.to_owned()]
-        } else {
-            vec![]
-        },
-    }
-}
-
 fn message(s: &str) -> Message {
     Message::parse(s, "message").expect("a valid message")
 }
@@ -139,17 +127,43 @@ fn field_of(result: Result<impl std::fmt::Debug, Error>) -> (&'static str, Optio
     (kind, err.field().map(str::to_owned))
 }
 
+/// A request for payroll-rdp (which requires a message) from bob, for an hour.
+fn payroll() -> SubmitRequest {
+    SubmitRequest {
+        message: message("Quarterly export"),
+        ..ask("payroll-rdp", "bob@example.com", 3600)
+    }
+}
+
+/// An approval narrowed to the execute-only set.
+fn operator_only() -> Decision {
+    Decision::Approve(Narrowing {
+        permission_set: Some(PermissionSetId::parse("operator").expect("a valid id")),
+        ..Narrowing::default()
+    })
+}
+
 impl World {
-    /// alice's request for an hour on prod-db, sent now.
-    async fn submitted(&self) -> AccessRequest {
+    /// `who`'s request `cmd`, sent now.
+    async fn submit(&self, who: &str, cmd: SubmitRequest) -> AccessRequest {
         self.service
-            .submit(
-                &person("alice"),
-                ask("prod-db", "bob@example.com", 3600),
-                None,
-            )
+            .submit(&caller(who), cmd, None)
             .await
             .expect("the request is sent")
+    }
+
+    /// bob's `decision` on `id`, now.
+    async fn decide(&self, id: &RequestId, decision: Decision) -> AccessRequest {
+        self.service
+            .decide(&caller("bob"), id, decision, Message::default())
+            .await
+            .expect("decided")
+    }
+
+    /// alice's request for an hour on prod-db, sent now.
+    async fn submitted(&self) -> AccessRequest {
+        self.submit("alice", ask("prod-db", "bob@example.com", 3600))
+            .await
     }
 
     /// The link token of the last decision mail to `approver`.
@@ -165,15 +179,8 @@ impl World {
     /// alice's hour on prod-db, approved as asked by bob now.
     async fn granted(&self) -> AccessRequest {
         let r = self.submitted().await;
-        self.service
-            .decide(
-                &person("bob"),
-                &r.id,
-                Decision::Approve(Narrowing::default()),
-                Message::default(),
-            )
+        self.decide(&r.id, Decision::Approve(Narrowing::default()))
             .await
-            .expect("approved")
     }
 
     async fn read(&self, id: &RequestId) -> AccessRequest {
@@ -221,7 +228,7 @@ async fn a_request_is_written_with_its_event_and_the_approvers_mail() {
 #[tokio::test]
 async fn a_request_the_entry_does_not_allow_is_refused_and_nothing_is_written() {
     let w = world().await;
-    let alice = person("alice");
+    let alice = caller("alice");
     let past = TimeFrame::new(start() - TimeDelta::hours(2), start() - TimeDelta::hours(1))
         .expect("a frame");
     let cases = [
@@ -279,7 +286,7 @@ async fn a_request_the_entry_does_not_allow_is_refused_and_nothing_is_written() 
 #[tokio::test]
 async fn a_repeated_idempotency_key_returns_the_first_request() {
     let w = world().await;
-    let alice = person("alice");
+    let alice = caller("alice");
     let key = || Some("submit-1".to_owned());
     let first = w
         .service
@@ -354,14 +361,14 @@ async fn only_the_named_approver_decides_and_a_denial_is_told() {
     for who in ["alice", "dave", "carol"] {
         let got = field_of(
             w.service
-                .decide(&person(who), &r.id, Decision::Deny, Message::default())
+                .decide(&caller(who), &r.id, Decision::Deny, Message::default())
                 .await,
         );
         assert_eq!(got, ("forbidden", None), "{who}");
     }
     let denied = w
         .service
-        .decide(&person("bob"), &r.id, Decision::Deny, message("Not today"))
+        .decide(&caller("bob"), &r.id, Decision::Deny, message("Not today"))
         .await
         .unwrap();
     assert_eq!(denied.state, State::Denied);
@@ -372,7 +379,7 @@ async fn only_the_named_approver_decides_and_a_denial_is_told() {
 #[tokio::test]
 async fn approvals_narrow_but_never_widen() {
     let w = world().await;
-    let bob = person("bob");
+    let bob = caller("bob");
     let approve = |narrowing: Narrowing| Decision::Approve(narrowing);
     let duration = |s: i64| Narrowing {
         duration: Some(seconds(s)),
@@ -386,20 +393,12 @@ async fn approvals_narrow_but_never_widen() {
             .await,
     );
     assert_eq!(got, ("rejected", Some("duration_seconds".to_owned())));
-    let shorter = w
-        .service
-        .decide(&bob, &r.id, approve(duration(900)), Message::default())
-        .await
-        .unwrap();
+    let shorter = w.decide(&r.id, approve(duration(900))).await;
     let g = shorter.grant.expect("a grant");
     assert_eq!(g.ends_at - g.starts_at, TimeDelta::minutes(15));
 
     let r = w.submitted().await;
-    let equal = w
-        .service
-        .decide(&bob, &r.id, approve(duration(3600)), Message::default())
-        .await
-        .unwrap();
+    let equal = w.decide(&r.id, approve(duration(3600))).await;
     let g = equal.grant.expect("a grant");
     assert_eq!(
         g.ends_at - g.starts_at,
@@ -407,39 +406,18 @@ async fn approvals_narrow_but_never_widen() {
         "as long as asked"
     );
 
-    let operator = PermissionSetId::parse("operator").unwrap();
-    let r = w
-        .service
-        .submit(
-            &person("alice"),
-            SubmitRequest {
-                message: message("Quarterly export"),
-                ..ask("payroll-rdp", "bob@example.com", 3600)
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    let narrower = w
-        .service
-        .decide(
-            &bob,
-            &r.id,
-            approve(Narrowing {
-                permission_set: Some(operator.clone()),
-                ..Narrowing::default()
-            }),
-            Message::default(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(narrower.granted_permission_set(), Some(&operator));
+    let r = w.submit("alice", payroll()).await;
+    let narrower = w.decide(&r.id, operator_only()).await;
+    assert_eq!(
+        narrower.granted_permission_set().map(|s| s.as_str()),
+        Some("operator")
+    );
 }
 
 #[tokio::test]
 async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
     let w = world().await;
-    let (alice, bob, dave) = (person("alice"), person("bob"), person("dave"));
+    let (alice, bob, dave) = (caller("alice"), caller("bob"), caller("dave"));
 
     let pending = w.submitted().await;
     let got = field_of(
@@ -600,7 +578,7 @@ async fn reports_show_each_caller_what_their_scope_allows() {
     let carols = w
         .service
         .submit(
-            &person("carol"),
+            &caller("carol"),
             ask("billing-api-key", "dave@example.com", 600),
             None,
         )
@@ -608,7 +586,7 @@ async fn reports_show_each_caller_what_their_scope_allows() {
         .unwrap();
     let page = |who: &str, scope: ReportScope| {
         let service = w.service.clone();
-        let caller = person(who);
+        let caller = caller(who);
         async move {
             service
                 .requests(
@@ -640,7 +618,7 @@ async fn reports_show_each_caller_what_their_scope_allows() {
         ("forbidden", None)
     );
 
-    let alice = person("alice");
+    let alice = caller("alice");
     let refused = |params: ReportParams| {
         let service = w.service.clone();
         let alice = alice.clone();
@@ -671,35 +649,21 @@ async fn reports_show_each_caller_what_their_scope_allows() {
 async fn a_timeline_shows_the_start_once_it_passed() {
     let w = world().await;
     let r = w.submitted().await;
-    let got = field_of(w.service.request_detail(&person("dave"), &r.id).await);
+    let got = field_of(w.service.request_detail(&caller("dave"), &r.id).await);
     assert_eq!(got, ("forbidden", None));
     let frame = TimeFrame::new(start() + TimeDelta::hours(1), start() + TimeDelta::hours(2))
         .expect("a frame");
-    let later = w
-        .service
-        .submit(
-            &person("alice"),
-            SubmitRequest {
-                requested: Requested::Window(frame),
-                ..ask("prod-db", "bob@example.com", 3600)
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    w.service
-        .decide(
-            &person("bob"),
-            &later.id,
-            Decision::Approve(Narrowing::default()),
-            Message::default(),
-        )
-        .await
-        .unwrap();
+    let later = SubmitRequest {
+        requested: Requested::Window(frame),
+        ..ask("prod-db", "bob@example.com", 3600)
+    };
+    let later = w.submit("alice", later).await;
+    w.decide(&later.id, Decision::Approve(Narrowing::default()))
+        .await;
     for who in ["alice", "bob", "carol"] {
         let (_, events) = w
             .service
-            .request_detail(&person(who), &later.id)
+            .request_detail(&caller(who), &later.id)
             .await
             .unwrap();
         assert_eq!(kinds(&events).last(), Some(&EventKind::Approved), "{who}");
@@ -707,7 +671,7 @@ async fn a_timeline_shows_the_start_once_it_passed() {
     w.advance(TimeDelta::hours(1));
     let (request, events) = w
         .service
-        .request_detail(&person("alice"), &later.id)
+        .request_detail(&caller("alice"), &later.id)
         .await
         .unwrap();
     assert_eq!(request.status(w.service.now()), Status::Active);
@@ -717,7 +681,7 @@ async fn a_timeline_shows_the_start_once_it_passed() {
 #[tokio::test]
 async fn entries_and_access_now_show_each_callers_access() {
     let w = world().await;
-    let alice = person("alice");
+    let alice = caller("alice");
     let status_on = |entries: &[(Entry, MyAccess)], id: &str| {
         entries
             .iter()
@@ -738,7 +702,7 @@ async fn entries_and_access_now_show_each_callers_access() {
         Some(Status::Active),
         "active beats pending"
     );
-    let bobs = w.service.entries_for(&person("bob")).await.unwrap();
+    let bobs = w.service.entries_for(&caller("bob")).await.unwrap();
     assert_eq!(status_on(&bobs, "prod-db"), None);
 
     let ids = |grants: Vec<AccessRequest>| grants.iter().map(|g| g.id).collect::<Vec<_>>();
@@ -747,10 +711,10 @@ async fn entries_and_access_now_show_each_callers_access() {
         [granted.id]
     );
     assert_eq!(
-        ids(w.service.access_now(&person("carol")).await.unwrap()),
+        ids(w.service.access_now(&caller("carol")).await.unwrap()),
         [granted.id]
     );
-    assert_eq!(ids(w.service.access_now(&person("bob")).await.unwrap()), []);
+    assert_eq!(ids(w.service.access_now(&caller("bob")).await.unwrap()), []);
 
     let names = w
         .service
@@ -764,7 +728,7 @@ async fn entries_and_access_now_show_each_callers_access() {
 #[tokio::test]
 async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
     let w = world().await;
-    let alice = person("alice");
+    let alice = caller("alice");
     let prod_db = EntryId::parse("prod-db").unwrap();
     w.submitted().await;
     let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
@@ -776,7 +740,7 @@ async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
         w.events(&grant.id).await.last(),
         Some(&EventKind::PasswordRevealed)
     );
-    let got = field_of(w.service.reveal_secret(&person("bob"), &prod_db).await);
+    let got = field_of(w.service.reveal_secret(&caller("bob"), &prod_db).await);
     assert_eq!(got, ("forbidden", None), "not for another person");
     let missing = EntryId::parse("no-such-entry").unwrap();
     assert_eq!(
@@ -785,30 +749,8 @@ async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
     );
 
     // A grant narrowed to execute only reveals nothing.
-    let payroll = w
-        .service
-        .submit(
-            &alice,
-            SubmitRequest {
-                message: message("Quarterly export"),
-                ..ask("payroll-rdp", "bob@example.com", 3600)
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    w.service
-        .decide(
-            &person("bob"),
-            &payroll.id,
-            Decision::Approve(Narrowing {
-                permission_set: Some(PermissionSetId::parse("operator").unwrap()),
-                ..Narrowing::default()
-            }),
-            Message::default(),
-        )
-        .await
-        .unwrap();
+    let payroll = w.submit("alice", payroll()).await;
+    w.decide(&payroll.id, operator_only()).await;
     let payroll_rdp = EntryId::parse("payroll-rdp").unwrap();
     let got = field_of(w.service.reveal_secret(&alice, &payroll_rdp).await);
     assert_eq!(got, ("forbidden", None));

@@ -23,6 +23,7 @@ use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{
     AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, Status, SubmitRequest,
 };
+use tempaccess_core::testing::every_request;
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
 use tempaccess_core::token::{DecisionToken, TokenHash, TokenRecord};
@@ -290,22 +291,6 @@ async fn granted(
     commit(store, approve(&r, created, starts, ends)).await
 }
 
-/// Every request in the store, page after page.
-fn query_all(now: Timestamp) -> RequestQuery {
-    RequestQuery {
-        scope: Scope::All,
-        status: None,
-        entry_id: None,
-        requester: None,
-        approver: None,
-        from: None,
-        to: None,
-        limit: PageSize::MAX,
-        cursor: None,
-        now,
-    }
-}
-
 async fn ids_of(store: &dyn Store, query: RequestQuery) -> anyhow::Result<Vec<RequestId>> {
     let page = store.query(&query).await?;
     ensure!(
@@ -427,7 +412,7 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
     let due = store.due_mail(far_future(), 100).await?;
     assert_eq!(due.len(), 1, "only the first request's mail: {due:?}");
     assert_eq!(due[0].request_id, first.id);
-    assert_eq!(ids_of(store, query_all(at(10))).await?, vec![first.id]);
+    assert_eq!(ids_of(store, every_request(at(10))).await?, vec![first.id]);
     Ok(())
 }
 
@@ -444,7 +429,7 @@ pub async fn idempotency_keys_belong_to_one_requester(store: Arc<dyn Store>) -> 
     let keyless_2 = pending(store, at(3)).await?;
     assert_eq!(store.request(&carols.id).await?, Some(carols.clone()));
     assert_eq!(
-        ids_of(store, query_all(at(10))).await?,
+        ids_of(store, every_request(at(10))).await?,
         ids([&keyless_2, &keyless_1, &carols, &alices])
     );
     Ok(())
@@ -478,7 +463,7 @@ pub async fn an_idempotency_key_is_free_after_its_window(
         other => panic!("the key taken over: expected Duplicate, got {other:?}"),
     }
     assert_eq!(
-        ids_of(store, query_all(at(3 * window))).await?,
+        ids_of(store, every_request(at(3 * window))).await?,
         ids([&second, &first])
     );
     Ok(())
@@ -566,7 +551,7 @@ pub async fn a_create_that_fails_part_way_writes_nothing(
     let mut retry = new_request("alice@example.com", "bob@example.com", "prod-db", at(1));
     use_key(&mut retry, "key-1");
     let retried = create(store, retry).await?;
-    assert_eq!(ids_of(store, query_all(at(10))).await?, ids([&retried]));
+    assert_eq!(ids_of(store, every_request(at(10))).await?, ids([&retried]));
     Ok(())
 }
 
@@ -715,10 +700,10 @@ pub async fn query_scopes_cover_whose_requests(store: Arc<dyn Store>) -> anyhow:
 
     let scoped = |scope| RequestQuery {
         scope,
-        ..query_all(now)
+        ..every_request(now)
     };
     assert_eq!(
-        ids_of(store, query_all(now)).await?,
+        ids_of(store, every_request(now)).await?,
         ids([&b1, &a2, &c1, &a1])
     );
     assert_eq!(
@@ -773,7 +758,7 @@ pub async fn query_filters_by_entry_requester_and_approver(
         new_request("carol@example.com", "dave@example.com", "prod-db", at(3)),
     )
     .await?;
-    let q = query_all(at(10));
+    let q = every_request(at(10));
     let (alice, carol) = (email("alice@example.com"), email("carol@example.com"));
     let (bob, dave) = (email("bob@example.com"), email("dave@example.com"));
 
@@ -900,7 +885,7 @@ pub async fn query_status_is_read_against_now(store: Arc<dyn Store>) -> anyhow::
         );
         let query = RequestQuery {
             status: Some(status),
-            ..query_all(now)
+            ..every_request(now)
         };
         assert_eq!(
             ids_of(store, query).await?,
@@ -915,18 +900,18 @@ pub async fn query_status_is_read_against_now(store: Arc<dyn Store>) -> anyhow::
     let later = at(1150);
     let active_later = RequestQuery {
         status: Some(Status::Active),
-        ..query_all(later)
+        ..every_request(later)
     };
     assert_eq!(ids_of(store, active_later).await?, ids([&scheduled]));
     let scheduled_later = RequestQuery {
         status: Some(Status::Scheduled),
-        ..query_all(later)
+        ..every_request(later)
     };
     assert_eq!(ids_of(store, scheduled_later).await?, vec![]);
     // Earlier, the pending request that has expired by now was still pending.
     let pending_earlier = RequestQuery {
         status: Some(Status::Pending),
-        ..query_all(at(0))
+        ..every_request(at(0))
     };
     let earlier = ids_of(store, pending_earlier).await?;
     assert!(earlier.contains(&expired_by_clock.id) && earlier.contains(&expires_now.id));
@@ -942,7 +927,7 @@ pub async fn query_dates_are_from_inclusive_to_exclusive(
     let r10 = pending(store, at(10)).await?;
     let r15 = pending(store, at(15)).await?;
     let r20 = pending(store, at(20)).await?;
-    let q = query_all(at(30));
+    let q = every_request(at(30));
     let range = |from: Option<i64>, to: Option<i64>| RequestQuery {
         from: from.map(at),
         to: to.map(at),
@@ -987,14 +972,18 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
         .collect();
 
     let cases = [
-        (query_all(at(10)), newest_first(&everyone), vec![3, 3, 2]),
-        (query_all(at(10)), newest_first(&everyone), vec![4, 4]),
-        (query_all(at(10)), newest_first(&everyone), vec![8]),
-        (query_all(at(10)), newest_first(&everyone), vec![7, 1]),
+        (
+            every_request(at(10)),
+            newest_first(&everyone),
+            vec![3, 3, 2],
+        ),
+        (every_request(at(10)), newest_first(&everyone), vec![4, 4]),
+        (every_request(at(10)), newest_first(&everyone), vec![8]),
+        (every_request(at(10)), newest_first(&everyone), vec![7, 1]),
         (
             RequestQuery {
                 scope: Scope::RequestedBy(email("alice@example.com")),
-                ..query_all(at(10))
+                ..every_request(at(10))
             },
             newest_first(&alices),
             vec![4, 2],
@@ -1033,14 +1022,14 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
     let first = store
         .query(&RequestQuery {
             limit: PageSize::new(1)?,
-            ..query_all(at(10))
+            ..every_request(at(10))
         })
         .await?;
     let real = first.next_cursor.context("a second page")?;
     for bad in ["not a cursor!", "aGVsbG8", &real[..real.len() / 2]] {
         let query = RequestQuery {
             cursor: Some(bad.to_owned()),
-            ..query_all(at(10))
+            ..every_request(at(10))
         };
         match store.query(&query).await {
             Err(StoreError::BadCursor) => {}
@@ -1049,7 +1038,7 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
     }
     let query = RequestQuery {
         cursor: Some(real),
-        ..query_all(at(10))
+        ..every_request(at(10))
     };
     assert_eq!(
         store.query(&query).await?.items.len(),
@@ -1071,7 +1060,7 @@ pub async fn query_refuses_a_cursor_from_another_query(
     }
     let query = RequestQuery {
         limit: PageSize::new(1)?,
-        ..query_all(at(10))
+        ..every_request(at(10))
     };
     let cursor = store
         .query(&query)

@@ -228,16 +228,8 @@ mod tests {
 
     fn query() -> RequestQuery {
         RequestQuery {
-            scope: Scope::All,
-            status: None,
-            entry_id: None,
-            requester: None,
-            approver: None,
-            from: None,
-            to: None,
             limit: PageSize::new(10).unwrap(),
-            cursor: None,
-            now: chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
+            ..crate::testing::every_request(crate::testing::t0())
         }
     }
 

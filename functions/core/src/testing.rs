@@ -10,11 +10,13 @@ use async_trait::async_trait;
 use chrono::TimeDelta;
 
 use crate::Timestamp;
-use crate::entry::{Entry, EntryKind, PermissionSet, Right};
+use crate::entry::{ADMIN_ROLE, Caller, Entry, EntryKind, PermissionSet, Right};
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::{
-    BoxError, Clock, Credential, Mail, MailError, Mailer, Random, Scheduler, Secrets,
+    BoxError, Clock, Credential, Mail, MailError, Mailer, Random, RequestQuery, Scheduler, Scope,
+    Secrets,
 };
+use crate::report::PageSize;
 use crate::request::{AccessRequest, SubmitRequest};
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested};
@@ -210,6 +212,35 @@ pub fn t0() -> Timestamp {
 /// A parsed address.
 pub fn email(s: &str) -> Email {
     Email::parse(s).expect("a valid address")
+}
+
+/// A demo person as a caller: `name@example.com`; carol is an admin.
+pub fn caller(name: &str) -> Caller {
+    Caller {
+        email: email(&format!("{name}@example.com")),
+        name: name.to_owned(),
+        roles: if name == "carol" {
+            vec![ADMIN_ROLE.to_owned()]
+        } else {
+            vec![]
+        },
+    }
+}
+
+/// A report of every request, in one page of the largest size, read at `now`.
+pub fn every_request(now: Timestamp) -> RequestQuery {
+    RequestQuery {
+        scope: Scope::All,
+        status: None,
+        entry_id: None,
+        requester: None,
+        approver: None,
+        from: None,
+        to: None,
+        limit: PageSize::MAX,
+        cursor: None,
+        now,
+    }
 }
 
 /// alice's request to bob for `prod-db`, sent at [`t0`], asking for `requested`.

@@ -5,21 +5,8 @@ use chrono::TimeDelta;
 use proptest::prelude::*;
 
 use super::*;
-use crate::entry::ADMIN_ROLE;
 use crate::request::Grant;
-use crate::testing::{email, entry, hour, pending, t0};
-
-fn caller(name: &str) -> Caller {
-    Caller {
-        email: email(&format!("{name}@example.com")),
-        name: name.to_owned(),
-        roles: if name == "carol" {
-            vec![ADMIN_ROLE.to_owned()]
-        } else {
-            vec![]
-        },
-    }
-}
+use crate::testing::{caller, email, entry, hour, pending, t0};
 
 fn seconds(s: i64) -> AccessDuration {
     AccessDuration::from_seconds(s, "duration_seconds").unwrap()
@@ -375,20 +362,16 @@ fn a_password_needs_an_active_grant_with_that_right() {
 #[test]
 fn approvals_may_narrow_but_never_widen() {
     let r = pending(hour());
-    let e = entry();
+    let sets = entry().permission_sets;
+    let grant = |r: &AccessRequest, n: &Narrowing, at| {
+        grant_for(r.requested, &r.permission_set, Some(&sets), n, at)
+    };
     let at = t0() + TimeDelta::minutes(1);
     let shorter = Narrowing {
         duration: Some(AccessDuration::from_seconds(600, "d").unwrap()),
         ..Narrowing::default()
     };
-    let g = grant_for(
-        r.requested,
-        &r.permission_set,
-        Some(&e.permission_sets),
-        &shorter,
-        at,
-    )
-    .unwrap();
+    let g = grant(&r, &shorter, at).unwrap();
     assert_eq!(g.ends_at - g.starts_at, TimeDelta::minutes(10));
 
     let longer = Narrowing {
@@ -396,15 +379,7 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(
-            r.requested,
-            &r.permission_set,
-            Some(&e.permission_sets),
-            &longer,
-            at
-        )
-        .unwrap_err()
-        .field(),
+        grant(&r, &longer, at).unwrap_err().field(),
         Some("duration_seconds")
     );
 
@@ -413,16 +388,10 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(
-            r.requested,
-            &r.permission_set,
-            Some(&e.permission_sets),
-            &narrower_set,
-            at
-        )
-        .unwrap()
-        .permission_set
-        .as_str(),
+        grant(&r, &narrower_set, at)
+            .unwrap()
+            .permission_set
+            .as_str(),
         "execute"
     );
     let other_set = Narrowing {
@@ -430,15 +399,7 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(
-            r.requested,
-            &r.permission_set,
-            Some(&e.permission_sets),
-            &other_set,
-            at
-        )
-        .unwrap_err()
-        .field(),
+        grant(&r, &other_set, at).unwrap_err().field(),
         Some("permission_set")
     );
 
@@ -451,15 +412,7 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(
-            windowed.requested,
-            &windowed.permission_set,
-            Some(&e.permission_sets),
-            &inside,
-            at
-        )
-        .unwrap()
-        .starts_at,
+        grant(&windowed, &inside, at).unwrap().starts_at,
         t0() + TimeDelta::hours(2)
     );
     let outside = Narrowing {
@@ -467,28 +420,14 @@ fn approvals_may_narrow_but_never_widen() {
         ..Narrowing::default()
     };
     assert_eq!(
-        grant_for(
-            windowed.requested,
-            &windowed.permission_set,
-            Some(&e.permission_sets),
-            &outside,
-            at
-        )
-        .unwrap_err()
-        .field(),
+        grant(&windowed, &outside, at).unwrap_err().field(),
         Some("window")
     );
     let late = t0() + TimeDelta::hours(4);
     assert_eq!(
-        grant_for(
-            windowed.requested,
-            &windowed.permission_set,
-            Some(&e.permission_sets),
-            &Narrowing::default(),
-            late
-        )
-        .unwrap_err()
-        .field(),
+        grant(&windowed, &Narrowing::default(), late)
+            .unwrap_err()
+            .field(),
         Some("window.end")
     );
 }

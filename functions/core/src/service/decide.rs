@@ -48,12 +48,7 @@ impl Service {
             )
             .await;
         }
-        let entry = self
-            .ports
-            .store
-            .entry(&request.entry_id)
-            .await
-            .context("reading the entry")?;
+        let entry = self.entry(&request.entry_id).await?;
         Ok(DecisionView {
             request,
             entry,
@@ -128,12 +123,7 @@ impl Service {
             Decision::Approve(narrowing) => {
                 // Say "already decided" before judging the narrowing.
                 request.allows(OpKind::Approve, now)?;
-                let entry = self
-                    .ports
-                    .store
-                    .entry(&request.entry_id)
-                    .await
-                    .context("reading the entry")?;
+                let entry = self.entry(&request.entry_id).await?;
                 let grant = policy::grant_for(
                     request.requested,
                     &request.permission_set,

@@ -138,12 +138,17 @@ impl Service {
         }
     }
 
-    pub(super) async fn entry_or_rejected(&self, id: &EntryId) -> Result<Entry, Error> {
+    pub(super) async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, Error> {
         self.ports
             .store
             .entry(id)
             .await
-            .context("reading the entry")?
+            .context("reading the entry")
+    }
+
+    pub(super) async fn entry_or_rejected(&self, id: &EntryId) -> Result<Entry, Error> {
+        self.entry(id)
+            .await?
             .ok_or_else(|| Error::rejected("entry_id", format!("there is no entry {id}")))
     }
 

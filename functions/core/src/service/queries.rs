@@ -113,16 +113,10 @@ impl Service {
         entry_id: &EntryId,
     ) -> Result<Credential, Error> {
         let now = self.now();
-        let entry = self
-            .ports
-            .store
-            .entry(entry_id)
-            .await
-            .context("reading the entry")?
-            .ok_or(Error::NotFound {
-                what: "entry",
-                field: None,
-            })?;
+        let entry = self.entry(entry_id).await?.ok_or(Error::NotFound {
+            what: "entry",
+            field: None,
+        })?;
         let open = self
             .ports
             .store

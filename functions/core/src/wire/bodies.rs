@@ -64,7 +64,11 @@ pub struct NewRequestBody {
     pub message: Option<String>,
 }
 
-fn requested(duration: Option<i64>, window: Option<Window>) -> Result<Option<Requested>, Error> {
+/// A duration or a time frame, from the two fields that may carry one.
+pub(super) fn requested(
+    duration: Option<i64>,
+    window: Option<Window>,
+) -> Result<Option<Requested>, Error> {
     match (duration, window) {
         (Some(_), Some(_)) => Err(Error::invalid(
             "duration_seconds",

@@ -14,70 +14,34 @@ use crate::service::{ReportParams, ReportScope};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RequestsQuery {
     /// mine (default), approvals or all
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "scope"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "scope")]
     pub scope: Option<ReportScope>,
     /// Only this status
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "status"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "status")]
     pub status: Option<Status>,
     /// Only this entry
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "text"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "text")]
     pub entry_id: Option<String>,
     /// Only this requester
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "text"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "text")]
     pub requester: Option<String>,
     /// Only this approver
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "text"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "text")]
     pub approver: Option<String>,
     /// Created at or after (RFC 3339)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "time"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "time")]
     pub from: Option<DateTime<Utc>>,
     /// Created before (RFC 3339)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "time"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "time")]
     pub to: Option<DateTime<Utc>>,
     /// Page size, 1 to 500
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "number"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "number")]
     pub limit: Option<u32>,
     /// From the previous page
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "text"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "text")]
     pub cursor: Option<String>,
 }
 

@@ -246,17 +246,8 @@ pub struct RequestedView {
 impl RequestedView {
     /// What was asked, checked again (the site reads a request the server sent).
     pub fn parse(self) -> Result<Requested, Error> {
-        match (self.duration_seconds, self.window) {
-            (Some(s), None) => Ok(Requested::Duration(AccessDuration::from_seconds(
-                s,
-                "duration_seconds",
-            )?)),
-            (None, Some(w)) => Ok(Requested::Window(w.parse()?)),
-            _ => Err(Error::invalid(
-                "requested",
-                "a duration or a time frame, exactly one",
-            )),
-        }
+        super::bodies::requested(self.duration_seconds, self.window)?
+            .ok_or_else(|| Error::invalid("requested", "neither a duration nor a time frame"))
     }
 }
 
