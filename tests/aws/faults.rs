@@ -11,7 +11,7 @@ use tempaccess_core::entry::Caller;
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::policy::Narrowing;
 use tempaccess_core::request::State;
-use tempaccess_core::request::SubmitRequest;
+use tempaccess_core::request::SubmitCommand;
 use tempaccess_core::service::{Decision, EndOutcome};
 use tempaccess_core::testing::{DownScheduler, FlakyMailer};
 use tempaccess_core::text::Message;
@@ -40,8 +40,8 @@ fn carol() -> Caller {
     caller("carol@example.com", true)
 }
 
-fn prod_db(seconds: i64) -> SubmitRequest {
-    SubmitRequest {
+fn prod_db(seconds: i64) -> SubmitCommand {
+    SubmitCommand {
         entry_id: EntryId::parse("prod-db").unwrap(),
         permission_set: PermissionSetId::view_password_execute(),
         approver: Email::parse("bob@example.com").unwrap(),

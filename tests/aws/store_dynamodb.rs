@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeySchemaElement, KeyType, ScalarA
 use chrono::TimeDelta;
 use tempaccess_aws::dynamodb::DynamoStore;
 use tempaccess_aws::dynamodb::table::{self, Index};
-use tempaccess_core::ports::{IDEMPOTENCY_WINDOW, Page, RequestQuery, Scope, Store};
+use tempaccess_core::ports::{IDEMPOTENCY_WINDOW, Page, Scope, Store, StoreQuery};
 use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{AccessRequest, Op, Status};
 use tempaccess_core::testing::every_request;
@@ -105,7 +105,7 @@ async fn create(
 }
 
 /// Every page of `query`, as the ids of each page.
-async fn pages(store: &DynamoStore, mut query: RequestQuery) -> Vec<Vec<String>> {
+async fn pages(store: &DynamoStore, mut query: StoreQuery) -> Vec<Vec<String>> {
     let mut pages = Vec::new();
     loop {
         let Page { items, next_cursor } = store.query(&query).await.expect("a page");
@@ -298,7 +298,7 @@ async fn approvals_list_pending_and_decided_together_newest_first() {
     }
     let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
     let newest_first: Vec<_> = made.iter().rev().collect();
-    let query = RequestQuery {
+    let query = StoreQuery {
         scope: Scope::ApprovedBy(email("bob@example.com")),
         limit: PageSize::new(2).unwrap(),
         ..every_request(at(20))
@@ -307,13 +307,13 @@ async fn approvals_list_pending_and_decided_together_newest_first() {
     assert_eq!(got.len(), 3);
     assert_eq!(got.concat(), ids(&newest_first));
 
-    let denied = RequestQuery {
+    let denied = StoreQuery {
         status: Some(Status::Denied),
         ..query.clone()
     };
     let expected: Vec<_> = made.iter().step_by(2).rev().collect();
     assert_eq!(pages(&f.store, denied).await.concat(), ids(&expected));
-    let pending = RequestQuery {
+    let pending = StoreQuery {
         status: Some(Status::Pending),
         ..query
     };
@@ -349,7 +349,7 @@ async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
     .await;
     let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
 
-    let query = RequestQuery {
+    let query = StoreQuery {
         limit: PageSize::new(1).unwrap(),
         ..every_request(now)
     };
@@ -357,7 +357,7 @@ async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
         pages(&f.store, query.clone()).await.concat(),
         ids(&[&recent, &last_year])
     );
-    let from_long_ago = RequestQuery {
+    let from_long_ago = StoreQuery {
         from: Some(now - TimeDelta::days(1000)),
         ..query.clone()
     };
@@ -366,7 +366,7 @@ async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
         ids(&[&recent, &last_year, &old])
     );
     // A requester's own list has no such window: it is one partition.
-    let mine = RequestQuery {
+    let mine = StoreQuery {
         scope: Scope::RequestedBy(email("alice@example.com")),
         ..query
     };

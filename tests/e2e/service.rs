@@ -10,7 +10,7 @@ use tempaccess_core::entry::Entry;
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::policy::{MyAccess, Narrowing};
 use tempaccess_core::ports::{Mail, Store};
-use tempaccess_core::request::{AccessRequest, State, Status, SubmitRequest};
+use tempaccess_core::request::{AccessRequest, State, Status, SubmitCommand};
 use tempaccess_core::service::{
     Decision, EndOutcome, MAX_MAIL_ATTEMPTS, Ports, ReportParams, ReportScope, Service, Settings,
 };
@@ -22,7 +22,7 @@ use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested, TimeFrame};
 use tempaccess_core::token::DecisionToken;
 use tempaccess_core::{Error, Timestamp};
-use tempaccess_local::sqlite::SqliteStore;
+use tempaccess_sqlite::SqliteStore;
 
 const SITE: &str = "https://tempaccess.example.com";
 
@@ -48,7 +48,7 @@ async fn world() -> World {
 /// A world whose ports `customize` may replace (to inject faults).
 async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
     let sqlite = SqliteStore::in_memory().expect("an in-memory database");
-    tempaccess_local::demo::seed(&sqlite)
+    tempaccess_cli::demo::seed(&sqlite)
         .await
         .expect("the demo data");
     let store: Arc<dyn Store> = Arc::new(sqlite);
@@ -86,8 +86,8 @@ fn seconds(s: i64) -> AccessDuration {
 }
 
 /// A request for `entry` from `approver`, for `secs` seconds from approval.
-fn ask(entry: &str, approver: &str, secs: i64) -> SubmitRequest {
-    SubmitRequest {
+fn ask(entry: &str, approver: &str, secs: i64) -> SubmitCommand {
+    SubmitCommand {
         entry_id: EntryId::parse(entry).expect("a valid id"),
         permission_set: PermissionSetId::view_password_execute(),
         approver: email(approver),
@@ -128,8 +128,8 @@ fn field_of(result: Result<impl std::fmt::Debug, Error>) -> (&'static str, Optio
 }
 
 /// A request for payroll-rdp (which requires a message) from bob, for an hour.
-fn payroll() -> SubmitRequest {
-    SubmitRequest {
+fn payroll() -> SubmitCommand {
+    SubmitCommand {
         message: message("Quarterly export"),
         ..ask("payroll-rdp", "bob@example.com", 3600)
     }
@@ -145,7 +145,7 @@ fn operator_only() -> Decision {
 
 impl World {
     /// `who`'s request `cmd`, sent now.
-    async fn submit(&self, who: &str, cmd: SubmitRequest) -> AccessRequest {
+    async fn submit(&self, who: &str, cmd: SubmitCommand) -> AccessRequest {
         self.service
             .submit(&caller(who), cmd, None)
             .await
@@ -241,7 +241,7 @@ async fn a_request_the_entry_does_not_allow_is_refused_and_nothing_is_written() 
             ("rejected", "approver_id"),
         ),
         (
-            SubmitRequest {
+            SubmitCommand {
                 permission_set: PermissionSetId::parse("operator").unwrap(),
                 ..ask("prod-db", "bob@example.com", 3600)
             },
@@ -252,14 +252,14 @@ async fn a_request_the_entry_does_not_allow_is_refused_and_nothing_is_written() 
             ("rejected", "duration_seconds"),
         ),
         (
-            SubmitRequest {
+            SubmitCommand {
                 requested: Requested::Window(past),
                 ..ask("prod-db", "bob@example.com", 3600)
             },
             ("invalid", "window.end"),
         ),
         (
-            SubmitRequest {
+            SubmitCommand {
                 message: Message::default(),
                 ..ask("payroll-rdp", "bob@example.com", 3600)
             },
@@ -653,7 +653,7 @@ async fn a_timeline_shows_the_start_once_it_passed() {
     assert_eq!(got, ("forbidden", None));
     let frame = TimeFrame::new(start() + TimeDelta::hours(1), start() + TimeDelta::hours(2))
         .expect("a frame");
-    let later = SubmitRequest {
+    let later = SubmitCommand {
         requested: Requested::Window(frame),
         ..ask("prod-db", "bob@example.com", 3600)
     };

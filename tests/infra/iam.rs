@@ -182,7 +182,7 @@ fn body(entry: &str, approver: &str, seconds: i64) -> serde_json::Value {
 async fn each_function_is_granted_exactly_what_it_calls() {
     let settings = unique_settings();
     let sdk = moto::sdk_config().await;
-    tempaccess_local::aws::bootstrap_with(&settings, &Clients::new(&sdk), true)
+    tempaccess_cli::aws::bootstrap_with(&settings, &Clients::new(&sdk), true)
         .await
         .expect("bootstrap");
     let clock = ManualClock::new(system_now());

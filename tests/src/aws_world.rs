@@ -67,7 +67,7 @@ impl AwsWorld {
         let settings = unique_settings();
         let sdk = moto::sdk_config().await;
         let clients = Clients::new(&sdk);
-        tempaccess_local::aws::bootstrap_with(&settings, &clients, true)
+        tempaccess_cli::aws::bootstrap_with(&settings, &clients, true)
             .await
             .expect("bootstrap the emulator");
         let clock = ManualClock::new(system_now());

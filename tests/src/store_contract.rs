@@ -14,14 +14,14 @@ use chrono::TimeDelta;
 use tempaccess_core::Timestamp;
 use tempaccess_core::audit::{Actor, AuditEvent, EventKind};
 use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, User};
-use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
+use tempaccess_core::ids::{self, Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::ports::{
-    Change, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, NewRequest, OutgoingMail, Page,
-    RequestQuery, Scope, StoreError,
+    Change, CreateRequest, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, OutgoingMail,
+    Page, Scope, StoreError, StoreQuery,
 };
 use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{
-    AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, Status, SubmitRequest,
+    AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, Status, SubmitCommand,
 };
 use tempaccess_core::testing::every_request;
 use tempaccess_core::text::Message;
@@ -100,7 +100,7 @@ fn unique() -> u64 {
 }
 
 fn ulid_at(t: Timestamp) -> String {
-    RequestId::new(t, u128::from(unique())).to_string()
+    ids::ulid(t, u128::from(unique()))
 }
 
 fn message(s: &str) -> Message {
@@ -158,8 +158,8 @@ pub fn new_request(
     approver: &str,
     entry_id: &str,
     created_at: Timestamp,
-) -> NewRequest {
-    let asked = SubmitRequest {
+) -> CreateRequest {
+    let asked = SubmitCommand {
         entry_id: EntryId::parse(entry_id).expect("a valid entry id"),
         permission_set: PermissionSetId::view_password_execute(),
         approver: email(approver),
@@ -179,7 +179,7 @@ pub fn new_request(
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&unique().to_le_bytes());
     let token = DecisionToken::from_bytes(seed);
-    NewRequest {
+    CreateRequest {
         event: AuditEvent {
             request_id: request.id,
             id: ulid_at(created_at),
@@ -206,7 +206,7 @@ pub fn new_request(
 }
 
 /// Sends `new` with the requester's idempotency key `key`.
-pub fn use_key(new: &mut NewRequest, key: &str) {
+pub fn use_key(new: &mut CreateRequest, key: &str) {
     new.idempotency = Some(IdempotencyKey::used_at(
         key.to_owned(),
         new.request.created_at,
@@ -258,7 +258,7 @@ pub fn deny(before: &AccessRequest, t: Timestamp) -> Change {
 }
 
 /// Writes a new request and returns it as stored.
-async fn create(store: &dyn Store, new: NewRequest) -> anyhow::Result<AccessRequest> {
+async fn create(store: &dyn Store, new: CreateRequest) -> anyhow::Result<AccessRequest> {
     let request = new.request.clone();
     store.create_request(new).await?;
     Ok(request)
@@ -291,7 +291,7 @@ async fn granted(
     commit(store, approve(&r, created, starts, ends)).await
 }
 
-async fn ids_of(store: &dyn Store, query: RequestQuery) -> anyhow::Result<Vec<RequestId>> {
+async fn ids_of(store: &dyn Store, query: StoreQuery) -> anyhow::Result<Vec<RequestId>> {
     let page = store.query(&query).await?;
     ensure!(
         page.next_cursor.is_none(),
@@ -639,7 +639,7 @@ pub async fn events_are_ordered_by_time_then_id(store: Arc<dyn Store>) -> anyhow
 
     let event = |t: Timestamp, random: u128, kind: EventKind| AuditEvent {
         request_id: request.id,
-        id: RequestId::new(t, random).to_string(),
+        id: ids::ulid(t, random),
         at: t,
         actor: Actor::SYSTEM,
         kind,
@@ -648,7 +648,7 @@ pub async fn events_are_ordered_by_time_then_id(store: Arc<dyn Store>) -> anyhow
     let t = at(1);
     // Time decides before the id: this id sorts after every other one.
     let half = AuditEvent {
-        id: RequestId::new(t + TimeDelta::minutes(5), 1).to_string(),
+        id: ids::ulid(t + TimeDelta::minutes(5), 1),
         ..event(t + TimeDelta::milliseconds(500), 1, EventKind::Notified)
     };
     let whole = event(t + TimeDelta::seconds(1), 1, EventKind::Viewed);
@@ -698,7 +698,7 @@ pub async fn query_scopes_cover_whose_requests(store: Arc<dyn Store>) -> anyhow:
     .await?;
     let now = at(10);
 
-    let scoped = |scope| RequestQuery {
+    let scoped = |scope| StoreQuery {
         scope,
         ..every_request(now)
     };
@@ -762,7 +762,7 @@ pub async fn query_filters_by_entry_requester_and_approver(
     let (alice, carol) = (email("alice@example.com"), email("carol@example.com"));
     let (bob, dave) = (email("bob@example.com"), email("dave@example.com"));
 
-    let by_entry = RequestQuery {
+    let by_entry = StoreQuery {
         entry_id: Some(EntryId::parse("prod-db")?),
         ..q.clone()
     };
@@ -770,7 +770,7 @@ pub async fn query_filters_by_entry_requester_and_approver(
         ids_of(store, by_entry.clone()).await?,
         ids([&c_dave_db, &c_bob_db, &a_bob_db])
     );
-    let by_requester = RequestQuery {
+    let by_requester = StoreQuery {
         requester: Some(carol.clone()),
         ..q.clone()
     };
@@ -778,7 +778,7 @@ pub async fn query_filters_by_entry_requester_and_approver(
         ids_of(store, by_requester).await?,
         ids([&c_dave_db, &c_bob_db])
     );
-    let by_approver = RequestQuery {
+    let by_approver = StoreQuery {
         approver: Some(dave.clone()),
         ..q.clone()
     };
@@ -786,19 +786,19 @@ pub async fn query_filters_by_entry_requester_and_approver(
         ids_of(store, by_approver).await?,
         ids([&c_dave_db, &a_dave_web])
     );
-    let all_three = RequestQuery {
+    let all_three = StoreQuery {
         requester: Some(carol.clone()),
         approver: Some(bob.clone()),
         ..by_entry.clone()
     };
     assert_eq!(ids_of(store, all_three).await?, ids([&c_bob_db]));
-    let within_scope = RequestQuery {
+    let within_scope = StoreQuery {
         scope: Scope::RequestedBy(alice.clone()),
         approver: Some(dave.clone()),
         ..q.clone()
     };
     assert_eq!(ids_of(store, within_scope).await?, ids([&a_dave_web]));
-    let disjoint = RequestQuery {
+    let disjoint = StoreQuery {
         scope: Scope::RequestedBy(alice),
         requester: Some(carol),
         ..q
@@ -883,7 +883,7 @@ pub async fn query_status_is_read_against_now(store: Arc<dyn Store>) -> anyhow::
             newest_first(&by_domain),
             "{status} fixtures"
         );
-        let query = RequestQuery {
+        let query = StoreQuery {
             status: Some(status),
             ..every_request(now)
         };
@@ -898,18 +898,18 @@ pub async fn query_status_is_read_against_now(store: Arc<dyn Store>) -> anyhow::
 
     // Later, the scheduled grant is running and the running one is over.
     let later = at(1150);
-    let active_later = RequestQuery {
+    let active_later = StoreQuery {
         status: Some(Status::Active),
         ..every_request(later)
     };
     assert_eq!(ids_of(store, active_later).await?, ids([&scheduled]));
-    let scheduled_later = RequestQuery {
+    let scheduled_later = StoreQuery {
         status: Some(Status::Scheduled),
         ..every_request(later)
     };
     assert_eq!(ids_of(store, scheduled_later).await?, vec![]);
     // Earlier, the pending request that has expired by now was still pending.
-    let pending_earlier = RequestQuery {
+    let pending_earlier = StoreQuery {
         status: Some(Status::Pending),
         ..every_request(at(0))
     };
@@ -928,7 +928,7 @@ pub async fn query_dates_are_from_inclusive_to_exclusive(
     let r15 = pending(store, at(15)).await?;
     let r20 = pending(store, at(20)).await?;
     let q = every_request(at(30));
-    let range = |from: Option<i64>, to: Option<i64>| RequestQuery {
+    let range = |from: Option<i64>, to: Option<i64>| StoreQuery {
         from: from.map(at),
         to: to.map(at),
         ..q.clone()
@@ -981,7 +981,7 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
         (every_request(at(10)), newest_first(&everyone), vec![8]),
         (every_request(at(10)), newest_first(&everyone), vec![7, 1]),
         (
-            RequestQuery {
+            StoreQuery {
                 scope: Scope::RequestedBy(email("alice@example.com")),
                 ..every_request(at(10))
             },
@@ -991,7 +991,7 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
     ];
     for (query, expected, sizes) in cases {
         let limit = sizes[0];
-        let mut query = RequestQuery {
+        let mut query = StoreQuery {
             limit: PageSize::new(u32::try_from(limit)?)?,
             ..query
         };
@@ -1020,14 +1020,14 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
         pending(store, at(minute)).await?;
     }
     let first = store
-        .query(&RequestQuery {
+        .query(&StoreQuery {
             limit: PageSize::new(1)?,
             ..every_request(at(10))
         })
         .await?;
     let real = first.next_cursor.context("a second page")?;
     for bad in ["not a cursor!", "aGVsbG8", &real[..real.len() / 2]] {
-        let query = RequestQuery {
+        let query = StoreQuery {
             cursor: Some(bad.to_owned()),
             ..every_request(at(10))
         };
@@ -1036,7 +1036,7 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
             other => panic!("cursor {bad:?}: expected BadCursor, got {other:?}"),
         }
     }
-    let query = RequestQuery {
+    let query = StoreQuery {
         cursor: Some(real),
         ..every_request(at(10))
     };
@@ -1058,7 +1058,7 @@ pub async fn query_refuses_a_cursor_from_another_query(
     for minute in 0..3 {
         pending(store, at(minute)).await?;
     }
-    let query = RequestQuery {
+    let query = StoreQuery {
         limit: PageSize::new(1)?,
         ..every_request(at(10))
     };
@@ -1068,25 +1068,25 @@ pub async fn query_refuses_a_cursor_from_another_query(
         .next_cursor
         .context("a second page")?;
     let others = [
-        RequestQuery {
+        StoreQuery {
             status: Some(Status::Pending),
             ..query.clone()
         },
-        RequestQuery {
+        StoreQuery {
             scope: Scope::RequestedBy(email("alice@example.com")),
             ..query.clone()
         },
-        RequestQuery {
+        StoreQuery {
             entry_id: Some(EntryId::parse("prod-db")?),
             ..query.clone()
         },
-        RequestQuery {
+        StoreQuery {
             to: Some(at(10)),
             ..query.clone()
         },
     ];
     for other in others {
-        let with_cursor = RequestQuery {
+        let with_cursor = StoreQuery {
             cursor: Some(cursor.clone()),
             ..other
         };
@@ -1095,7 +1095,7 @@ pub async fn query_refuses_a_cursor_from_another_query(
             other => panic!("{with_cursor:?}: expected BadCursor, got {other:?}"),
         }
     }
-    let later = RequestQuery {
+    let later = StoreQuery {
         limit: PageSize::new(5)?,
         now: at(20),
         cursor: Some(cursor),

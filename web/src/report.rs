@@ -21,7 +21,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 25;
 /// The report's filters and sort, as the page's query string holds them.
 /// Dates are `YYYY-MM-DD` days in the browser's zone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportQuery {
+pub struct ReportSelection {
     /// mine (default), approvals or all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ReportScope>,
@@ -58,7 +58,7 @@ fn set(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-impl ReportQuery {
+impl ReportSelection {
     /// The scope.
     pub fn scope(&self) -> ReportScope {
         self.scope.unwrap_or_default()
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn filters_become_the_api_query() {
-        let q = ReportQuery {
+        let q = ReportSelection {
             scope: Some(ReportScope::All),
             status: Some(Status::Pending),
             requester: Some(" Alice@Example.com ".into()),
@@ -332,7 +332,7 @@ mod tests {
             from: Some("2030-01-15".into()),
             to: Some("2030-01-15".into()),
             limit: Some(50),
-            ..ReportQuery::default()
+            ..ReportSelection::default()
         };
         let api = q.api_query(Some("c1"), None, &PlusOne);
         assert_eq!(
@@ -344,8 +344,8 @@ mod tests {
         let read: RequestsQuery =
             serde_urlencoded::from_str(&serde_urlencoded::to_string(&api).unwrap()).unwrap();
         assert_eq!(read, api);
-        assert_eq!(ReportQuery::default().page_size(), 25);
-        assert_eq!(ReportQuery::default().normalized().scope, None);
+        assert_eq!(ReportSelection::default().page_size(), 25);
+        assert_eq!(ReportSelection::default().normalized().scope, None);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     cmd.args([
         "run",
         "-p",
-        "tempaccess-local",
+        "tempaccess-cli",
         "--bin",
         "tempaccess",
         "--",

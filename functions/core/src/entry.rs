@@ -7,9 +7,6 @@ use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId};
 use crate::timing::{AccessDuration, MIN_ACCESS_SECONDS};
 
-/// The id of the built-in permission set.
-pub const VIEW_PASSWORD_EXECUTE: &str = "view-password-execute";
-
 /// A right a permission set gives on an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

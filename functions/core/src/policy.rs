@@ -7,7 +7,7 @@ use crate::entry::{Caller, Entry, PermissionSet, Right, describe_seconds};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::Scope;
-use crate::request::{AccessRequest, Grant, Op, OpKind, Status, SubmitRequest};
+use crate::request::{AccessRequest, Grant, Op, OpKind, Status, SubmitCommand};
 use crate::service::ReportScope;
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
@@ -45,7 +45,7 @@ impl From<&Entry> for RequestRules {
 pub fn submit_problems(
     rules: &RequestRules,
     caller: &Email,
-    cmd: &SubmitRequest,
+    cmd: &SubmitCommand,
     now: Timestamp,
 ) -> Vec<Error> {
     let mut problems = Vec::new();
@@ -99,7 +99,7 @@ pub fn submit_problems(
 pub fn check_submit(
     rules: &RequestRules,
     caller: &Email,
-    cmd: &SubmitRequest,
+    cmd: &SubmitCommand,
     now: Timestamp,
 ) -> Result<(), Error> {
     match submit_problems(rules, caller, cmd, now).into_iter().next() {

@@ -91,7 +91,7 @@ impl std::fmt::Debug for Mail {
 
 /// A new request and everything written with it, atomically.
 #[derive(Debug, Clone)]
-pub struct NewRequest {
+pub struct CreateRequest {
     /// The request (version 0, pending).
     pub request: AccessRequest,
     /// Its `requested` event.
@@ -154,7 +154,7 @@ pub enum Scope {
 
 /// A report query. Results are newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestQuery {
+pub struct StoreQuery {
     /// Whose requests.
     pub scope: Scope,
     /// Only this status (read against `now`).
@@ -205,7 +205,7 @@ pub trait Store: Send + Sync {
     /// the same requester used for a request whose key is not free yet (its
     /// `free_after` is after the new request's creation), writes nothing and returns
     /// `Duplicate`; a free key is taken over by the new request.
-    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError>;
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError>;
     /// Writes a transition if the request is still at `expected_version`, else
     /// `Conflict` with the current request. Nothing is written on failure.
     async fn apply(&self, change: Change) -> Result<(), StoreError>;
@@ -218,7 +218,7 @@ pub trait Store: Send + Sync {
     /// What a decision token stands for.
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
     /// A page of a report, its cursor made and read by [`crate::report::Cursor`].
-    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError>;
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError>;
     /// This person's pending requests and approved grants not yet past their end.
     async fn open_requests_of(
         &self,

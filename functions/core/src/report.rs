@@ -9,7 +9,7 @@ use crate::Timestamp;
 use crate::entry::describe_seconds;
 use crate::error::Error;
 use crate::ids::RequestId;
-use crate::ports::{RequestQuery, Scope, StoreError};
+use crate::ports::{Scope, StoreError, StoreQuery};
 use crate::request::AccessRequest;
 use crate::timing::Requested;
 
@@ -76,7 +76,7 @@ impl Cursor {
     /// `query` selects, in base64url. It carries no secret: a page is read within the
     /// caller's scope and filters whatever position it names, so an edited cursor can
     /// only skip requests the caller may see anyway.
-    pub fn encode(&self, query: &RequestQuery) -> String {
+    pub fn encode(&self, query: &StoreQuery) -> String {
         let text = format!(
             "{}|{}|{}|{}",
             Self::VERSION,
@@ -90,7 +90,7 @@ impl Cursor {
 
     /// The position in `cursor`, if it was made for a query that selects what `query`
     /// selects (its page size and clock may differ).
-    pub fn decode(query: &RequestQuery, cursor: &str) -> Result<Self, StoreError> {
+    pub fn decode(query: &StoreQuery, cursor: &str) -> Result<Self, StoreError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| StoreError::BadCursor)?;
@@ -119,7 +119,7 @@ impl Cursor {
 
 /// A short digest of what a query selects: its scope and filters, not its page size,
 /// clock or cursor.
-fn selection(q: &RequestQuery) -> String {
+fn selection(q: &StoreQuery) -> String {
     let (scope, who) = match &q.scope {
         Scope::RequestedBy(who) => ("requested_by", Some(who)),
         Scope::ApprovedBy(who) => ("approved_by", Some(who)),
@@ -226,8 +226,8 @@ mod tests {
     use crate::ids::{Email, EntryId};
     use crate::request::Status;
 
-    fn query() -> RequestQuery {
-        RequestQuery {
+    fn query() -> StoreQuery {
+        StoreQuery {
             limit: PageSize::new(10).unwrap(),
             ..crate::testing::every_request(crate::testing::t0())
         }
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn a_cursor_continues_its_query_whatever_the_page_size_or_clock() {
         let cursor = position().encode(&query());
-        let later = RequestQuery {
+        let later = StoreQuery {
             limit: PageSize::new(50).unwrap(),
             now: query().now + chrono::TimeDelta::hours(1),
             ..query()
@@ -256,19 +256,19 @@ mod tests {
     fn a_cursor_is_refused_by_another_query_or_when_malformed() {
         let cursor = position().encode(&query());
         let others = [
-            RequestQuery {
+            StoreQuery {
                 status: Some(Status::Active),
                 ..query()
             },
-            RequestQuery {
+            StoreQuery {
                 scope: Scope::RequestedBy(Email::parse("a@example.com").unwrap()),
                 ..query()
             },
-            RequestQuery {
+            StoreQuery {
                 entry_id: Some(EntryId::parse("prod-db").unwrap()),
                 ..query()
             },
-            RequestQuery {
+            StoreQuery {
                 from: Some(query().now),
                 ..query()
             },

@@ -162,7 +162,7 @@ impl std::fmt::Display for Status {
 
 /// What a requester asks for, parsed: a new request before it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubmitRequest {
+pub struct SubmitCommand {
     /// The entry.
     pub entry_id: EntryId,
     /// The rights.
@@ -337,7 +337,7 @@ impl AccessRequest {
     pub fn pending(
         id: RequestId,
         requester: Email,
-        asked: SubmitRequest,
+        asked: SubmitCommand,
         entry_name: String,
         created_at: Timestamp,
         expires_at: Timestamp,

@@ -13,11 +13,11 @@ use crate::Timestamp;
 use crate::entry::{ADMIN_ROLE, Caller, Entry, EntryKind, PermissionSet, Right};
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::{
-    BoxError, Clock, Credential, Mail, MailError, Mailer, Random, RequestQuery, Scheduler, Scope,
-    Secrets,
+    BoxError, Clock, Credential, Mail, MailError, Mailer, Random, Scheduler, Scope, Secrets,
+    StoreQuery,
 };
 use crate::report::PageSize;
-use crate::request::{AccessRequest, SubmitRequest};
+use crate::request::{AccessRequest, SubmitCommand};
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested};
 
@@ -228,8 +228,8 @@ pub fn caller(name: &str) -> Caller {
 }
 
 /// A report of every request, in one page of the largest size, read at `now`.
-pub fn every_request(now: Timestamp) -> RequestQuery {
-    RequestQuery {
+pub fn every_request(now: Timestamp) -> StoreQuery {
+    StoreQuery {
         scope: Scope::All,
         status: None,
         entry_id: None,
@@ -245,7 +245,7 @@ pub fn every_request(now: Timestamp) -> RequestQuery {
 
 /// alice's request to bob for `prod-db`, sent at [`t0`], asking for `requested`.
 pub fn pending(requested: Requested) -> AccessRequest {
-    let asked = SubmitRequest {
+    let asked = SubmitCommand {
         entry_id: EntryId::parse("prod-db").expect("a valid fixture"),
         permission_set: PermissionSetId::view_password_execute(),
         approver: email("bob@example.com"),

@@ -174,7 +174,7 @@ impl Store for Unreachable {
     async fn user(&self, _: &Email) -> Result<Option<User>, StoreError> {
         unreachable!()
     }
-    async fn create_request(&self, _: NewRequest) -> Result<(), StoreError> {
+    async fn create_request(&self, _: CreateRequest) -> Result<(), StoreError> {
         unreachable!()
     }
     async fn apply(&self, _: Change) -> Result<(), StoreError> {
@@ -192,7 +192,7 @@ impl Store for Unreachable {
     async fn token(&self, _: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
         unreachable!()
     }
-    async fn query(&self, _: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    async fn query(&self, _: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         unreachable!()
     }
     async fn open_requests_of(

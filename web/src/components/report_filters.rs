@@ -8,16 +8,16 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::labels;
-use crate::report::{PAGE_SIZES, ReportQuery};
+use crate::report::{PAGE_SIZES, ReportSelection};
 
 #[derive(Properties, PartialEq)]
 pub struct ReportFiltersProps {
     /// The filters in force.
-    pub query: ReportQuery,
+    pub query: ReportSelection,
     /// Entries to filter by.
     pub entries: Rc<Vec<EntryView>>,
     /// Applies new filters.
-    pub on_apply: Callback<ReportQuery>,
+    pub on_apply: Callback<ReportSelection>,
 }
 
 /// Which filter changed.
@@ -29,12 +29,12 @@ pub enum FilterAction {
     From(String),
     To(String),
     Limit(u32),
-    Reset(ReportQuery),
+    Reset(ReportSelection),
 }
 
 /// The filters being edited.
 #[derive(Clone, PartialEq)]
-pub struct FilterState(ReportQuery);
+pub struct FilterState(ReportSelection);
 
 impl Reducible for FilterState {
     type Action = FilterAction;
@@ -105,9 +105,9 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
         let on_apply = props.on_apply.clone();
         let scope = props.query.scope;
         Callback::from(move |_| {
-            on_apply.emit(ReportQuery {
+            on_apply.emit(ReportSelection {
                 scope,
-                ..ReportQuery::default()
+                ..ReportSelection::default()
             })
         })
     };

@@ -10,7 +10,7 @@ use yew_router::prelude::*;
 
 use crate::components::{ApprovalCard, ErrorNotice, Loading};
 use crate::hooks::{Load, use_api};
-use crate::report::ReportQuery;
+use crate::report::ReportSelection;
 use crate::route::Route;
 use crate::time::BrowserZone;
 
@@ -19,11 +19,11 @@ use crate::time::BrowserZone;
 pub fn ApprovalsPage() -> Html {
     let notice = use_state(|| None::<String>);
     let data = use_api((), |api, _| async move {
-        let query = ReportQuery {
+        let query = ReportSelection {
             scope: Some(ReportScope::Approvals),
             status: Some(Status::Pending),
             limit: Some(100),
-            ..ReportQuery::default()
+            ..ReportSelection::default()
         };
         let pending = api
             .requests(&query.api_query(None, None, &BrowserZone))
@@ -71,9 +71,9 @@ pub fn ApprovalsPage() -> Html {
             <h1>{ "Approvals" }</h1>
             <p class="lead">
                 { "Requests waiting for your decision. Decided ones are in " }
-                <Link<Route, ReportQuery> to={Route::Report} query={Some(ReportQuery { scope: Some(ReportScope::Approvals), ..ReportQuery::default() })}>
+                <Link<Route, ReportSelection> to={Route::Report} query={Some(ReportSelection { scope: Some(ReportScope::Approvals), ..ReportSelection::default() })}>
                     { "the report of your approvals" }
-                </Link<Route, ReportQuery>>{ "." }
+                </Link<Route, ReportSelection>>{ "." }
             </p>
             if let Some(text) = &*notice {
                 <p class="notice success" role="status">{ text }</p>

@@ -19,7 +19,7 @@ use super::table::{BY_APPROVER, BY_MONTH, BY_REQUESTER, Index};
 use chrono::TimeDelta;
 use tempaccess_core::Timestamp;
 use tempaccess_core::ids::{Email, RequestId};
-use tempaccess_core::ports::{RequestQuery, Scope};
+use tempaccess_core::ports::{Scope, StoreQuery};
 use tempaccess_core::report::Cursor;
 use tempaccess_core::request::{AccessRequest, State};
 
@@ -59,7 +59,7 @@ type Parts = Vec<(String, Option<Range>)>;
 
 /// The Queries that answer `q` after `after`, as streams to merge; none when nothing
 /// can match.
-pub(crate) fn plan(q: &RequestQuery, after: Option<Cursor>) -> Vec<Stream> {
+pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Stream> {
     let (scoped_requester, scoped_approver) = match &q.scope {
         Scope::RequestedBy(who) => (Some(who), None),
         Scope::ApprovedBy(who) => (None, Some(who)),
@@ -159,7 +159,7 @@ pub(crate) fn plan(q: &RequestQuery, after: Option<Cursor>) -> Vec<Stream> {
 }
 
 /// The months an all-requests report walks for `q` after `after`, newest first.
-fn months(q: &RequestQuery, after: Option<Cursor>) -> impl Iterator<Item = i32> {
+fn months(q: &StoreQuery, after: Option<Cursor>) -> impl Iterator<Item = i32> {
     // The last instant the report covers: before `to`, and no later than now (give or
     // take a skewed clock).
     let latest = q.now + CLOCK_SKEW;
@@ -176,7 +176,7 @@ fn months(q: &RequestQuery, after: Option<Cursor>) -> impl Iterator<Item = i32> 
 
 /// Whether a request read from the index matches what the filter could not decide:
 /// its status at `now`.
-pub(crate) fn matches(q: &RequestQuery, r: &AccessRequest) -> bool {
+pub(crate) fn matches(q: &StoreQuery, r: &AccessRequest) -> bool {
     q.status.is_none_or(|status| r.status(q.now) == status)
 }
 

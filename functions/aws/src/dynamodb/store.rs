@@ -20,7 +20,7 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    Change, NewRequest, OutgoingMail, Page, RequestQuery, Store, StoreError,
+    Change, CreateRequest, OutgoingMail, Page, Store, StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
 use tempaccess_core::request::AccessRequest;
@@ -230,7 +230,7 @@ impl DynamoStore {
     async fn head<'s>(
         &self,
         stream: &'s mut Streaming,
-        query: &RequestQuery,
+        query: &StoreQuery,
     ) -> Result<Option<&'s AccessRequest>, StoreError> {
         while stream.buffer.is_empty() {
             let Some(next) = stream.stream.queries.front() else {
@@ -319,7 +319,7 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
         let mut items = vec![
             self.put_new(RequestItem::try_from(&new.request)?.0)?,
             self.put_new(EventItem::try_from(&new.event)?.0)?,
@@ -465,7 +465,7 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         let after = query
             .cursor
             .as_deref()

@@ -44,8 +44,8 @@ fn granted(starts: i64, ends: i64) -> AccessRequest {
         .next
 }
 
-fn submit(approver: &str, requested: Requested, message: &str) -> SubmitRequest {
-    SubmitRequest {
+fn submit(approver: &str, requested: Requested, message: &str) -> SubmitCommand {
+    SubmitCommand {
         entry_id: EntryId::parse("prod-db").unwrap(),
         permission_set: PermissionSetId::view_password_execute(),
         approver: email(approver),
@@ -55,7 +55,7 @@ fn submit(approver: &str, requested: Requested, message: &str) -> SubmitRequest 
 }
 
 /// The field of the first problem `check_submit` finds, if any.
-fn submit_problem(e: &Entry, cmd: &SubmitRequest) -> Option<String> {
+fn submit_problem(e: &Entry, cmd: &SubmitCommand) -> Option<String> {
     check_submit(&e.into(), &email("alice@example.com"), cmd, t0())
         .err()
         .map(|e| e.field().unwrap_or_default().to_owned())
@@ -68,7 +68,7 @@ fn a_request_must_fit_the_entry() {
     assert_eq!(submit_problem(&e, &ok), None);
     let cases = [
         (
-            SubmitRequest {
+            SubmitCommand {
                 permission_set: set("admin"),
                 ..ok.clone()
             },
@@ -111,7 +111,7 @@ fn every_problem_of_a_request_is_named_at_once_and_the_server_reports_the_first(
         message_required: true,
         ..RequestRules::from(&entry())
     };
-    let cmd = SubmitRequest {
+    let cmd = SubmitCommand {
         permission_set: set("admin"),
         ..submit(
             "alice@example.com",

@@ -18,7 +18,7 @@ use crate::Timestamp;
 use crate::audit::{Actor, AuditEvent, EventKind};
 use crate::entry::Entry;
 use crate::error::Error;
-use crate::ids::{EntryId, RequestId};
+use crate::ids::{self, EntryId, RequestId};
 use crate::ports::{
     Change, Clock, MailPurpose, Mailer, Random, Scheduler, Secrets, Store, StoreError,
 };
@@ -115,7 +115,7 @@ impl Service {
         let at = self.now();
         AuditEvent {
             request_id,
-            id: RequestId::new(at, self.random_u128()).to_string(),
+            id: ids::ulid(at, self.random_u128()),
             at,
             actor,
             kind,

@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 
 use crate::audit::{Actor, EventKind};
-use crate::ids::RequestId;
+use crate::ids::{self, RequestId};
 use crate::ports::{MailError, MailPurpose, OutgoingMail};
 
 use super::Service;
@@ -25,7 +25,7 @@ impl Service {
     ) -> OutgoingMail {
         let now = self.now();
         OutgoingMail {
-            id: RequestId::new(now, self.random_u128()).to_string(),
+            id: ids::ulid(now, self.random_u128()),
             request_id,
             purpose,
             mail: m,

@@ -11,7 +11,7 @@ use crate::entry::{Caller, Entry};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, RequestId};
 use crate::policy::{self, MyAccess};
-use crate::ports::{Credential, Page, RequestQuery, StoreError};
+use crate::ports::{Credential, Page, StoreError, StoreQuery};
 use crate::report::PageSize;
 use crate::request::{AccessRequest, Status};
 
@@ -161,7 +161,7 @@ impl Service {
         {
             return Err(Error::invalid("to", "must be after from"));
         }
-        let query = RequestQuery {
+        let query = StoreQuery {
             scope,
             status: params.status,
             entry_id: params.entry_id,

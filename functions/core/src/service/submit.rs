@@ -6,8 +6,8 @@ use crate::error::Error;
 use crate::ids::RequestId;
 use crate::mail;
 use crate::policy;
-use crate::ports::{IdempotencyKey, MailPurpose, NewRequest, StoreError};
-use crate::request::{AccessRequest, SubmitRequest};
+use crate::ports::{CreateRequest, IdempotencyKey, MailPurpose, StoreError};
+use crate::request::{AccessRequest, SubmitCommand};
 use crate::timing::Requested;
 use crate::token::{DecisionToken, TokenRecord};
 
@@ -21,7 +21,7 @@ impl Service {
     pub async fn submit(
         &self,
         caller: &Caller,
-        cmd: SubmitRequest,
+        cmd: SubmitCommand,
         idempotency_key: Option<String>,
     ) -> Result<AccessRequest, Error> {
         let now = self.now();
@@ -49,7 +49,7 @@ impl Service {
             token.link(&self.settings.site_url),
         );
         let outbox = vec![self.outgoing(request.id, MailPurpose::DecisionRequested, notice)];
-        let new = NewRequest {
+        let new = CreateRequest {
             event: self.event(
                 request.id,
                 Actor::User(caller.email.clone()),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId};
 use crate::policy::Narrowing;
-use crate::request::SubmitRequest;
+use crate::request::SubmitCommand;
 use crate::service::Decision;
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
@@ -85,14 +85,14 @@ pub(super) fn requested(
 
 impl NewRequestBody {
     /// The checked request; errors name the field.
-    pub fn parse(self) -> Result<SubmitRequest, Error> {
+    pub fn parse(self) -> Result<SubmitCommand, Error> {
         let entry_id = EntryId::parse(&self.entry_id)?;
         let permission_set = PermissionSetId::parse(&self.permission_set)?;
         let approver = Email::parse_field(&self.approver_id, "approver_id")?;
         let requested = requested(self.duration_seconds, self.window)?
             .ok_or_else(|| Error::invalid("duration_seconds", "give a duration or a time frame"))?;
         let message = Message::parse(self.message.as_deref().unwrap_or(""), "message")?;
-        Ok(SubmitRequest {
+        Ok(SubmitCommand {
             entry_id,
             permission_set,
             approver,

@@ -12,10 +12,10 @@ use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::{BoxError, Clock, Scheduler};
 use tempaccess_core::service::Ports;
 use tempaccess_core::system::OsRandom;
+use tempaccess_sqlite::SqliteStore;
 
 use crate::demo::{self, FileSecrets};
 use crate::mailbox::Mailbox;
-use crate::sqlite::SqliteStore;
 use crate::timer::Timer;
 
 /// Which adapters to run on.

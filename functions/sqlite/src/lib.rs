@@ -1,4 +1,5 @@
-//! The SQLite [`Store`] of the embedded default.
+//! The SQLite [`Store`] of the embedded default: an adapter crate beside
+//! `tempaccess-aws`, kept to the same contract (`tests/src/store_contract.rs`).
 //!
 //! The tables mirror the DynamoDB access patterns: every read is a lookup by key or a
 //! range over an index, every state change one transaction conditional on the version.
@@ -21,8 +22,8 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    BoxError, Change, Mail, MailPurpose, NewRequest, OutgoingMail, Page, RequestQuery, Scope,
-    Store, StoreError,
+    BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, Scope, Store,
+    StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
 use tempaccess_core::request::{AccessRequest, State, Status};
@@ -419,7 +420,7 @@ fn status_clause(f: &mut Filter, status: Status, now: Timestamp) -> String {
     }
 }
 
-fn query_page(conn: &Connection, q: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
     let mut f = Filter::default();
     match &q.scope {
         Scope::RequestedBy(who) => {
@@ -559,7 +560,7 @@ impl Store for SqliteStore {
         self.get_json("users", "email", email.to_string()).await
     }
 
-    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
         let row = request_row(&new.request)?;
         self.run(move |conn| {
             let tx = conn
@@ -701,7 +702,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         let query = query.clone();
         self.run(move |conn| query_page(conn, &query)).await
     }
