@@ -482,6 +482,30 @@ fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, 
     Ok(Page { items, next_cursor })
 }
 
+impl SqliteStore {
+    /// Requests in `state` whose time in `column` has come by `now`, soonest first, at
+    /// most `limit`: the sweep's work.
+    async fn due(
+        &self,
+        state: State,
+        column: &'static str,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.run(move |conn| {
+            read_requests(
+                conn,
+                &format!(
+                    "SELECT json FROM requests WHERE state = ?3 AND {column} <= ?1
+                     ORDER BY {column}, id LIMIT ?2"
+                ),
+                params![ts(now), limit, state.as_str()],
+            )
+        })
+        .await
+    }
+}
+
 /// Entries and users: one JSON document per key, in a table of `(key, json)`.
 impl SqliteStore {
     async fn put_json(
@@ -751,15 +775,7 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.run(move |conn| {
-            read_requests(
-                conn,
-                "SELECT json FROM requests WHERE state = ?3 AND ends_at <= ?1
-                 ORDER BY ends_at, id LIMIT ?2",
-                params![ts(now), limit, State::Approved.as_str()],
-            )
-        })
-        .await
+        self.due(State::Approved, "ends_at", now, limit).await
     }
 
     async fn stale_pending(
@@ -767,15 +783,7 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.run(move |conn| {
-            read_requests(
-                conn,
-                "SELECT json FROM requests WHERE state = ?3 AND expires_at <= ?1
-                 ORDER BY expires_at, id LIMIT ?2",
-                params![ts(now), limit, State::Pending.as_str()],
-            )
-        })
-        .await
+        self.due(State::Pending, "expires_at", now, limit).await
     }
 
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {
