@@ -43,11 +43,10 @@ pub struct DecisionDraft {
 
 /// The length asked for, in seconds.
 pub fn asked_seconds(request: &RequestView) -> i64 {
-    match (request.requested.duration_seconds, request.requested.window) {
-        (Some(s), _) => s,
-        (None, Some(w)) => (w.end - w.start).num_seconds(),
-        (None, None) => 0,
-    }
+    request
+        .requested
+        .parse()
+        .map_or(0, |r| r.length().num_seconds())
 }
 
 /// Durations an approver may pick instead, all shorter than asked.
