@@ -7,7 +7,7 @@ use crate::ids::{Email, RequestId};
 use crate::mail;
 use crate::policy::{self, Narrowing};
 use crate::ports::MailPurpose;
-use crate::request::{AccessRequest, Op, OpKind, Status};
+use crate::request::{AccessRequest, Op, OpKind};
 use crate::text::Message;
 use crate::token::{DecisionToken, TokenRecord};
 
@@ -38,7 +38,8 @@ impl Service {
     pub async fn lookup_decision(&self, token: &DecisionToken) -> Result<DecisionView, Error> {
         let (record, request) = self.resolve_token(token).await?;
         let now = self.now();
-        let decidable = request.status(now) == Status::Pending;
+        // Decidable while the state machine allows a decision.
+        let decidable = request.allows(OpKind::Approve, now).is_ok();
         if decidable {
             self.record(
                 request.id,
