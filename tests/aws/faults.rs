@@ -3,19 +3,20 @@
 //! and nothing is left half-written.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
 
 use chrono::TimeDelta;
 use tempaccess_core::Error;
 use tempaccess_core::audit::EventKind;
 use tempaccess_core::entry::Caller;
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
+use tempaccess_core::policy::Narrowing;
 use tempaccess_core::request::State;
-use tempaccess_core::service::{Decision, EndOutcome, Narrowing, SubmitRequest};
+use tempaccess_core::request::SubmitCommand;
+use tempaccess_core::service::{Decision, EndOutcome};
+use tempaccess_core::testing::{DownScheduler, FlakyMailer};
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
 use tempaccess_tests::aws_world::AwsWorld;
-use tempaccess_tests::fakes::{DownScheduler, FlakyMailer};
 
 fn caller(email: &str, admin: bool) -> Caller {
     Caller {
@@ -39,8 +40,8 @@ fn carol() -> Caller {
     caller("carol@example.com", true)
 }
 
-fn prod_db(seconds: i64) -> SubmitRequest {
-    SubmitRequest {
+fn prod_db(seconds: i64) -> SubmitCommand {
+    SubmitCommand {
         entry_id: EntryId::parse("prod-db").unwrap(),
         permission_set: PermissionSetId::view_password_execute(),
         approver: Email::parse("bob@example.com").unwrap(),
@@ -91,10 +92,7 @@ async fn assert_whole(world: &AwsWorld, id: &RequestId) {
 #[tokio::test]
 async fn a_failed_mail_never_loses_the_request_and_the_sweep_delivers_it() {
     let world = AwsWorld::with(|ports| {
-        ports.mailer = Arc::new(FlakyMailer {
-            inner: ports.mailer.clone(),
-            failures_left: AtomicU32::new(1),
-        });
+        ports.mailer = FlakyMailer::new(ports.mailer.clone(), 1);
     })
     .await;
     let request = world

@@ -1,6 +1,6 @@
 //! The Store contract on the DynamoDB store, over the wire against the emulator
 //! (`TEMPACCESS_MOTO_URL`), each test on a fresh table; then what only this store has:
-//! the table layout, sealed cursors, sparse indexes, TTL attributes and month walks.
+//! the table layout, sparse indexes, TTL attributes and month walks.
 
 use std::collections::HashMap;
 
@@ -10,13 +10,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeySchemaElement, KeyType, ScalarA
 use chrono::TimeDelta;
 use tempaccess_aws::dynamodb::DynamoStore;
 use tempaccess_aws::dynamodb::table::{self, Index};
-use tempaccess_core::ids::EntryId;
-use tempaccess_core::ports::{Page, RequestQuery, Scope, Store, StoreError};
+use tempaccess_core::ports::{IDEMPOTENCY_WINDOW, Page, Scope, Store, StoreQuery};
+use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{AccessRequest, Op, Status};
+use tempaccess_core::testing::every_request;
 use tempaccess_tests::moto;
-use tempaccess_tests::store_contract::{approve, at, change, deny, email, new_request};
-
-const CURSOR_KEY: [u8; 32] = [7; 32];
+use tempaccess_tests::store_contract::{approve, at, change, deny, email, new_request, use_key};
 
 struct Fixture {
     client: Client,
@@ -30,7 +29,7 @@ async fn fresh() -> Fixture {
     table::create_table(&client, &table)
         .await
         .expect("a fresh table");
-    let store = DynamoStore::new(client.clone(), table.clone(), CURSOR_KEY);
+    let store = DynamoStore::new(client.clone(), table.clone());
     Fixture {
         client,
         table,
@@ -65,6 +64,21 @@ impl Fixture {
             .collect()
     }
 
+    /// Every item whose table key begins with `prefix` (a scan: fine in a test).
+    async fn items_starting(&self, prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(#pk, :prefix)")
+            .expression_attribute_names("#pk", table::PK)
+            .expression_attribute_values(":prefix", s(prefix))
+            .send()
+            .await
+            .expect("a scan")
+            .items()
+            .to_vec()
+    }
+
     async fn item(&self, pk: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
         self.client
             .get_item()
@@ -75,21 +89,6 @@ impl Fixture {
             .await
             .expect("a get")
             .item
-    }
-}
-
-fn all_at(now: chrono::DateTime<chrono::Utc>) -> RequestQuery {
-    RequestQuery {
-        scope: Scope::All,
-        status: None,
-        entry_id: None,
-        requester: None,
-        approver: None,
-        from: None,
-        to: None,
-        limit: 500,
-        cursor: None,
-        now,
     }
 }
 
@@ -106,7 +105,7 @@ async fn create(
 }
 
 /// Every page of `query`, as the ids of each page.
-async fn pages(store: &DynamoStore, mut query: RequestQuery) -> Vec<Vec<String>> {
+async fn pages(store: &DynamoStore, mut query: StoreQuery) -> Vec<Vec<String>> {
     let mut pages = Vec::new();
     loop {
         let Page { items, next_cursor } = store.query(&query).await.expect("a page");
@@ -166,89 +165,6 @@ async fn an_existing_table_with_another_layout_is_refused() {
         .unwrap();
     let err = table::create_table(&client, &name).await.unwrap_err();
     assert!(format!("{err:#}").contains("another layout"), "{err:#}");
-}
-
-#[tokio::test]
-async fn a_tampered_cursor_or_one_from_another_query_is_refused() {
-    let f = fresh().await;
-    for minute in 0..3 {
-        create(&f.store, "alice@example.com", "bob@example.com", minute).await;
-    }
-    let query = RequestQuery {
-        limit: 1,
-        ..all_at(at(10))
-    };
-    let cursor = f
-        .store
-        .query(&query)
-        .await
-        .unwrap()
-        .next_cursor
-        .expect("a second page");
-
-    let refused = |q: RequestQuery| {
-        let store = f.store.clone();
-        async move {
-            match store.query(&q).await {
-                Err(StoreError::BadCursor) => {}
-                other => panic!("expected BadCursor, got {other:?}"),
-            }
-        }
-    };
-    // One character changed anywhere: the position or the seal.
-    for i in [2, cursor.len() / 2, cursor.len() - 2] {
-        let mut tampered = cursor.clone().into_bytes();
-        tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
-        let tampered = String::from_utf8(tampered).unwrap();
-        refused(RequestQuery {
-            cursor: Some(tampered),
-            ..query.clone()
-        })
-        .await;
-    }
-    // The same position for another selection.
-    let other_queries = [
-        RequestQuery {
-            status: Some(Status::Pending),
-            ..query.clone()
-        },
-        RequestQuery {
-            scope: Scope::RequestedBy(email("alice@example.com")),
-            ..query.clone()
-        },
-        RequestQuery {
-            entry_id: Some(EntryId::parse("prod-db").unwrap()),
-            ..query.clone()
-        },
-        RequestQuery {
-            to: Some(at(10)),
-            ..query.clone()
-        },
-    ];
-    for other in other_queries {
-        refused(RequestQuery {
-            cursor: Some(cursor.clone()),
-            ..other
-        })
-        .await;
-    }
-    // Another store's key.
-    let stranger = DynamoStore::new(f.client.clone(), f.table.clone(), [8; 32]);
-    let with_cursor = RequestQuery {
-        cursor: Some(cursor.clone()),
-        ..query.clone()
-    };
-    assert!(matches!(
-        stranger.query(&with_cursor).await,
-        Err(StoreError::BadCursor)
-    ));
-    // The same query with another page size and clock follows it.
-    let later = RequestQuery {
-        limit: 5,
-        now: at(20),
-        ..with_cursor
-    };
-    assert_eq!(f.store.query(&later).await.unwrap().items.len(), 2);
 }
 
 #[tokio::test]
@@ -342,9 +258,9 @@ async fn sparse_indexes_hold_only_what_they_should() {
 async fn tokens_and_idempotency_keys_carry_a_ttl() {
     let f = fresh().await;
     let mut new = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    new.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut new, "key-1");
     let token = new.token.clone();
-    let first = new.request.id;
+    let (first, first_at) = (new.request.id, new.request.created_at);
     f.store.create_request(new).await.unwrap();
 
     let item = f
@@ -356,30 +272,16 @@ async fn tokens_and_idempotency_keys_carry_a_ttl() {
         Some(&AttributeValue::N(token.expires_at.timestamp().to_string()))
     );
 
-    // Within a day the key is taken; a day after its request it is free again, whether
-    // or not DynamoDB has dropped the item yet.
-    let again = |minutes: i64| {
-        let mut new = new_request(
-            "alice@example.com",
-            "bob@example.com",
-            "prod-db",
-            at(minutes),
-        );
-        new.idempotency_key = Some("key-1".to_owned());
-        new
-    };
-    let day = TimeDelta::days(1).num_minutes();
-    match f.store.create_request(again(day - 1)).await {
-        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, first),
-        other => panic!("expected Duplicate, got {other:?}"),
-    }
-    let next_day = again(day);
-    let second = next_day.request.id;
-    f.store.create_request(next_day).await.unwrap();
-    match f.store.create_request(again(day + 1)).await {
-        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, second),
-        other => panic!("expected Duplicate, got {other:?}"),
-    }
+    // The key's item: DynamoDB drops it once it is free again (the contract's
+    // `an_idempotency_key_is_free_after_its_window` holds whether or not it has).
+    let key = f.items_starting("IDEM#alice@example.com#").await;
+    assert_eq!(key.len(), 1, "{key:?}");
+    let free_after = first_at + IDEMPOTENCY_WINDOW;
+    assert_eq!(
+        key[0].get(table::TTL),
+        Some(&AttributeValue::N(free_after.timestamp().to_string()))
+    );
+    assert_eq!(key[0].get("request_id"), Some(&s(&first.to_string())));
 }
 
 #[tokio::test]
@@ -396,22 +298,22 @@ async fn approvals_list_pending_and_decided_together_newest_first() {
     }
     let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
     let newest_first: Vec<_> = made.iter().rev().collect();
-    let query = RequestQuery {
+    let query = StoreQuery {
         scope: Scope::ApprovedBy(email("bob@example.com")),
-        limit: 2,
-        ..all_at(at(20))
+        limit: PageSize::new(2).unwrap(),
+        ..every_request(at(20))
     };
     let got = pages(&f.store, query.clone()).await;
     assert_eq!(got.len(), 3);
     assert_eq!(got.concat(), ids(&newest_first));
 
-    let denied = RequestQuery {
+    let denied = StoreQuery {
         status: Some(Status::Denied),
         ..query.clone()
     };
     let expected: Vec<_> = made.iter().step_by(2).rev().collect();
     assert_eq!(pages(&f.store, denied).await.concat(), ids(&expected));
-    let pending = RequestQuery {
+    let pending = StoreQuery {
         status: Some(Status::Pending),
         ..query
     };
@@ -447,15 +349,15 @@ async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
     .await;
     let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
 
-    let query = RequestQuery {
-        limit: 1,
-        ..all_at(now)
+    let query = StoreQuery {
+        limit: PageSize::new(1).unwrap(),
+        ..every_request(now)
     };
     assert_eq!(
         pages(&f.store, query.clone()).await.concat(),
         ids(&[&recent, &last_year])
     );
-    let from_long_ago = RequestQuery {
+    let from_long_ago = StoreQuery {
         from: Some(now - TimeDelta::days(1000)),
         ..query.clone()
     };
@@ -464,7 +366,7 @@ async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
         ids(&[&recent, &last_year, &old])
     );
     // A requester's own list has no such window: it is one partition.
-    let mine = RequestQuery {
+    let mine = StoreQuery {
         scope: Scope::RequestedBy(email("alice@example.com")),
         ..query
     };

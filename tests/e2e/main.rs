@@ -1,6 +1,6 @@
-//! The product over HTTP against the real `tempaccess` binary, and the Store contract on
-//! the embedded default's SQLite store. One test binary for the whole family, so the
-//! dependency tree is linked once.
+//! The product over HTTP against the real `tempaccess` binary, the use cases in
+//! process, and the Store contract on the embedded default's SQLite store. One test
+//! binary for the whole family, so the dependency tree is linked once.
 //!
 //! The HTTP suites run on SQLite by default and on `serve --backend aws` against the
 //! emulator with `TEMPACCESS_E2E_BACKEND=aws` (`cargo xtask test` runs both).
@@ -8,5 +8,6 @@
 mod authz;
 mod input;
 mod rules;
+mod service;
 mod store_sqlite;
 mod workflow;

@@ -3,7 +3,6 @@
 //! while each function runs the whole workflow, failures included, on the emulator.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
@@ -16,10 +15,10 @@ use serde_json::json;
 use serde_yaml::Value;
 use tempaccess_aws::config::Clients;
 use tempaccess_core::service::Service;
+use tempaccess_core::testing::{FlakyMailer, ManualClock};
 use tempaccess_http::Function;
 use tempaccess_tests::apigw::{Who, event, invoke};
-use tempaccess_tests::aws_world::unique_settings;
-use tempaccess_tests::fakes::{FlakyMailer, ManualClock};
+use tempaccess_tests::aws_world::{system_now, unique_settings};
 use tempaccess_tests::moto;
 
 /// Records the IAM action of every call made through the clients it is attached to.
@@ -99,7 +98,7 @@ struct Job {
 
 impl Job {
     fn fail_next_mails(&self, n: u32) {
-        self.mail_failures.failures_left.store(n, Ordering::SeqCst);
+        self.mail_failures.fail_next(n);
     }
 }
 
@@ -128,11 +127,8 @@ async fn job(settings: &tempaccess_aws::config::AwsSettings, clock: Arc<ManualCl
                 .build(),
         ),
     };
-    let mut ports = tempaccess_aws::wiring::ports_on(settings, &clients, clock, [9; 32]);
-    let mail_failures = Arc::new(FlakyMailer {
-        inner: ports.mailer.clone(),
-        failures_left: AtomicU32::new(0),
-    });
+    let mut ports = tempaccess_aws::wiring::ports_on(settings, &clients, clock);
+    let mail_failures = FlakyMailer::new(ports.mailer.clone(), 0);
     ports.mailer = mail_failures.clone();
     Job {
         scheduler: ports.scheduler.clone(),
@@ -186,10 +182,10 @@ fn body(entry: &str, approver: &str, seconds: i64) -> serde_json::Value {
 async fn each_function_is_granted_exactly_what_it_calls() {
     let settings = unique_settings();
     let sdk = moto::sdk_config().await;
-    tempaccess_local::aws::bootstrap_with(&settings, &Clients::new(&sdk), true)
+    tempaccess_cli::aws::bootstrap_with(&settings, &Clients::new(&sdk), true)
         .await
         .expect("bootstrap");
-    let clock = ManualClock::new();
+    let clock = ManualClock::new(system_now());
     let request = job(&settings, clock.clone()).await;
     let decide = job(&settings, clock.clone()).await;
     let cancel = job(&settings, clock.clone()).await;

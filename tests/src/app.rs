@@ -757,7 +757,7 @@ fn server_binary() -> PathBuf {
     };
     assert!(
         path.is_file(),
-        "the server binary {} is missing: run `cargo build -p tempaccess-local` first \
+        "the server binary {} is missing: run `cargo build -p tempaccess-cli` first \
          (`cargo xtask test` does), or set TEMPACCESS_BIN",
         path.display()
     );

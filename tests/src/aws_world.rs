@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tempaccess_aws::config::{AwsSettings, Clients};
+use tempaccess_core::Timestamp;
 use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::Store;
 use tempaccess_core::service::{Ports, Service, Settings};
+use tempaccess_core::testing::ManualClock;
 
-use crate::fakes::ManualClock;
 use crate::moto;
 
 /// A mail as the emulator recorded it.
@@ -38,6 +39,13 @@ pub struct AwsWorld {
     pub store: Arc<dyn Store>,
 }
 
+/// The system time, to the second: where the clocks of tests against the emulator
+/// start.
+pub fn system_now() -> Timestamp {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp(now.timestamp(), 0).expect("a valid time")
+}
+
 /// Settings naming resources no other test uses.
 pub fn unique_settings() -> AwsSettings {
     let mut settings = AwsSettings::local_defaults();
@@ -59,12 +67,11 @@ impl AwsWorld {
         let settings = unique_settings();
         let sdk = moto::sdk_config().await;
         let clients = Clients::new(&sdk);
-        tempaccess_local::aws::bootstrap_with(&settings, &clients, true)
+        tempaccess_cli::aws::bootstrap_with(&settings, &clients, true)
             .await
             .expect("bootstrap the emulator");
-        let clock = ManualClock::new();
-        let mut ports =
-            tempaccess_aws::wiring::ports_on(&settings, &clients, clock.clone(), [7; 32]);
+        let clock = ManualClock::new(system_now());
+        let mut ports = tempaccess_aws::wiring::ports_on(&settings, &clients, clock.clone());
         customize(&mut ports);
         let store = ports.store.clone();
         let service = Service::new(ports, Settings::new(settings.site_url.clone()));

@@ -2,6 +2,5 @@ pub mod apigw;
 pub mod app;
 pub mod aws_world;
 pub mod browser;
-pub mod fakes;
 pub mod moto;
 pub mod store_contract;

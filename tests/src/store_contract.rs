@@ -14,11 +14,16 @@ use chrono::TimeDelta;
 use tempaccess_core::Timestamp;
 use tempaccess_core::audit::{Actor, AuditEvent, EventKind};
 use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, User};
-use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
+use tempaccess_core::ids::{self, Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::ports::{
-    Change, Mail, MailPurpose, NewRequest, OutgoingMail, Page, RequestQuery, Scope, StoreError,
+    Change, CreateRequest, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, OutgoingMail,
+    Page, Scope, StoreError, StoreQuery,
 };
-use tempaccess_core::request::{AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, State, Status};
+use tempaccess_core::report::PageSize;
+use tempaccess_core::request::{
+    AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, Status, SubmitCommand,
+};
+use tempaccess_core::testing::every_request;
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
 use tempaccess_core::token::{DecisionToken, TokenHash, TokenRecord};
@@ -36,6 +41,7 @@ macro_rules! store_contract_tests {
             a_created_request_is_read_back_with_its_event_token_and_mail,
             a_reused_idempotency_key_returns_the_first_request_and_writes_nothing,
             idempotency_keys_belong_to_one_requester,
+            an_idempotency_key_is_free_after_its_window,
             apply_writes_the_request_its_event_and_its_mail,
             a_stale_apply_conflicts_and_writes_nothing,
             a_create_that_fails_part_way_writes_nothing,
@@ -48,6 +54,7 @@ macro_rules! store_contract_tests {
             query_dates_are_from_inclusive_to_exclusive,
             query_pages_have_no_gaps_or_duplicates,
             query_rejects_a_cursor_it_did_not_make,
+            query_refuses_a_cursor_from_another_query,
             open_requests_of_are_pending_requests_and_unfinished_grants,
             grants_ending_after_are_approved_grants_by_end,
             overdue_grants_are_approved_grants_past_their_end,
@@ -93,7 +100,7 @@ fn unique() -> u64 {
 }
 
 fn ulid_at(t: Timestamp) -> String {
-    RequestId::new(t, u128::from(unique())).to_string()
+    ids::ulid(t, u128::from(unique()))
 }
 
 fn message(s: &str) -> Message {
@@ -151,36 +158,28 @@ pub fn new_request(
     approver: &str,
     entry_id: &str,
     created_at: Timestamp,
-) -> NewRequest {
-    let request = AccessRequest {
-        id: RequestId::new(created_at, u128::from(unique())),
+) -> CreateRequest {
+    let asked = SubmitCommand {
         entry_id: EntryId::parse(entry_id).expect("a valid entry id"),
-        entry_name: format!("The {entry_id} entry"),
-        requester: email(requester),
-        approver: email(approver),
         permission_set: PermissionSetId::view_password_execute(),
+        approver: email(approver),
         requested: Requested::Duration(
             AccessDuration::from_seconds(3600, "duration_seconds").expect("a valid duration"),
         ),
         message: message("Please"),
-        state: State::Pending,
-        version: 0,
-        created_at,
-        expires_at: created_at + DEFAULT_PENDING_EXPIRY,
-        decided_at: None,
-        decided_by: None,
-        decision_comment: None,
-        grant: None,
-        cancelled_at: None,
-        revoked_at: None,
-        revoked_by: None,
-        revoke_reason: None,
-        ended_at: None,
     };
+    let request = AccessRequest::pending(
+        RequestId::new(created_at, u128::from(unique())),
+        email(requester),
+        asked,
+        format!("The {entry_id} entry"),
+        created_at,
+        created_at + DEFAULT_PENDING_EXPIRY,
+    );
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&unique().to_le_bytes());
     let token = DecisionToken::from_bytes(seed);
-    NewRequest {
+    CreateRequest {
         event: AuditEvent {
             request_id: request.id,
             id: ulid_at(created_at),
@@ -201,9 +200,17 @@ pub fn new_request(
             created_at + TimeDelta::minutes(1),
             MailPurpose::DecisionRequested,
         )],
-        idempotency_key: None,
+        idempotency: None,
         request,
     }
+}
+
+/// Sends `new` with the requester's idempotency key `key`.
+pub fn use_key(new: &mut CreateRequest, key: &str) {
+    new.idempotency = Some(IdempotencyKey::used_at(
+        key.to_owned(),
+        new.request.created_at,
+    ));
 }
 
 /// The change `op` at `t` makes to `before`, as the service builds it: the next
@@ -251,7 +258,7 @@ pub fn deny(before: &AccessRequest, t: Timestamp) -> Change {
 }
 
 /// Writes a new request and returns it as stored.
-async fn create(store: &dyn Store, new: NewRequest) -> anyhow::Result<AccessRequest> {
+async fn create(store: &dyn Store, new: CreateRequest) -> anyhow::Result<AccessRequest> {
     let request = new.request.clone();
     store.create_request(new).await?;
     Ok(request)
@@ -284,23 +291,7 @@ async fn granted(
     commit(store, approve(&r, created, starts, ends)).await
 }
 
-/// Every request in the store, page after page.
-fn query_all(now: Timestamp) -> RequestQuery {
-    RequestQuery {
-        scope: Scope::All,
-        status: None,
-        entry_id: None,
-        requester: None,
-        approver: None,
-        from: None,
-        to: None,
-        limit: 500,
-        cursor: None,
-        now,
-    }
-}
-
-async fn ids_of(store: &dyn Store, query: RequestQuery) -> anyhow::Result<Vec<RequestId>> {
+async fn ids_of(store: &dyn Store, query: StoreQuery) -> anyhow::Result<Vec<RequestId>> {
     let page = store.query(&query).await?;
     ensure!(
         page.next_cursor.is_none(),
@@ -398,7 +389,7 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
 ) -> anyhow::Result<()> {
     let store = &*store;
     let mut first = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    first.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut first, "key-1");
     let first = create(store, first).await?;
 
     for attempt in 1..=2 {
@@ -408,7 +399,7 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
             "prod-db",
             at(attempt),
         );
-        again.idempotency_key = Some("key-1".to_owned());
+        use_key(&mut again, "key-1");
         let (id, token) = (again.request.id, again.token.hash.clone());
         match store.create_request(again).await {
             Err(StoreError::Duplicate { existing }) => assert_eq!(existing, first.id),
@@ -421,7 +412,7 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
     let due = store.due_mail(far_future(), 100).await?;
     assert_eq!(due.len(), 1, "only the first request's mail: {due:?}");
     assert_eq!(due[0].request_id, first.id);
-    assert_eq!(ids_of(store, query_all(at(10))).await?, vec![first.id]);
+    assert_eq!(ids_of(store, every_request(at(10))).await?, vec![first.id]);
     Ok(())
 }
 
@@ -429,17 +420,51 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
 pub async fn idempotency_keys_belong_to_one_requester(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let store = &*store;
     let mut alices = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    alices.idempotency_key = Some("same-key".to_owned());
+    use_key(&mut alices, "same-key");
     let mut carols = new_request("carol@example.com", "bob@example.com", "prod-db", at(1));
-    carols.idempotency_key = Some("same-key".to_owned());
+    use_key(&mut carols, "same-key");
     let alices = create(store, alices).await?;
     let carols = create(store, carols).await?;
     let keyless_1 = pending(store, at(2)).await?;
     let keyless_2 = pending(store, at(3)).await?;
     assert_eq!(store.request(&carols.id).await?, Some(carols.clone()));
     assert_eq!(
-        ids_of(store, query_all(at(10))).await?,
+        ids_of(store, every_request(at(10))).await?,
         ids([&keyless_2, &keyless_1, &carols, &alices])
+    );
+    Ok(())
+}
+
+/// A used key holds for its window after the request it made: a repeat within it is
+/// the first request, a request after it is new and takes the key over.
+pub async fn an_idempotency_key_is_free_after_its_window(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let again = |minutes: i64| {
+        let mut new = new_request(
+            "alice@example.com",
+            "bob@example.com",
+            "prod-db",
+            at(minutes),
+        );
+        use_key(&mut new, "key-1");
+        new
+    };
+    let first = create(store, again(0)).await?;
+    let window = IDEMPOTENCY_WINDOW.num_minutes();
+    match store.create_request(again(window - 1)).await {
+        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, first.id),
+        other => panic!("within the window: expected Duplicate, got {other:?}"),
+    }
+    let second = create(store, again(window)).await?;
+    match store.create_request(again(window + 1)).await {
+        Err(StoreError::Duplicate { existing }) => assert_eq!(existing, second.id),
+        other => panic!("the key taken over: expected Duplicate, got {other:?}"),
+    }
+    assert_eq!(
+        ids_of(store, every_request(at(3 * window))).await?,
+        ids([&second, &first])
     );
     Ok(())
 }
@@ -514,7 +539,7 @@ pub async fn a_create_that_fails_part_way_writes_nothing(
 ) -> anyhow::Result<()> {
     let store = &*store;
     let mut broken = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
-    broken.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut broken, "key-1");
     broken.outbox.push(broken.outbox[0].clone());
     let (id, token) = (broken.request.id, broken.token.hash.clone());
     assert!(store.create_request(broken).await.is_err());
@@ -524,9 +549,9 @@ pub async fn a_create_that_fails_part_way_writes_nothing(
     assert_eq!(store.due_mail(far_future(), 10).await?, vec![]);
 
     let mut retry = new_request("alice@example.com", "bob@example.com", "prod-db", at(1));
-    retry.idempotency_key = Some("key-1".to_owned());
+    use_key(&mut retry, "key-1");
     let retried = create(store, retry).await?;
-    assert_eq!(ids_of(store, query_all(at(10))).await?, ids([&retried]));
+    assert_eq!(ids_of(store, every_request(at(10))).await?, ids([&retried]));
     Ok(())
 }
 
@@ -614,7 +639,7 @@ pub async fn events_are_ordered_by_time_then_id(store: Arc<dyn Store>) -> anyhow
 
     let event = |t: Timestamp, random: u128, kind: EventKind| AuditEvent {
         request_id: request.id,
-        id: RequestId::new(t, random).to_string(),
+        id: ids::ulid(t, random),
         at: t,
         actor: Actor::SYSTEM,
         kind,
@@ -623,7 +648,7 @@ pub async fn events_are_ordered_by_time_then_id(store: Arc<dyn Store>) -> anyhow
     let t = at(1);
     // Time decides before the id: this id sorts after every other one.
     let half = AuditEvent {
-        id: RequestId::new(t + TimeDelta::minutes(5), 1).to_string(),
+        id: ids::ulid(t + TimeDelta::minutes(5), 1),
         ..event(t + TimeDelta::milliseconds(500), 1, EventKind::Notified)
     };
     let whole = event(t + TimeDelta::seconds(1), 1, EventKind::Viewed);
@@ -673,12 +698,12 @@ pub async fn query_scopes_cover_whose_requests(store: Arc<dyn Store>) -> anyhow:
     .await?;
     let now = at(10);
 
-    let scoped = |scope| RequestQuery {
+    let scoped = |scope| StoreQuery {
         scope,
-        ..query_all(now)
+        ..every_request(now)
     };
     assert_eq!(
-        ids_of(store, query_all(now)).await?,
+        ids_of(store, every_request(now)).await?,
         ids([&b1, &a2, &c1, &a1])
     );
     assert_eq!(
@@ -733,11 +758,11 @@ pub async fn query_filters_by_entry_requester_and_approver(
         new_request("carol@example.com", "dave@example.com", "prod-db", at(3)),
     )
     .await?;
-    let q = query_all(at(10));
+    let q = every_request(at(10));
     let (alice, carol) = (email("alice@example.com"), email("carol@example.com"));
     let (bob, dave) = (email("bob@example.com"), email("dave@example.com"));
 
-    let by_entry = RequestQuery {
+    let by_entry = StoreQuery {
         entry_id: Some(EntryId::parse("prod-db")?),
         ..q.clone()
     };
@@ -745,7 +770,7 @@ pub async fn query_filters_by_entry_requester_and_approver(
         ids_of(store, by_entry.clone()).await?,
         ids([&c_dave_db, &c_bob_db, &a_bob_db])
     );
-    let by_requester = RequestQuery {
+    let by_requester = StoreQuery {
         requester: Some(carol.clone()),
         ..q.clone()
     };
@@ -753,7 +778,7 @@ pub async fn query_filters_by_entry_requester_and_approver(
         ids_of(store, by_requester).await?,
         ids([&c_dave_db, &c_bob_db])
     );
-    let by_approver = RequestQuery {
+    let by_approver = StoreQuery {
         approver: Some(dave.clone()),
         ..q.clone()
     };
@@ -761,19 +786,19 @@ pub async fn query_filters_by_entry_requester_and_approver(
         ids_of(store, by_approver).await?,
         ids([&c_dave_db, &a_dave_web])
     );
-    let all_three = RequestQuery {
+    let all_three = StoreQuery {
         requester: Some(carol.clone()),
         approver: Some(bob.clone()),
         ..by_entry.clone()
     };
     assert_eq!(ids_of(store, all_three).await?, ids([&c_bob_db]));
-    let within_scope = RequestQuery {
+    let within_scope = StoreQuery {
         scope: Scope::RequestedBy(alice.clone()),
         approver: Some(dave.clone()),
         ..q.clone()
     };
     assert_eq!(ids_of(store, within_scope).await?, ids([&a_dave_web]));
-    let disjoint = RequestQuery {
+    let disjoint = StoreQuery {
         scope: Scope::RequestedBy(alice),
         requester: Some(carol),
         ..q
@@ -858,9 +883,9 @@ pub async fn query_status_is_read_against_now(store: Arc<dyn Store>) -> anyhow::
             newest_first(&by_domain),
             "{status} fixtures"
         );
-        let query = RequestQuery {
+        let query = StoreQuery {
             status: Some(status),
-            ..query_all(now)
+            ..every_request(now)
         };
         assert_eq!(
             ids_of(store, query).await?,
@@ -873,20 +898,20 @@ pub async fn query_status_is_read_against_now(store: Arc<dyn Store>) -> anyhow::
 
     // Later, the scheduled grant is running and the running one is over.
     let later = at(1150);
-    let active_later = RequestQuery {
+    let active_later = StoreQuery {
         status: Some(Status::Active),
-        ..query_all(later)
+        ..every_request(later)
     };
     assert_eq!(ids_of(store, active_later).await?, ids([&scheduled]));
-    let scheduled_later = RequestQuery {
+    let scheduled_later = StoreQuery {
         status: Some(Status::Scheduled),
-        ..query_all(later)
+        ..every_request(later)
     };
     assert_eq!(ids_of(store, scheduled_later).await?, vec![]);
     // Earlier, the pending request that has expired by now was still pending.
-    let pending_earlier = RequestQuery {
+    let pending_earlier = StoreQuery {
         status: Some(Status::Pending),
-        ..query_all(at(0))
+        ..every_request(at(0))
     };
     let earlier = ids_of(store, pending_earlier).await?;
     assert!(earlier.contains(&expired_by_clock.id) && earlier.contains(&expires_now.id));
@@ -902,8 +927,8 @@ pub async fn query_dates_are_from_inclusive_to_exclusive(
     let r10 = pending(store, at(10)).await?;
     let r15 = pending(store, at(15)).await?;
     let r20 = pending(store, at(20)).await?;
-    let q = query_all(at(30));
-    let range = |from: Option<i64>, to: Option<i64>| RequestQuery {
+    let q = every_request(at(30));
+    let range = |from: Option<i64>, to: Option<i64>| StoreQuery {
         from: from.map(at),
         to: to.map(at),
         ..q.clone()
@@ -947,14 +972,18 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
         .collect();
 
     let cases = [
-        (query_all(at(10)), newest_first(&everyone), vec![3, 3, 2]),
-        (query_all(at(10)), newest_first(&everyone), vec![4, 4]),
-        (query_all(at(10)), newest_first(&everyone), vec![8]),
-        (query_all(at(10)), newest_first(&everyone), vec![7, 1]),
         (
-            RequestQuery {
+            every_request(at(10)),
+            newest_first(&everyone),
+            vec![3, 3, 2],
+        ),
+        (every_request(at(10)), newest_first(&everyone), vec![4, 4]),
+        (every_request(at(10)), newest_first(&everyone), vec![8]),
+        (every_request(at(10)), newest_first(&everyone), vec![7, 1]),
+        (
+            StoreQuery {
                 scope: Scope::RequestedBy(email("alice@example.com")),
-                ..query_all(at(10))
+                ..every_request(at(10))
             },
             newest_first(&alices),
             vec![4, 2],
@@ -962,8 +991,8 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
     ];
     for (query, expected, sizes) in cases {
         let limit = sizes[0];
-        let mut query = RequestQuery {
-            limit: u32::try_from(limit)?,
+        let mut query = StoreQuery {
+            limit: PageSize::new(u32::try_from(limit)?)?,
             ..query
         };
         let mut visited = Vec::new();
@@ -991,31 +1020,88 @@ pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> an
         pending(store, at(minute)).await?;
     }
     let first = store
-        .query(&RequestQuery {
-            limit: 1,
-            ..query_all(at(10))
+        .query(&StoreQuery {
+            limit: PageSize::new(1)?,
+            ..every_request(at(10))
         })
         .await?;
     let real = first.next_cursor.context("a second page")?;
     for bad in ["not a cursor!", "aGVsbG8", &real[..real.len() / 2]] {
-        let query = RequestQuery {
+        let query = StoreQuery {
             cursor: Some(bad.to_owned()),
-            ..query_all(at(10))
+            ..every_request(at(10))
         };
         match store.query(&query).await {
             Err(StoreError::BadCursor) => {}
             other => panic!("cursor {bad:?}: expected BadCursor, got {other:?}"),
         }
     }
-    let query = RequestQuery {
+    let query = StoreQuery {
         cursor: Some(real),
-        ..query_all(at(10))
+        ..every_request(at(10))
     };
     assert_eq!(
         store.query(&query).await?.items.len(),
         2,
         "the real cursor works"
     );
+    Ok(())
+}
+
+/// A cursor is refused by a query that selects something else (another scope, status,
+/// entry or date range) and followed by the same query with another page size or
+/// clock.
+pub async fn query_refuses_a_cursor_from_another_query(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    for minute in 0..3 {
+        pending(store, at(minute)).await?;
+    }
+    let query = StoreQuery {
+        limit: PageSize::new(1)?,
+        ..every_request(at(10))
+    };
+    let cursor = store
+        .query(&query)
+        .await?
+        .next_cursor
+        .context("a second page")?;
+    let others = [
+        StoreQuery {
+            status: Some(Status::Pending),
+            ..query.clone()
+        },
+        StoreQuery {
+            scope: Scope::RequestedBy(email("alice@example.com")),
+            ..query.clone()
+        },
+        StoreQuery {
+            entry_id: Some(EntryId::parse("prod-db")?),
+            ..query.clone()
+        },
+        StoreQuery {
+            to: Some(at(10)),
+            ..query.clone()
+        },
+    ];
+    for other in others {
+        let with_cursor = StoreQuery {
+            cursor: Some(cursor.clone()),
+            ..other
+        };
+        match store.query(&with_cursor).await {
+            Err(StoreError::BadCursor) => {}
+            other => panic!("{with_cursor:?}: expected BadCursor, got {other:?}"),
+        }
+    }
+    let later = StoreQuery {
+        limit: PageSize::new(5)?,
+        now: at(20),
+        cursor: Some(cursor),
+        ..query
+    };
+    assert_eq!(store.query(&later).await?.items.len(), 2);
     Ok(())
 }
 

@@ -9,9 +9,9 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tempaccess_core::wire::{
-    CancelBody, DecisionBody, DecisionPage, EntryList, ErrorBody, ErrorDetail, LoginBody,
-    LookupBody, MailView, Me, NewRequestBody, RequestDetail, RequestList, RequestView, SecretView,
-    TokenDecisionBody, TokenView,
+    CancelBody, DecisionBody, DecisionPage, EntryList, ErrorBody, ErrorCode, ErrorDetail,
+    LoginBody, LookupBody, MailView, Me, NewRequestBody, RequestDetail, RequestList, RequestView,
+    RequestsQuery, SecretView, TokenDecisionBody, TokenView,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -89,9 +89,6 @@ impl fmt::Display for ApiError {
         }
     }
 }
-
-/// Filters and paging of the report (`GET /v1/requests`), as the API takes them.
-pub type QueryPairs = Vec<(&'static str, String)>;
 
 /// The API, as one person (or nobody) sees it.
 #[derive(Clone)]
@@ -188,14 +185,14 @@ impl Api {
     }
 
     /// `GET /v1/requests` with filters and paging.
-    pub async fn requests(&self, query: &QueryPairs) -> Result<RequestList, ApiError> {
+    pub async fn requests(&self, query: &RequestsQuery) -> Result<RequestList, ApiError> {
         self.get(&with_query("/v1/requests", query)).await
     }
 
     /// One page of the report as CSV, and the cursor of the next page.
     pub async fn requests_csv(
         &self,
-        query: &QueryPairs,
+        query: &RequestsQuery,
     ) -> Result<(String, Option<String>), ApiError> {
         let answer = self
             .send(
@@ -381,14 +378,10 @@ async fn token_call(
     .await?;
     if answer.status >= 400 {
         // The token endpoint's errors are OAuth errors, not the API's error body.
-        let error: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
         return Err(ApiError::Status {
             status: answer.status,
             detail: ErrorDetail {
-                code: error["error"]
-                    .as_str()
-                    .unwrap_or("sign_in_failed")
-                    .to_owned(),
+                code: ErrorCode::Unknown,
                 message: "the sign-in could not be completed".to_owned(),
                 field: None,
                 current: None,
@@ -442,7 +435,7 @@ fn check(answer: Answer) -> Result<Answer, ApiError> {
     let detail = serde_json::from_str::<ErrorBody>(&answer.body)
         .map(|b| b.error)
         .unwrap_or_else(|_| ErrorDetail {
-            code: format!("http_{}", answer.status),
+            code: ErrorCode::Unknown,
             message: format!("the server answered {}", answer.status),
             field: None,
             current: None,
@@ -468,15 +461,12 @@ fn segment(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
 }
 
-fn with_query(path: &str, query: &QueryPairs) -> String {
-    if query.is_empty() {
-        return path.to_owned();
+fn with_query(path: &str, query: &RequestsQuery) -> String {
+    // Options, strings, numbers, times and unit variants: encoding cannot fail.
+    match serde_urlencoded::to_string(query).unwrap_or_default() {
+        q if q.is_empty() => path.to_owned(),
+        q => format!("{path}?{q}"),
     }
-    let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    format!(
-        "{path}?{}",
-        serde_urlencoded::to_string(pairs).unwrap_or_default()
-    )
 }
 
 /// Random bytes from the browser's CSPRNG.

@@ -1,8 +1,13 @@
-//! The decision form's rules: approve as asked, or with a shorter duration, a narrower
-//! time frame or a narrower permission set; or deny. Checked with the server's rules
-//! (`DecisionBody::parse`) and "never wider than asked" before anything is sent.
+//! The decision form: approve as asked, or with a shorter duration, a narrower time
+//! frame or a narrower permission set; or deny. Checked with the server's own code
+//! (`DecisionBody::parse`, then `policy::grant_for`: never wider than asked) before
+//! anything is sent, so the messages are the server's.
 
 use chrono::{DateTime, Utc};
+use tempaccess_core::entry::PermissionSet;
+use tempaccess_core::ids::PermissionSetId;
+use tempaccess_core::policy;
+use tempaccess_core::service::Decision;
 use tempaccess_core::wire::{DecisionBody, DecisionKind, PermissionSetView, RequestView, Window};
 
 use crate::form::FieldErrors;
@@ -38,11 +43,10 @@ pub struct DecisionDraft {
 
 /// The length asked for, in seconds.
 pub fn asked_seconds(request: &RequestView) -> i64 {
-    match (request.requested.duration_seconds, request.requested.window) {
-        (Some(s), _) => s,
-        (None, Some(w)) => (w.end - w.start).num_seconds(),
-        (None, None) => 0,
-    }
+    request
+        .requested
+        .parse()
+        .map_or(0, |r| r.length().num_seconds())
 }
 
 /// Durations an approver may pick instead, all shorter than asked.
@@ -65,13 +69,18 @@ pub fn shorter_durations(asked: i64) -> Vec<i64> {
 
 /// The sets that give no more rights than the asked one (the asked one first).
 pub fn narrower_sets(asked: &str, sets: &[PermissionSetView]) -> Vec<PermissionSetView> {
-    let Some(wide) = sets.iter().find(|s| s.id == asked) else {
+    let domain = |v: &PermissionSetView| PermissionSet::try_from(v).ok();
+    let Some((wide_view, wide)) = sets
+        .iter()
+        .find(|s| s.id == asked)
+        .and_then(|s| Some((s, domain(s)?)))
+    else {
         return vec![];
     };
-    let mut out = vec![wide.clone()];
+    let mut out = vec![wide_view.clone()];
     out.extend(
         sets.iter()
-            .filter(|s| s.id != asked && s.rights.iter().all(|r| wide.rights.contains(r)))
+            .filter(|s| s.id != asked && domain(s).is_some_and(|d| d.is_within(&wide)))
             .cloned(),
     );
     out
@@ -102,11 +111,14 @@ impl DecisionDraft {
         }
     }
 
-    /// An approval's body, or the errors to show.
+    /// An approval's body, or the errors to show: the server's own checks of the
+    /// body and of the grant it would make at `now`. `sets` are the entry's (none when
+    /// the entry is gone).
     pub fn approval(
         &self,
         request: &RequestView,
         sets: &[PermissionSetView],
+        now: DateTime<Utc>,
         zone: &dyn Zone,
     ) -> Result<DecisionBody, FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -119,41 +131,26 @@ impl DecisionDraft {
         };
         match self.approve {
             Approve::AsRequested => {}
-            Approve::Shorter => {
-                if self.duration_seconds >= asked_seconds(request) {
-                    errors.add("duration_seconds", "must be shorter than requested");
-                }
-                body.duration_seconds = Some(self.duration_seconds);
-            }
-            Approve::Narrower => match (request.requested.window, self.window(zone)) {
-                (None, _) => errors.add(
-                    "window",
-                    "this request asked for a duration; approve a shorter duration instead",
-                ),
-                (Some(_), Err(e)) => {
-                    for f in e.fields().collect::<Vec<_>>() {
-                        errors.add(f, e.get(f).unwrap_or_default().to_owned());
-                    }
-                }
-                (Some(asked), Ok(w)) => {
-                    if w.start < asked.start || w.end > asked.end {
-                        errors.add("window", "must lie within the requested time frame");
-                    }
-                    body.window = Some(w);
-                }
+            Approve::Shorter => body.duration_seconds = Some(self.duration_seconds),
+            Approve::Narrower => match self.window(zone) {
+                Ok(w) => body.window = Some(w),
+                Err(e) => errors = errors.merged(&e),
             },
         }
         if self.permission_set != request.permission_set {
-            if narrower_sets(&request.permission_set, sets)
-                .iter()
-                .any(|s| s.id == self.permission_set)
-            {
-                body.permission_set = Some(self.permission_set.clone());
-            } else {
-                errors.add("permission_set", "must not give more rights than requested");
+            body.permission_set = Some(self.permission_set.clone());
+        }
+        if errors.is_empty() {
+            match body.clone().parse() {
+                Err(e) => errors.add_error(&e, "decision"),
+                Ok((Decision::Approve(narrowing), _)) => {
+                    if let Err(e) = grant(request, sets, &narrowing, now) {
+                        errors.add_error(&e, "decision");
+                    }
+                }
+                Ok((Decision::Deny, _)) => {}
             }
         }
-        check_shared(&body, &mut errors);
         if errors.is_empty() {
             Ok(body)
         } else {
@@ -170,12 +167,13 @@ impl DecisionDraft {
             window: None,
             permission_set: None,
         };
-        let mut errors = FieldErrors::new();
-        check_shared(&body, &mut errors);
-        if errors.is_empty() {
-            Ok(body)
-        } else {
-            Err(errors)
+        match body.clone().parse() {
+            Ok(_) => Ok(body),
+            Err(e) => {
+                let mut errors = FieldErrors::new();
+                errors.add_error(&e, "decision");
+                Err(errors)
+            }
         }
     }
 
@@ -201,42 +199,46 @@ impl DecisionDraft {
     }
 }
 
-/// The server's own checks of a decision, on the same types.
-fn check_shared(body: &DecisionBody, errors: &mut FieldErrors) {
-    if let Err(e) = body.clone().parse() {
-        let field = e.field().unwrap_or("decision").to_owned();
-        let text = e.to_string();
-        let text = text
-            .strip_prefix(&format!("{field}: "))
-            .unwrap_or(&text)
-            .to_owned();
-        errors.add(&field, text);
-    }
+/// The grant an approval with `narrowing` would make at `now`, by the server's rule.
+fn grant(
+    request: &RequestView,
+    sets: &[PermissionSetView],
+    narrowing: &policy::Narrowing,
+    now: DateTime<Utc>,
+) -> Result<tempaccess_core::request::Grant, tempaccess_core::Error> {
+    let requested = request.requested.parse()?;
+    let asked = PermissionSetId::parse(&request.permission_set)?;
+    let sets: Vec<PermissionSet> = sets
+        .iter()
+        .filter_map(|s| PermissionSet::try_from(s).ok())
+        .collect();
+    // Every entry offers a set: none known means the entry is gone.
+    let sets = (!sets.is_empty()).then_some(sets.as_slice());
+    policy::grant_for(requested, &asked, sets, narrowing, now)
 }
 
-/// When a grant made now would end, for the form's summary.
+/// When the grant the draft makes would end if approved at `now`, for the form's
+/// summary: the server's own grant, or nothing while the draft is not valid.
 pub fn preview_end(
     draft: &DecisionDraft,
     request: &RequestView,
+    sets: &[PermissionSetView],
     now: DateTime<Utc>,
     zone: &dyn Zone,
 ) -> Option<DateTime<Utc>> {
-    let asked = request.requested.window;
-    let shorter = |start: DateTime<Utc>| start + chrono::TimeDelta::seconds(draft.duration_seconds);
-    match (draft.approve, asked) {
-        (Approve::AsRequested, None) => {
-            Some(now + chrono::TimeDelta::seconds(asked_seconds(request)))
-        }
-        (Approve::Shorter, None) => Some(shorter(now)),
-        (Approve::AsRequested, Some(w)) => Some(w.end),
-        (Approve::Shorter, Some(w)) => Some(shorter(w.start.max(now)).min(w.end)),
-        (Approve::Narrower, Some(_)) => time::input_to_utc(&draft.end, zone),
-        (Approve::Narrower, None) => None,
+    let body = draft.approval(request, sets, now, zone).ok()?;
+    match body.parse().ok()? {
+        (Decision::Approve(narrowing), _) => grant(request, sets, &narrowing, now)
+            .ok()
+            .map(|g| g.ends_at),
+        (Decision::Deny, _) => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tempaccess_core::entry::Right;
+    use tempaccess_core::request::Status;
     use tempaccess_core::wire::RequestedView;
 
     use super::*;
@@ -253,11 +255,16 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn set(id: &str, rights: &[&str]) -> PermissionSetView {
+    /// When the approver decides: after the request, before its time frame.
+    fn now() -> DateTime<Utc> {
+        t("2030-01-15T09:30:00Z")
+    }
+
+    fn set(id: &str, rights: &[Right]) -> PermissionSetView {
         PermissionSetView {
             id: id.into(),
             name: id.into(),
-            rights: rights.iter().map(|r| (*r).to_owned()).collect(),
+            rights: rights.to_vec(),
         }
     }
 
@@ -272,7 +279,7 @@ mod tests {
             granted_permission_set: None,
             requested,
             message: "m".into(),
-            status: "pending".into(),
+            status: Status::Pending,
             created_at: t("2030-01-15T09:00:00Z"),
             expires_at: t("2030-01-16T09:00:00Z"),
             decided_at: None,
@@ -291,10 +298,10 @@ mod tests {
         vec![
             set(
                 "view-password-execute",
-                &["view", "view_password", "execute"],
+                &[Right::View, Right::ViewPassword, Right::Execute],
             ),
-            set("operator", &["view", "execute"]),
-            set("editor", &["view", "edit"]),
+            set("operator", &[Right::View, Right::Execute]),
+            set("editor", &[Right::View, Right::Edit]),
         ]
     }
 
@@ -316,30 +323,62 @@ mod tests {
         });
         let mut d = DecisionDraft::new(&r, &Utc0);
         assert_eq!(d.duration_seconds, 1800);
-        let as_asked = d.approval(&r, &sets(), &Utc0).unwrap();
+        let as_asked = d.approval(&r, &sets(), now(), &Utc0).unwrap();
         assert_eq!(as_asked.duration_seconds, None);
         d.approve = Approve::Shorter;
         d.permission_set = "operator".into();
         d.comment = " ok ".into();
-        let body = d.approval(&r, &sets(), &Utc0).unwrap();
+        let body = d.approval(&r, &sets(), now(), &Utc0).unwrap();
         assert_eq!(body.duration_seconds, Some(1800));
         assert_eq!(body.permission_set.as_deref(), Some("operator"));
         assert_eq!(body.comment.as_deref(), Some("ok"));
         d.permission_set = "editor".into();
         assert!(
-            d.approval(&r, &sets(), &Utc0)
+            d.approval(&r, &sets(), now(), &Utc0)
                 .unwrap_err()
                 .get("permission_set")
                 .is_some()
         );
         d.permission_set = "operator".into();
-        d.duration_seconds = 3600;
-        assert!(
-            d.approval(&r, &sets(), &Utc0)
+        d.duration_seconds = 7200;
+        assert_eq!(
+            d.approval(&r, &sets(), now(), &Utc0)
                 .unwrap_err()
-                .get("duration_seconds")
-                .is_some()
+                .get("duration_seconds"),
+            Some("must not be longer than requested")
         );
+    }
+
+    /// "Shorter" follows the server's rule: as long as asked is allowed, longer is not;
+    /// for every duration the form and the server's grant agree.
+    #[test]
+    fn the_form_and_the_server_agree_on_shorter_durations() {
+        let r = request(RequestedView {
+            duration_seconds: Some(3600),
+            window: None,
+        });
+        let mut d = DecisionDraft::new(&r, &Utc0);
+        d.approve = Approve::Shorter;
+        for secs in [60, 1800, 3599, 3600, 3601, 7200] {
+            d.duration_seconds = secs;
+            let form = d.approval(&r, &sets(), now(), &Utc0).is_ok();
+            let narrowing = policy::Narrowing {
+                duration: Some(
+                    tempaccess_core::timing::AccessDuration::from_seconds(secs, "d").unwrap(),
+                ),
+                ..policy::Narrowing::default()
+            };
+            let server = policy::grant_for(
+                r.requested.parse().unwrap(),
+                &PermissionSetId::view_password_execute(),
+                None,
+                &narrowing,
+                now(),
+            )
+            .is_ok();
+            assert_eq!(form, server, "{secs} s");
+            assert_eq!(form, secs <= 3600, "{secs} s");
+        }
     }
 
     #[test]
@@ -355,22 +394,38 @@ mod tests {
         assert_eq!(d.start, "2030-01-15T10:00");
         d.approve = Approve::Narrower;
         d.end = "2030-01-15T11:00".into();
-        let body = d.approval(&r, &sets(), &Utc0).unwrap();
+        let body = d.approval(&r, &sets(), now(), &Utc0).unwrap();
         assert_eq!(body.window.unwrap().end, t("2030-01-15T11:00:00Z"));
         d.end = "2030-01-15T13:00".into();
         assert!(
-            d.approval(&r, &sets(), &Utc0)
+            d.approval(&r, &sets(), now(), &Utc0)
                 .unwrap_err()
                 .get("window")
                 .is_some()
         );
         d.end = "2030-01-15T09:00".into();
         assert_eq!(
-            d.approval(&r, &sets(), &Utc0)
+            d.approval(&r, &sets(), now(), &Utc0)
                 .unwrap_err()
                 .get("window.end"),
             Some("must be after start")
         );
+    }
+
+    #[test]
+    fn the_preview_is_the_grant_the_server_would_make() {
+        let r = request(RequestedView {
+            duration_seconds: Some(3600),
+            window: None,
+        });
+        let mut d = DecisionDraft::new(&r, &Utc0);
+        let end = |d: &DecisionDraft| preview_end(d, &r, &sets(), now(), &Utc0);
+        assert_eq!(end(&d), Some(now() + chrono::TimeDelta::hours(1)));
+        d.approve = Approve::Shorter;
+        d.duration_seconds = 900;
+        assert_eq!(end(&d), Some(now() + chrono::TimeDelta::minutes(15)));
+        d.duration_seconds = 7200;
+        assert_eq!(end(&d), None, "not a grant the server would make");
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! The temporary access request form's rules: what the person filled in, checked with
-//! the server's own rules (`NewRequestBody::parse`, the entry's maximum and whether
-//! it needs a message) before anything is sent.
+//! The temporary access request form: what the person filled in, checked with the
+//! server's own code (`NewRequestBody::parse`, then `policy::submit_problems` over the
+//! entry's rules) before anything is sent, so the messages are the server's.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use tempaccess_core::Error;
+use tempaccess_core::ids::Email;
+use tempaccess_core::policy;
 use tempaccess_core::wire::{EntryView, NewRequestBody, Window};
 
 use crate::api::ApiError;
@@ -25,6 +28,11 @@ impl FieldErrors {
         self.0
             .entry(field.to_owned())
             .or_insert_with(|| message.into());
+    }
+
+    /// Records the server's error, under the field it names (`fallback` if none).
+    pub fn add_error(&mut self, error: &Error, fallback: &str) {
+        self.add(error.field().unwrap_or(fallback), error.message());
     }
 
     /// The error of `field`.
@@ -133,21 +141,6 @@ impl RequestDraft {
         zone: &dyn Zone,
     ) -> Result<NewRequestBody, FieldErrors> {
         let mut errors = FieldErrors::new();
-        if !entry
-            .permission_sets
-            .iter()
-            .any(|p| p.id == self.permission_set)
-        {
-            errors.add("permission_set", "choose the rights you need");
-        }
-        if !entry.approvers.iter().any(|a| a.id == self.approver_id) {
-            errors.add("approver_id", "choose an approver");
-        } else if self.approver_id.eq_ignore_ascii_case(me) {
-            errors.add(
-                "approver_id",
-                "you cannot approve your own request: choose another approver",
-            );
-        }
         let (duration_seconds, window) = if self.custom {
             let start = time::input_to_utc(&self.start, zone);
             let end = time::input_to_utc(&self.end, zone);
@@ -158,12 +151,7 @@ impl RequestDraft {
                 errors.add("window.end", "enter the date and time access ends");
             }
             match (start, end) {
-                (Some(start), Some(end)) => {
-                    if end <= now {
-                        errors.add("window.end", "must be in the future");
-                    }
-                    (None, Some(Window { start, end }))
-                }
+                (Some(start), Some(end)) => (None, Some(Window { start, end })),
                 _ => (None, None),
             }
         } else {
@@ -179,38 +167,18 @@ impl RequestDraft {
             message: (!message.is_empty()).then(|| message.to_owned()),
         };
         if duration_seconds.is_some() || window.is_some() {
-            // The server's own checks, on the same types.
+            // The server's own checks, on the same types: the body, then the entry's
+            // rules (every one it breaks, so each field shows its error at once).
             match body.clone().parse() {
-                Err(e) => {
-                    let field = e.field().unwrap_or("duration_seconds").to_owned();
-                    let text = e.to_string();
-                    let text = text
-                        .strip_prefix(&format!("{field}: "))
-                        .unwrap_or(&text)
-                        .to_owned();
-                    errors.add(&field, text);
-                }
-                Ok(parsed) => {
-                    let length = parsed.requested.length().num_seconds();
-                    if length > entry.max_duration_seconds {
-                        let field = if self.custom {
-                            "window.end"
-                        } else {
-                            "duration_seconds"
-                        };
-                        errors.add(
-                            field,
-                            format!(
-                                "this entry allows at most {}",
-                                time::describe_seconds(entry.max_duration_seconds)
-                            ),
-                        );
+                Err(e) => errors.add_error(&e, "duration_seconds"),
+                Ok(cmd) => {
+                    if let (Ok(rules), Ok(me)) = (entry.rules(), Email::parse(me)) {
+                        for problem in policy::submit_problems(&rules, &me, &cmd, now) {
+                            errors.add_error(&problem, "duration_seconds");
+                        }
                     }
                 }
             }
-        }
-        if entry.message_required && message.is_empty() {
-            errors.add("message", "this entry requires a message to the approver");
         }
         if errors.is_empty() {
             Ok(body)
@@ -222,7 +190,8 @@ impl RequestDraft {
 
 #[cfg(test)]
 mod tests {
-    use tempaccess_core::wire::{MyAccessView, PermissionSetView, Person};
+    use tempaccess_core::entry::{EntryKind, Right};
+    use tempaccess_core::wire::{AccessStatus, MyAccessView, PermissionSetView, Person};
 
     use super::*;
 
@@ -243,19 +212,19 @@ mod tests {
         EntryView {
             id: "prod-db".into(),
             name: "Production database".into(),
-            kind: "credential".into(),
+            kind: EntryKind::Credential,
             folder: "Databases".into(),
             approvers: vec![person("alice"), person("bob")],
             permission_sets: vec![PermissionSetView {
                 id: "view-password-execute".into(),
                 name: "View password/Execute rights".into(),
-                rights: vec!["view_password".into()],
+                rights: vec![Right::ViewPassword],
             }],
             duration_presets_seconds: vec![900, 3600],
             max_duration_seconds: 4 * 3600,
             message_required,
             my_access: MyAccessView {
-                status: "none".into(),
+                status: AccessStatus::None,
                 request_id: None,
                 until: None,
             },
@@ -295,11 +264,15 @@ mod tests {
             errors.get("window.end"),
             Some("this entry allows at most 4 h")
         );
+        // A whole frame already over (a frame that ends before it starts is refused
+        // first for that, as the server does: see the test below).
+        d.start = "2030-01-15T08:00".into();
         d.end = "2030-01-15T09:00".into();
         let errors = d
             .to_body(&e, "alice@example.com", now(), &Utc0)
             .unwrap_err();
         assert_eq!(errors.get("window.end"), Some("must be in the future"));
+        d.start = "2030-01-15T09:07".into();
         d.end = "".into();
         let errors = d
             .to_body(&e, "alice@example.com", now(), &Utc0)

@@ -1,66 +1,71 @@
 //! Words for people: statuses, timeline events, entry kinds, rights.
 
+use tempaccess_core::audit::EventKind;
+use tempaccess_core::entry::{EntryKind, PermissionSet};
+use tempaccess_core::request::Status;
+use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::PermissionSetView;
 
 /// A request's status.
-pub fn status(s: &str) -> &str {
+pub fn status(s: Status) -> &'static str {
     match s {
-        "pending" => "Pending",
-        "scheduled" => "Scheduled",
-        "active" => "Active",
-        "ended" => "Ended",
-        "denied" => "Denied",
-        "cancelled" => "Cancelled",
-        "revoked" => "Revoked",
-        "expired" => "Expired",
-        other => other,
+        Status::Pending => "Pending",
+        Status::Scheduled => "Scheduled",
+        Status::Active => "Active",
+        Status::Ended => "Ended",
+        Status::Denied => "Denied",
+        Status::Cancelled => "Cancelled",
+        Status::Revoked => "Revoked",
+        Status::Expired => "Expired",
+    }
+}
+
+/// Whose requests a report lists.
+pub fn scope(s: ReportScope) -> &'static str {
+    match s {
+        ReportScope::Mine => "My requests",
+        ReportScope::Approvals => "My approvals",
+        ReportScope::All => "All requests",
     }
 }
 
 /// A timeline event's kind.
-pub fn event(kind: &str) -> &str {
+pub fn event(kind: EventKind) -> &'static str {
     match kind {
-        "requested" => "Requested",
-        "notified" => "Approver notified",
-        "viewed" => "Viewed by the approver",
-        "approved" => "Approved",
-        "denied" => "Denied",
-        "started" => "Access started",
-        "password_revealed" => "Password revealed",
-        "cancelled" => "Cancelled",
-        "revoked" => "Revoked",
-        "ended" => "Access ended",
-        "expired" => "Expired",
-        "email_failed" => "Email failed",
-        "email_retried" => "Email retried",
-        "schedule_failed" => "Schedule failed",
-        other => other,
+        EventKind::Requested => "Requested",
+        EventKind::Notified => "Approver notified",
+        EventKind::Viewed => "Viewed by the approver",
+        EventKind::Approved => "Approved",
+        EventKind::Denied => "Denied",
+        EventKind::Started => "Access started",
+        EventKind::PasswordRevealed => "Password revealed",
+        EventKind::Cancelled => "Cancelled",
+        EventKind::Revoked => "Revoked",
+        EventKind::Ended => "Access ended",
+        EventKind::Expired => "Expired",
+        EventKind::EmailFailed => "Email failed",
+        EventKind::EmailRetried => "Email retried",
+        EventKind::ScheduleFailed => "Schedule failed",
+        EventKind::Unknown => "Other event",
     }
 }
 
 /// An entry's kind.
-pub fn kind(k: &str) -> &str {
+pub fn kind(k: EntryKind) -> &'static str {
     match k {
-        "credential" => "Credential",
-        "remote-session" => "Remote session",
-        "other" => "Other",
-        other => other,
+        EntryKind::Credential => "Credential",
+        EntryKind::RemoteSession => "Remote session",
+        EntryKind::Other => "Other",
     }
 }
 
-/// The name of permission set `id` among `sets`, else a name for the built-in one,
-/// else the id.
+/// The name of permission set `id` among `sets`, else the built-in set's name, else
+/// the id.
 pub fn set_name(id: &str, sets: &[PermissionSetView]) -> String {
+    let builtin = PermissionSet::view_password_execute();
     sets.iter()
         .find(|s| s.id == id)
         .map(|s| s.name.clone())
-        .unwrap_or_else(|| match id {
-            "view-password-execute" => "View password/Execute rights".to_owned(),
-            other => other.to_owned(),
-        })
-}
-
-/// Whether a set with these rights lets its holder see the password.
-pub fn shows_password(rights: &[String]) -> bool {
-    rights.iter().any(|r| r == "view_password")
+        .or_else(|| (builtin.id.as_str() == id).then_some(builtin.name))
+        .unwrap_or_else(|| id.to_owned())
 }

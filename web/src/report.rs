@@ -1,26 +1,16 @@
 //! The Temporary Access Requests Report's rules: its filters (kept in the page's
-//! URL), the API query they make, its columns and their sort order.
+//! URL), the API query they make (`wire::RequestsQuery`), its columns and their sort
+//! order.
 
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tempaccess_core::wire::RequestView;
+use tempaccess_core::request::Status;
+use tempaccess_core::service::ReportScope;
+use tempaccess_core::wire::{RequestView, RequestsQuery};
 
-use crate::api::QueryPairs;
 use crate::time::{self, Zone};
-
-/// The statuses a request can have, in the order people think of them.
-pub const STATUSES: [&str; 8] = [
-    "pending",
-    "scheduled",
-    "active",
-    "ended",
-    "denied",
-    "cancelled",
-    "revoked",
-    "expired",
-];
 
 /// Page sizes offered.
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
@@ -28,55 +18,16 @@ pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
 /// Rows per page unless chosen.
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 
-/// Whose requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// The caller's own requests.
-    Mine,
-    /// Requests the caller decides.
-    Approvals,
-    /// Everyone's (admins).
-    All,
-}
-
-impl Scope {
-    /// As the API and the URL name it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Mine => "mine",
-            Self::Approvals => "approvals",
-            Self::All => "all",
-        }
-    }
-
-    /// For people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Mine => "My requests",
-            Self::Approvals => "My approvals",
-            Self::All => "All requests",
-        }
-    }
-
-    fn parse(s: Option<&str>) -> Self {
-        match s {
-            Some("approvals") => Self::Approvals,
-            Some("all") => Self::All,
-            _ => Self::Mine,
-        }
-    }
-}
-
 /// The report's filters and sort, as the page's query string holds them.
 /// Dates are `YYYY-MM-DD` days in the browser's zone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportQuery {
+pub struct ReportSelection {
     /// mine (default), approvals or all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<ReportScope>,
     /// One status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<Status>,
     /// One entry id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_id: Option<String>,
@@ -107,10 +58,10 @@ fn set(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-impl ReportQuery {
+impl ReportSelection {
     /// The scope.
-    pub fn scope(&self) -> Scope {
-        Scope::parse(self.scope.as_deref())
+    pub fn scope(&self) -> ReportScope {
+        self.scope.unwrap_or_default()
     }
 
     /// The rows per page.
@@ -132,8 +83,8 @@ impl ReportQuery {
     pub fn normalized(&self) -> Self {
         let keep = |v: &Option<String>| set(v).map(str::to_owned);
         Self {
-            scope: keep(&self.scope).filter(|s| s != "mine"),
-            status: keep(&self.status),
+            scope: self.scope.filter(|s| *s != ReportScope::Mine),
+            status: self.status,
             entry_id: keep(&self.entry_id),
             requester: keep(&self.requester).map(|s| s.to_lowercase()),
             approver: keep(&self.approver).map(|s| s.to_lowercase()),
@@ -152,35 +103,18 @@ impl ReportQuery {
         cursor: Option<&str>,
         limit: Option<u32>,
         zone: &dyn Zone,
-    ) -> QueryPairs {
-        let mut q: QueryPairs = vec![("scope", self.scope().as_str().to_owned())];
-        let mut add = |k: &'static str, v: Option<String>| {
-            if let Some(v) = v {
-                q.push((k, v));
-            }
-        };
-        add("status", set(&self.status).map(str::to_owned));
-        add("entry_id", set(&self.entry_id).map(str::to_owned));
-        add("requester", set(&self.requester).map(str::to_lowercase));
-        add("approver", set(&self.approver).map(str::to_lowercase));
-        add(
-            "from",
-            set(&self.from)
-                .and_then(|d| time::day_start(d, zone))
-                .map(time::rfc3339),
-        );
-        add(
-            "to",
-            set(&self.to)
-                .and_then(|d| time::day_end(d, zone))
-                .map(time::rfc3339),
-        );
-        add(
-            "limit",
-            Some(limit.unwrap_or_else(|| self.page_size()).to_string()),
-        );
-        add("cursor", cursor.map(str::to_owned));
-        q
+    ) -> RequestsQuery {
+        RequestsQuery {
+            scope: Some(self.scope()),
+            status: self.status,
+            entry_id: set(&self.entry_id).map(str::to_owned),
+            requester: set(&self.requester).map(str::to_lowercase),
+            approver: set(&self.approver).map(str::to_lowercase),
+            from: set(&self.from).and_then(|d| time::day_start(d, zone)),
+            to: set(&self.to).and_then(|d| time::day_end(d, zone)),
+            limit: Some(limit.unwrap_or_else(|| self.page_size())),
+            cursor: cursor.map(str::to_owned),
+        }
     }
 }
 
@@ -288,7 +222,7 @@ pub fn cell(r: &RequestView, column: Column) -> Cell {
         }
     };
     match column {
-        Column::Status => text(&r.status),
+        Column::Status => text(r.status.as_str()),
         Column::RequestedBy => text(&r.requester),
         Column::Entry => text(&r.entry_name),
         Column::Rights => text(
@@ -373,7 +307,7 @@ mod tests {
                 }),
             },
             message: String::new(),
-            status: "pending".into(),
+            status: Status::Pending,
             created_at: t(created),
             expires_at: t(created),
             decided_at: None,
@@ -390,31 +324,28 @@ mod tests {
 
     #[test]
     fn filters_become_the_api_query() {
-        let q = ReportQuery {
-            scope: Some("all".into()),
-            status: Some("pending".into()),
+        let q = ReportSelection {
+            scope: Some(ReportScope::All),
+            status: Some(Status::Pending),
             requester: Some(" Alice@Example.com ".into()),
             approver: Some("".into()),
             from: Some("2030-01-15".into()),
             to: Some("2030-01-15".into()),
             limit: Some(50),
-            ..ReportQuery::default()
+            ..ReportSelection::default()
         };
-        let pairs = q.api_query(Some("c1"), None, &PlusOne);
+        let api = q.api_query(Some("c1"), None, &PlusOne);
         assert_eq!(
-            pairs,
-            vec![
-                ("scope", "all".to_owned()),
-                ("status", "pending".to_owned()),
-                ("requester", "alice@example.com".to_owned()),
-                ("from", "2030-01-14T23:00:00Z".to_owned()),
-                ("to", "2030-01-15T23:00:00Z".to_owned()),
-                ("limit", "50".to_owned()),
-                ("cursor", "c1".to_owned()),
-            ]
+            serde_urlencoded::to_string(&api).unwrap(),
+            "scope=all&status=pending&requester=alice%40example.com\
+             &from=2030-01-14T23%3A00%3A00Z&to=2030-01-15T23%3A00%3A00Z&limit=50&cursor=c1"
         );
-        assert_eq!(ReportQuery::default().page_size(), 25);
-        assert_eq!(ReportQuery::default().normalized().scope, None);
+        // What the server reads back is what the filters say.
+        let read: RequestsQuery =
+            serde_urlencoded::from_str(&serde_urlencoded::to_string(&api).unwrap()).unwrap();
+        assert_eq!(read, api);
+        assert_eq!(ReportSelection::default().page_size(), 25);
+        assert_eq!(ReportSelection::default().normalized().scope, None);
     }
 
     #[test]

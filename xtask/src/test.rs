@@ -4,7 +4,7 @@
 //! |---|---|
 //! | lint | `cargo fmt --check`, clippy on the host and for wasm32 |
 //! | unit | every crate's own tests (domain, routers, site logic, tasks) |
-//! | e2e | the HTTP suites on `tempaccess serve` (SQLite), the Store contract on SQLite |
+//! | e2e | the HTTP suites on `tempaccess serve` (SQLite), the use cases in process, the Store contract on SQLite |
 //! | browser | the site in headless Chromium |
 //! | aws | the AWS emulator: adapters, Store contract on DynamoDB, Lambda handlers and binaries, the HTTP suites on `serve --backend aws` |
 //! | infra | the template: SAM transform, cfn-lint, checkov, and its agreement with the code (each function's calls recorded on the emulator) |
@@ -299,7 +299,7 @@ fn unit(ws: &Workspace) -> Vec<Step> {
 
 fn e2e(ws: &Workspace) -> Vec<Step> {
     vec![Step::tests(
-        "HTTP suites on SQLite, the Store contract on SQLite",
+        "HTTP suites on SQLite, use cases in process, the Store contract on SQLite",
         suite(ws, "e2e"),
     )]
 }
@@ -318,7 +318,8 @@ fn aws(ws: &Workspace, moto_url: &str) -> Vec<Step> {
     adapters.env("TEMPACCESS_MOTO_URL", moto_url);
     // The same HTTP suites, on `serve --backend aws` against the emulator.
     let mut e2e = suite(ws, "e2e");
-    e2e.args(["--", "--skip", "store_sqlite::"])
+    // The in-process and SQLite suites do not depend on the backend: run once, in e2e.
+    e2e.args(["--", "--skip", "store_sqlite::", "--skip", "service::"])
         .env("TEMPACCESS_MOTO_URL", moto_url)
         .env("TEMPACCESS_E2E_BACKEND", "aws");
     vec![

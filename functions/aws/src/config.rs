@@ -2,8 +2,6 @@
 //! once from the standard AWS configuration chain.
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_sesv2::error::ProvideErrorMetadata;
-use aws_sdk_sesv2::error::SdkError;
 use chrono::TimeDelta;
 use tempaccess_core::request::DEFAULT_PENDING_EXPIRY;
 use tempaccess_core::service::Settings;
@@ -270,18 +268,6 @@ impl Clients {
             scheduler: aws_sdk_scheduler::Client::new(sdk),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
         }
-    }
-}
-
-/// What went wrong in an SDK call, in a few words for a log line: the service's error
-/// code and message, or the kind of local failure (timeout, network). The SDK error
-/// itself stays in the source chain; its own `Display` says only "service error".
-pub(crate) fn sdk_reason<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> String {
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        (None, Some(message)) => message.to_owned(),
-        (None, None) => err.to_string(),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod dynamodb;
 pub mod scheduler;
+mod sdk_error;
 pub mod secrets;
 pub mod ses;
 pub mod wiring;

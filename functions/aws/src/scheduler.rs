@@ -15,7 +15,8 @@ use tempaccess_core::Timestamp;
 use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::{BoxError, Scheduler};
 
-use crate::config::{AwsSettings, sdk_reason};
+use crate::config::AwsSettings;
+use crate::sdk_error::sdk_reason;
 
 /// Delivery attempts after the first failed one, before the dead-letter queue.
 pub const DEFAULT_MAX_RETRY_ATTEMPTS: u32 = 20;

@@ -7,7 +7,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::Tag;
 use tempaccess_core::ports::{BoxError, Credential, Secrets};
 
-use crate::config::sdk_reason;
+use crate::sdk_error::sdk_reason;
 
 /// Reads credentials from Secrets Manager.
 #[derive(Debug, Clone)]

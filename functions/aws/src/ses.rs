@@ -9,7 +9,7 @@ use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use tempaccess_core::ports::{Mail, MailError, Mailer};
 
-use crate::config::sdk_reason;
+use crate::sdk_error::sdk_reason;
 
 /// Sends mail through SES v2 from one verified sender.
 #[derive(Debug, Clone)]

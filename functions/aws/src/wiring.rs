@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use aws_config::SdkConfig;
 use tempaccess_core::ports::{Clock, Store};
 use tempaccess_core::service::{Ports, Service};
@@ -15,47 +14,19 @@ use crate::scheduler::{EventBridgeScheduler, ScheduleTarget};
 use crate::secrets::SecretsManagerSecrets;
 use crate::ses::SesMailer;
 
-/// The variable holding the secret that signs report cursors (any string of at least
-/// 32 characters; the key is its SHA-256). The template fills it from a generated secret.
-pub const CURSOR_KEY_VAR: &str = "TEMPACCESS_CURSOR_KEY";
-
-/// The cursor key from the environment, when set.
-pub fn cursor_key_from_env() -> anyhow::Result<Option<[u8; 32]>> {
-    use sha2::{Digest, Sha256};
-    let Ok(secret) = std::env::var(CURSOR_KEY_VAR) else {
-        return Ok(None);
-    };
-    anyhow::ensure!(
-        secret.trim().len() >= 32,
-        "{CURSOR_KEY_VAR} must be at least 32 characters"
-    );
-    Ok(Some(Sha256::digest(secret.trim().as_bytes()).into()))
-}
-
 /// The adapters for `settings`, on clients built from `sdk`.
-pub fn ports(
-    settings: &AwsSettings,
-    sdk: &SdkConfig,
-    clock: Arc<dyn Clock>,
-    cursor_key: [u8; 32],
-) -> (Ports, Clients) {
+pub fn ports(settings: &AwsSettings, sdk: &SdkConfig, clock: Arc<dyn Clock>) -> (Ports, Clients) {
     let clients = Clients::new(sdk);
-    let ports = ports_on(settings, &clients, clock, cursor_key);
+    let ports = ports_on(settings, &clients, clock);
     (ports, clients)
 }
 
 /// The adapters for `settings` on existing clients.
-pub fn ports_on(
-    settings: &AwsSettings,
-    clients: &Clients,
-    clock: Arc<dyn Clock>,
-    cursor_key: [u8; 32],
-) -> Ports {
+pub fn ports_on(settings: &AwsSettings, clients: &Clients, clock: Arc<dyn Clock>) -> Ports {
     Ports {
         store: Arc::new(DynamoStore::new(
             clients.dynamodb.clone(),
             settings.table_name.clone(),
-            cursor_key,
         )),
         mailer: Arc::new(SesMailer::new(
             clients.ses.clone(),
@@ -76,10 +47,8 @@ pub fn ports_on(
 /// required), the system clock, and a warmed database connection.
 pub async fn service_from_env() -> anyhow::Result<Service> {
     let settings = AwsSettings::from_env()?;
-    let cursor_key =
-        cursor_key_from_env()?.with_context(|| format!("{CURSOR_KEY_VAR} is not set"))?;
     let sdk = crate::config::sdk_config().await;
-    let (ports, _) = ports(&settings, &sdk, Arc::new(SystemClock), cursor_key);
+    let (ports, _) = ports(&settings, &sdk, Arc::new(SystemClock));
     warm(ports.store.as_ref()).await;
     tracing::info!(table = %settings.table_name, "initialised");
     Ok(Service::new(ports, settings.service_settings()))

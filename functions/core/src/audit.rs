@@ -8,6 +8,7 @@ use crate::ids::{Email, RequestId};
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
     /// The request was sent.
     Requested,
@@ -37,9 +38,30 @@ pub enum EventKind {
     EmailRetried,
     /// The end of the grant could not be scheduled (the sweep ends it).
     ScheduleFailed,
+    /// A kind this version does not know, written by a later one: timelines still read.
+    #[serde(other)]
+    Unknown,
 }
 
 impl EventKind {
+    /// Every kind this version records.
+    pub const ALL: [EventKind; 14] = [
+        Self::Requested,
+        Self::Notified,
+        Self::Viewed,
+        Self::Approved,
+        Self::Denied,
+        Self::Started,
+        Self::PasswordRevealed,
+        Self::Cancelled,
+        Self::Revoked,
+        Self::Ended,
+        Self::Expired,
+        Self::EmailFailed,
+        Self::EmailRetried,
+        Self::ScheduleFailed,
+    ];
+
     /// The snake_case name used on the wire and in storage.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,6 +79,7 @@ impl EventKind {
             Self::EmailFailed => "email_failed",
             Self::EmailRetried => "email_retried",
             Self::ScheduleFailed => "schedule_failed",
+            Self::Unknown => "unknown",
         }
     }
 }

@@ -5,14 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId};
-use crate::timing::{AccessDuration, MIN_ACCESS_SECONDS, Requested};
-
-/// The id of the built-in permission set.
-pub const VIEW_PASSWORD_EXECUTE: &str = "view-password-execute";
+use crate::timing::{AccessDuration, MIN_ACCESS_SECONDS};
 
 /// A right a permission set gives on an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Right {
     /// See the entry.
     View,
@@ -22,6 +20,21 @@ pub enum Right {
     Execute,
     /// Change the entry.
     Edit,
+}
+
+impl Right {
+    /// Every right.
+    pub const ALL: [Right; 4] = [Self::View, Self::ViewPassword, Self::Execute, Self::Edit];
+
+    /// The snake_case name used on the wire and in entry files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::ViewPassword => "view_password",
+            Self::Execute => "execute",
+            Self::Edit => "edit",
+        }
+    }
 }
 
 /// A named set of rights an entry offers to requesters.
@@ -59,6 +72,7 @@ impl PermissionSet {
 /// What kind of thing an entry protects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EntryKind {
     /// A stored username and password.
     Credential,
@@ -66,6 +80,20 @@ pub enum EntryKind {
     RemoteSession,
     /// Anything else that is protected.
     Other,
+}
+
+impl EntryKind {
+    /// Every kind.
+    pub const ALL: [EntryKind; 3] = [Self::Credential, Self::RemoteSession, Self::Other];
+
+    /// The kebab-case name used on the wire and in entry files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Credential => "credential",
+            Self::RemoteSession => "remote-session",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// A protected entry and the policy for requesting access to it.
@@ -99,23 +127,15 @@ impl Entry {
         self.permission_sets.iter().find(|p| &p.id == id)
     }
 
+    /// The name of the offered set `id`, or the id when the entry does not offer it.
+    pub fn set_name(&self, id: &PermissionSetId) -> String {
+        self.permission_set(id)
+            .map_or_else(|| id.to_string(), |s| s.name.clone())
+    }
+
     /// Whether `who` may approve requests for this entry.
     pub fn is_approver(&self, who: &Email) -> bool {
         self.approvers.contains(who)
-    }
-
-    /// Checks that `requested` fits this entry's maximum duration.
-    pub fn check_length(&self, requested: &Requested, field: &str) -> Result<(), Error> {
-        if requested.length() > self.max_duration.delta() {
-            return Err(Error::rejected(
-                field,
-                format!(
-                    "this entry allows at most {}",
-                    describe_seconds(self.max_duration.seconds())
-                ),
-            ));
-        }
-        Ok(())
     }
 
     /// Checks the entry's own consistency (used when importing entries).

@@ -3,9 +3,8 @@
 use crate::ids::Email;
 use crate::request::Status;
 
-/// Why a use case did not happen. Nothing was written when one of these is returned,
-/// except for [`Error::Unavailable`] raised after the state change (never: side effects
-/// after the write are recorded, not returned).
+/// Why a use case did not happen. No request changed state when one is returned: what
+/// fails after a state change (mail, the scheduler) is recorded and retried instead.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input is malformed (400), naming the field.
@@ -33,7 +32,7 @@ pub enum Error {
         decided_by: Option<Email>,
         message: String,
     },
-    /// A dependency (database, mail, scheduler, secrets) failed (500/503).
+    /// A dependency (database, mail, scheduler, secrets) failed (500).
     #[error("{context}")]
     Unavailable {
         context: String,
@@ -72,6 +71,14 @@ impl Error {
         Self::Unavailable {
             context: context.into(),
             source: source.into(),
+        }
+    }
+
+    /// What went wrong, for people, without the field it names (see [`Self::field`]).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } | Self::Rejected { message, .. } => message.clone(),
+            other => other.to_string(),
         }
     }
 

@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 use crate::Timestamp;
 use crate::error::Error;
 
+/// The id of the built-in permission set.
+pub const VIEW_PASSWORD_EXECUTE: &str = "view-password-execute";
+
+/// A ULID for `at` from 80 random bits: unique, and sorted by time.
+fn ulid_at(at: Timestamp, random: u128) -> ulid::Ulid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    ulid::Ulid::from_parts(millis, random)
+}
+
+/// The id of an event or an outbox mail made at `at` from 80 random bits: a ULID as
+/// text, so a request's events sort by time.
+pub fn ulid(at: Timestamp, random: u128) -> String {
+    ulid_at(at, random).to_string()
+}
+
 /// A request (and its grant) id: a ULID, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -15,8 +30,7 @@ pub struct RequestId(ulid::Ulid);
 impl RequestId {
     /// Builds the id of a request created at `at` from 80 random bits.
     pub fn new(at: Timestamp, random: u128) -> Self {
-        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
-        Self(ulid::Ulid::from_parts(millis, random))
+        Self(ulid_at(at, random))
     }
 
     /// Parses the canonical 26-character form.
@@ -111,7 +125,7 @@ slug!(
 impl PermissionSetId {
     /// The built-in set "View password/Execute rights".
     pub fn view_password_execute() -> Self {
-        Self(crate::entry::VIEW_PASSWORD_EXECUTE.to_owned())
+        Self(VIEW_PASSWORD_EXECUTE.to_owned())
     }
 }
 

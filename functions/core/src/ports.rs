@@ -1,12 +1,14 @@
 //! The ports: what the domain needs from the outside world, shaped by use.
 
 use async_trait::async_trait;
+use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
 use crate::audit::AuditEvent;
 use crate::entry::{Entry, User};
 use crate::ids::{Email, EntryId, RequestId};
+use crate::report::PageSize;
 use crate::request::{AccessRequest, Status};
 use crate::token::{TokenHash, TokenRecord};
 
@@ -22,13 +24,13 @@ pub enum StoreError {
         /// The request as stored now.
         current: Box<AccessRequest>,
     },
-    /// The idempotency key was already used by this requester for this request.
+    /// The requester's idempotency key is still held by the request it made.
     #[error("idempotency key already used")]
     Duplicate {
         /// The request created with that key.
         existing: RequestId,
     },
-    /// The page cursor was not made by this store for this query.
+    /// The page cursor was not made for this query (see [`crate::report::Cursor`]).
     #[error("not a cursor from this report")]
     BadCursor,
     /// The database failed.
@@ -89,7 +91,7 @@ impl std::fmt::Debug for Mail {
 
 /// A new request and everything written with it, atomically.
 #[derive(Debug, Clone)]
-pub struct NewRequest {
+pub struct CreateRequest {
     /// The request (version 0, pending).
     pub request: AccessRequest,
     /// Its `requested` event.
@@ -99,7 +101,30 @@ pub struct NewRequest {
     /// The approver's mail.
     pub outbox: Vec<OutgoingMail>,
     /// The requester's `Idempotency-Key`, if sent.
-    pub idempotency_key: Option<String>,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// How long an idempotency key holds after the request it made: a repeat within it
+/// returns that request, a request after it is new.
+pub const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
+
+/// A requester's `Idempotency-Key` and when it is free again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key as the client sent it.
+    pub key: String,
+    /// From this instant the key makes a new request.
+    pub free_after: Timestamp,
+}
+
+impl IdempotencyKey {
+    /// `key`, used by a request created at `at`.
+    pub fn used_at(key: String, at: Timestamp) -> Self {
+        Self {
+            key,
+            free_after: at + IDEMPOTENCY_WINDOW,
+        }
+    }
 }
 
 /// A transition and everything written with it, atomically, if the stored version is
@@ -129,7 +154,7 @@ pub enum Scope {
 
 /// A report query. Results are newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestQuery {
+pub struct StoreQuery {
     /// Whose requests.
     pub scope: Scope,
     /// Only this status (read against `now`).
@@ -144,8 +169,8 @@ pub struct RequestQuery {
     pub from: Option<Timestamp>,
     /// Created before.
     pub to: Option<Timestamp>,
-    /// At most this many items (1 to 500).
-    pub limit: u32,
+    /// At most this many items.
+    pub limit: PageSize,
     /// Where the previous page stopped (opaque to callers; the store checks it).
     pub cursor: Option<String>,
     /// The time statuses are read against.
@@ -176,9 +201,11 @@ pub trait Store: Send + Sync {
     /// One user.
     async fn user(&self, email: &Email) -> Result<Option<User>, StoreError>;
 
-    /// Writes a new request with its event, token and mail; with an idempotency key
-    /// already used by the same requester, writes nothing and returns `Duplicate`.
-    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError>;
+    /// Writes a new request with its event, token and mail. With an idempotency key
+    /// the same requester used for a request whose key is not free yet (its
+    /// `free_after` is after the new request's creation), writes nothing and returns
+    /// `Duplicate`; a free key is taken over by the new request.
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError>;
     /// Writes a transition if the request is still at `expected_version`, else
     /// `Conflict` with the current request. Nothing is written on failure.
     async fn apply(&self, change: Change) -> Result<(), StoreError>;
@@ -190,8 +217,8 @@ pub trait Store: Send + Sync {
     async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// What a decision token stands for.
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
-    /// A page of a report.
-    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError>;
+    /// A page of a report, its cursor made and read by [`crate::report::Cursor`].
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError>;
     /// This person's pending requests and approved grants not yet past their end.
     async fn open_requests_of(
         &self,

@@ -1,9 +1,144 @@
-//! The Temporary Access Requests Report as CSV, shared by the API and the CLI.
+//! The Temporary Access Requests Report: its pages and their cursors, the same on
+//! every store, and its CSV, shared by the API and the CLI.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
 
 use crate::Timestamp;
 use crate::entry::describe_seconds;
+use crate::error::Error;
+use crate::ids::RequestId;
+use crate::ports::{Scope, StoreError, StoreQuery};
 use crate::request::AccessRequest;
 use crate::timing::Requested;
+
+/// The largest page a report returns.
+pub const MAX_PAGE: u32 = 500;
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// How many items a page holds: 1 to [`MAX_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageSize(u32);
+
+impl PageSize {
+    /// The largest page.
+    pub const MAX: PageSize = PageSize(MAX_PAGE);
+
+    /// Checks a page size asked for as `limit`.
+    pub fn new(n: u32) -> Result<Self, Error> {
+        if (1..=MAX_PAGE).contains(&n) {
+            Ok(Self(n))
+        } else {
+            Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ))
+        }
+    }
+
+    /// The number of items.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for PageSize {
+    fn default() -> Self {
+        Self(DEFAULT_PAGE)
+    }
+}
+
+/// Where a page stopped: the last request listed. Reports are newest first, so the
+/// next page holds what was created before it (ties by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// When the last request listed was created.
+    pub created_at: Timestamp,
+    /// Its id.
+    pub id: RequestId,
+}
+
+impl Cursor {
+    /// The format of a cursor, in case it ever changes.
+    const VERSION: &'static str = "2";
+
+    /// Where a page ending with `last` stopped.
+    pub fn after(last: &AccessRequest) -> Self {
+        Self {
+            created_at: last.created_at,
+            id: last.id,
+        }
+    }
+
+    /// The cursor as a client passes it back: the position and a digest of what
+    /// `query` selects, in base64url. It carries no secret: a page is read within the
+    /// caller's scope and filters whatever position it names, so an edited cursor can
+    /// only skip requests the caller may see anyway.
+    pub fn encode(&self, query: &StoreQuery) -> String {
+        let text = format!(
+            "{}|{}|{}|{}",
+            Self::VERSION,
+            self.created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            self.id,
+            selection(query)
+        );
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// The position in `cursor`, if it was made for a query that selects what `query`
+    /// selects (its page size and clock may differ).
+    pub fn decode(query: &StoreQuery, cursor: &str) -> Result<Self, StoreError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .map_err(|_| StoreError::BadCursor)?;
+        let text = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
+        let mut parts = text.split('|');
+        let (Some(Self::VERSION), Some(created_at), Some(id), Some(digest), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(StoreError::BadCursor);
+        };
+        if digest != selection(query) {
+            return Err(StoreError::BadCursor);
+        }
+        Ok(Self {
+            created_at: chrono::DateTime::parse_from_rfc3339(created_at)
+                .map_err(|_| StoreError::BadCursor)?
+                .to_utc(),
+            id: RequestId::parse(id).map_err(|_| StoreError::BadCursor)?,
+        })
+    }
+}
+
+/// A short digest of what a query selects: its scope and filters, not its page size,
+/// clock or cursor.
+fn selection(q: &StoreQuery) -> String {
+    let (scope, who) = match &q.scope {
+        Scope::RequestedBy(who) => ("requested_by", Some(who)),
+        Scope::ApprovedBy(who) => ("approved_by", Some(who)),
+        Scope::All => ("all", None),
+    };
+    let selection = (
+        scope,
+        who,
+        q.status,
+        &q.entry_id,
+        &q.requester,
+        &q.approver,
+        q.from,
+        q.to,
+    );
+    // Strings, enums, times and options in a tuple: serializing them cannot fail.
+    let json = serde_json::to_vec(&selection).unwrap_or_default();
+    hex::encode(&Sha256::digest(json)[..8])
+}
 
 /// The report's columns, in order.
 pub const COLUMNS: [&str; 12] = [
@@ -88,6 +223,78 @@ pub fn csv(items: &[AccessRequest], now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{Email, EntryId};
+    use crate::request::Status;
+
+    fn query() -> StoreQuery {
+        StoreQuery {
+            limit: PageSize::new(10).unwrap(),
+            ..crate::testing::every_request(crate::testing::t0())
+        }
+    }
+
+    fn position() -> Cursor {
+        let at = chrono::DateTime::from_timestamp(1_900_000_000, 250_000_000).unwrap();
+        Cursor {
+            created_at: at,
+            id: RequestId::new(at, 7),
+        }
+    }
+
+    #[test]
+    fn a_cursor_continues_its_query_whatever_the_page_size_or_clock() {
+        let cursor = position().encode(&query());
+        let later = StoreQuery {
+            limit: PageSize::new(50).unwrap(),
+            now: query().now + chrono::TimeDelta::hours(1),
+            ..query()
+        };
+        assert_eq!(Cursor::decode(&later, &cursor).unwrap(), position());
+    }
+
+    #[test]
+    fn a_cursor_is_refused_by_another_query_or_when_malformed() {
+        let cursor = position().encode(&query());
+        let others = [
+            StoreQuery {
+                status: Some(Status::Active),
+                ..query()
+            },
+            StoreQuery {
+                scope: Scope::RequestedBy(Email::parse("a@example.com").unwrap()),
+                ..query()
+            },
+            StoreQuery {
+                entry_id: Some(EntryId::parse("prod-db").unwrap()),
+                ..query()
+            },
+            StoreQuery {
+                from: Some(query().now),
+                ..query()
+            },
+        ];
+        for other in others {
+            assert!(matches!(
+                Cursor::decode(&other, &cursor),
+                Err(StoreError::BadCursor)
+            ));
+        }
+        for bad in ["", "not a cursor!", "aGVsbG8", &cursor[..cursor.len() / 2]] {
+            assert!(
+                matches!(Cursor::decode(&query(), bad), Err(StoreError::BadCursor)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn page_sizes_are_one_to_the_maximum() {
+        assert_eq!(PageSize::default().get(), DEFAULT_PAGE);
+        assert_eq!(PageSize::new(MAX_PAGE).unwrap(), PageSize::MAX);
+        for bad in [0, MAX_PAGE + 1] {
+            assert_eq!(PageSize::new(bad).unwrap_err().field(), Some("limit"));
+        }
+    }
 
     #[test]
     fn cells_are_quoted_and_formulas_defused() {

@@ -64,19 +64,20 @@ impl State {
         }
     }
 
+    /// Every stored state.
+    pub const ALL: [State; 7] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Denied,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Revoked,
+        Self::Ended,
+    ];
+
     /// Parses the storage name.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Approved,
-            Self::Denied,
-            Self::Cancelled,
-            Self::Expired,
-            Self::Revoked,
-            Self::Ended,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
 
@@ -130,6 +131,20 @@ impl Status {
         }
     }
 
+    /// The stored states a request with this status can be in (which of them it is
+    /// read from also depends on the clock: see [`AccessRequest::status`]).
+    pub fn stored_states(self) -> &'static [State] {
+        match self {
+            Self::Pending => &[State::Pending],
+            Self::Expired => &[State::Pending, State::Expired],
+            Self::Scheduled | Self::Active => &[State::Approved],
+            Self::Ended => &[State::Approved, State::Ended],
+            Self::Denied => &[State::Denied],
+            Self::Cancelled => &[State::Cancelled],
+            Self::Revoked => &[State::Revoked],
+        }
+    }
+
     /// Parses the wire name, naming `field` on error.
     pub fn parse(s: &str, field: &str) -> Result<Self, Error> {
         Self::ALL
@@ -143,6 +158,21 @@ impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What a requester asks for, parsed: a new request before it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitCommand {
+    /// The entry.
+    pub entry_id: EntryId,
+    /// The rights.
+    pub permission_set: PermissionSetId,
+    /// Who should decide.
+    pub approver: Email,
+    /// How long or when.
+    pub requested: Requested,
+    /// Why.
+    pub message: Message,
 }
 
 /// What an approval grants: the time it runs and the rights.
@@ -242,11 +272,58 @@ pub enum Op {
     Expire,
 }
 
+impl Op {
+    /// What it is, without its data.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Self::Approve { .. } => OpKind::Approve,
+            Self::Deny { .. } => OpKind::Deny,
+            Self::Cancel { .. } => OpKind::Cancel,
+            Self::Revoke { .. } => OpKind::Revoke,
+            Self::End => OpKind::End,
+            Self::Expire => OpKind::Expire,
+        }
+    }
+}
+
+/// An [`Op`] without its data: what the state machine is asked whether it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Approve.
+    Approve,
+    /// Deny.
+    Deny,
+    /// Withdraw a pending request.
+    Cancel,
+    /// End an approved grant early.
+    Revoke,
+    /// Record a grant's end.
+    End,
+    /// Record that nobody decided.
+    Expire,
+}
+
+impl OpKind {
+    /// The verb, for messages ("cannot approve: …").
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Deny => "deny",
+            Self::Cancel => "cancel",
+            Self::Revoke => "revoke",
+            Self::End => "end",
+            Self::Expire => "expire",
+        }
+    }
+}
+
 /// The result of a transition: the next request and the event recording it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     /// The request after the change, with its version bumped.
     pub next: AccessRequest,
+    /// What was done.
+    pub op: OpKind,
     /// Who did it.
     pub actor: Actor,
     /// What happened.
@@ -256,6 +333,40 @@ pub struct Transition {
 }
 
 impl AccessRequest {
+    /// A new request of `requester`, pending from `created_at` until `expires_at`.
+    pub fn pending(
+        id: RequestId,
+        requester: Email,
+        asked: SubmitCommand,
+        entry_name: String,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            entry_id: asked.entry_id,
+            entry_name,
+            requester,
+            approver: asked.approver,
+            permission_set: asked.permission_set,
+            requested: asked.requested,
+            message: asked.message,
+            state: State::Pending,
+            version: 0,
+            created_at,
+            expires_at,
+            decided_at: None,
+            decided_by: None,
+            decision_comment: None,
+            grant: None,
+            cancelled_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            ended_at: None,
+        }
+    }
+
     /// What people see at `now`.
     pub fn status(&self, now: Timestamp) -> Status {
         match self.state {
@@ -285,9 +396,8 @@ impl AccessRequest {
         self.grant.as_ref().map(|g| &g.permission_set)
     }
 
-    /// The 409 for an operation (`doing`, a verb) that the state at `now` refuses,
-    /// naming the current status and who brought it there.
-    pub fn conflict(&self, now: Timestamp, doing: &str) -> Error {
+    /// Why `doing` cannot happen at `now`: the status now and who brought it there.
+    pub fn refusal(&self, doing: OpKind, now: Timestamp) -> Refused {
         let current = self.status(now);
         let by = match current {
             Status::Denied | Status::Scheduled | Status::Active | Status::Ended => {
@@ -296,6 +406,128 @@ impl AccessRequest {
             Status::Revoked => self.revoked_by.clone(),
             Status::Cancelled => Some(self.requester.clone()),
             _ => None,
+        };
+        Refused::State { doing, current, by }
+    }
+
+    /// Whether the state at `at` lets `doing` happen; else why not. [`Self::apply`]
+    /// asks this first, and a use case may ask it before building the operation.
+    pub fn allows(&self, doing: OpKind, at: Timestamp) -> Result<(), Refused> {
+        let status = self.status(at);
+        let allowed = match doing {
+            OpKind::Approve | OpKind::Deny | OpKind::Cancel => status == Status::Pending,
+            OpKind::Revoke => matches!(status, Status::Scheduled | Status::Active),
+            OpKind::End => self.state == State::Approved && status == Status::Ended,
+            OpKind::Expire => self.state == State::Pending && status == Status::Expired,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(self.refusal(doing, at))
+        }
+    }
+
+    /// Applies `op` at `at`, or says why it cannot happen in the current state.
+    /// Who may ask for `op` is policy, not the state machine's.
+    pub fn apply(&self, op: Op, at: Timestamp) -> Result<Transition, Refused> {
+        let kind = op.kind();
+        self.allows(kind, at)?;
+        let mut next = self.clone();
+        next.version += 1;
+        let (actor, event, detail) = match op {
+            Op::Approve { by, grant, comment } => {
+                if grant.ends_at <= at || grant.ends_at <= grant.starts_at {
+                    return Err(Refused::GrantOver);
+                }
+                next.state = State::Approved;
+                next.decided_at = Some(at);
+                next.decided_by = Some(by.clone());
+                next.decision_comment = Some(comment.clone());
+                next.grant = Some(grant);
+                (
+                    Actor::User(by),
+                    EventKind::Approved,
+                    comment.as_str().to_owned(),
+                )
+            }
+            Op::Deny { by, comment } => {
+                next.state = State::Denied;
+                next.decided_at = Some(at);
+                next.decided_by = Some(by.clone());
+                next.decision_comment = Some(comment.clone());
+                (
+                    Actor::User(by),
+                    EventKind::Denied,
+                    comment.as_str().to_owned(),
+                )
+            }
+            Op::Cancel { by, reason } => {
+                next.state = State::Cancelled;
+                next.cancelled_at = Some(at);
+                next.revoke_reason = Some(reason.clone());
+                (
+                    Actor::User(by),
+                    EventKind::Cancelled,
+                    reason.as_str().to_owned(),
+                )
+            }
+            Op::Revoke { by, reason } => {
+                next.state = State::Revoked;
+                next.revoked_at = Some(at);
+                next.revoked_by = Some(by.clone());
+                next.revoke_reason = Some(reason.clone());
+                next.ended_at = Some(at);
+                (
+                    Actor::User(by),
+                    EventKind::Revoked,
+                    reason.as_str().to_owned(),
+                )
+            }
+            Op::End => {
+                next.state = State::Ended;
+                next.ended_at = Some(at);
+                (Actor::SYSTEM, EventKind::Ended, String::new())
+            }
+            Op::Expire => {
+                next.state = State::Expired;
+                (Actor::SYSTEM, EventKind::Expired, String::new())
+            }
+        };
+        Ok(Transition {
+            next,
+            op: kind,
+            actor,
+            kind: event,
+            detail,
+        })
+    }
+}
+
+/// Why the state machine refused an operation. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The request's status does not allow it.
+    State {
+        /// What was asked.
+        doing: OpKind,
+        /// The status now.
+        current: Status,
+        /// Who brought it there (decided, cancelled or revoked it), if anyone.
+        by: Option<Email>,
+    },
+    /// An approval whose grant would already be over.
+    GrantOver,
+}
+
+impl From<Refused> for Error {
+    /// A 409 naming the current status and who set it, or a 422 for a grant already
+    /// over.
+    fn from(refused: Refused) -> Self {
+        let (doing, current, by) = match refused {
+            Refused::State { doing, current, by } => (doing.verb(), current, by),
+            Refused::GrantOver => {
+                return Error::rejected("window.end", "the grant would already be over");
+            }
         };
         let message = match (&by, current) {
             (Some(by), Status::Scheduled | Status::Active | Status::Ended) => {
@@ -313,98 +545,7 @@ impl AccessRequest {
             message,
         }
     }
-
-    /// Applies `op` at `at`, or says why it cannot happen in the current state.
-    /// Who may ask for `op` is the service's policy, not the state machine's.
-    pub fn apply(&self, op: Op, at: Timestamp) -> Result<Transition, Error> {
-        let status = self.status(at);
-        let mut next = self.clone();
-        next.version += 1;
-        let (actor, kind, detail) = match op {
-            Op::Approve { by, grant, comment } => {
-                if status != Status::Pending {
-                    return Err(self.conflict(at, "approve"));
-                }
-                if grant.ends_at <= at || grant.ends_at <= grant.starts_at {
-                    return Err(Error::rejected(
-                        "window.end",
-                        "the grant would already be over",
-                    ));
-                }
-                next.state = State::Approved;
-                next.decided_at = Some(at);
-                next.decided_by = Some(by.clone());
-                next.decision_comment = Some(comment.clone());
-                next.grant = Some(grant);
-                (
-                    Actor::User(by),
-                    EventKind::Approved,
-                    comment.as_str().to_owned(),
-                )
-            }
-            Op::Deny { by, comment } => {
-                if status != Status::Pending {
-                    return Err(self.conflict(at, "deny"));
-                }
-                next.state = State::Denied;
-                next.decided_at = Some(at);
-                next.decided_by = Some(by.clone());
-                next.decision_comment = Some(comment.clone());
-                (
-                    Actor::User(by),
-                    EventKind::Denied,
-                    comment.as_str().to_owned(),
-                )
-            }
-            Op::Cancel { by, reason } => {
-                if status != Status::Pending {
-                    return Err(self.conflict(at, "cancel"));
-                }
-                next.state = State::Cancelled;
-                next.cancelled_at = Some(at);
-                next.revoke_reason = Some(reason.clone());
-                (
-                    Actor::User(by),
-                    EventKind::Cancelled,
-                    reason.as_str().to_owned(),
-                )
-            }
-            Op::Revoke { by, reason } => {
-                if !matches!(status, Status::Scheduled | Status::Active) {
-                    return Err(self.conflict(at, "revoke"));
-                }
-                next.state = State::Revoked;
-                next.revoked_at = Some(at);
-                next.revoked_by = Some(by.clone());
-                next.revoke_reason = Some(reason.clone());
-                next.ended_at = Some(at);
-                (
-                    Actor::User(by),
-                    EventKind::Revoked,
-                    reason.as_str().to_owned(),
-                )
-            }
-            Op::End => {
-                if self.state != State::Approved || status != Status::Ended {
-                    return Err(self.conflict(at, "end"));
-                }
-                next.state = State::Ended;
-                next.ended_at = Some(at);
-                (Actor::SYSTEM, EventKind::Ended, String::new())
-            }
-            Op::Expire => {
-                if self.state != State::Pending || status != Status::Expired {
-                    return Err(self.conflict(at, "expire"));
-                }
-                next.state = State::Expired;
-                (Actor::SYSTEM, EventKind::Expired, String::new())
-            }
-        };
-        Ok(Transition {
-            next,
-            actor,
-            kind,
-            detail,
-        })
-    }
 }
+
+#[cfg(test)]
+mod tests;

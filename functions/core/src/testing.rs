@@ -1,60 +1,277 @@
-//! Unit and property tests of the state machine and the approval policy, on times
-//! chosen by the test (a manual clock).
+//! Test doubles of the ports, for tests that drive the use cases (feature `testing`):
+//! a clock the test moves, a mailer that keeps what it sends, adapters that fail on
+//! demand, deterministic randomness; and the domain's fixtures.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
 use chrono::TimeDelta;
-use proptest::prelude::*;
 
 use crate::Timestamp;
-use crate::audit::EventKind;
-use crate::entry::{Entry, EntryKind, PermissionSet, Right};
-use crate::error::Error;
+use crate::entry::{ADMIN_ROLE, Caller, Entry, EntryKind, PermissionSet, Right};
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
-use crate::request::{AccessRequest, Grant, Op, State, Status};
-use crate::service::{Narrowing, grant_for};
+use crate::ports::{
+    BoxError, Clock, Credential, Mail, MailError, Mailer, Random, Scheduler, Scope, Secrets,
+    StoreQuery,
+};
+use crate::report::PageSize;
+use crate::request::{AccessRequest, SubmitCommand};
 use crate::text::Message;
-use crate::timing::{AccessDuration, Requested, TimeFrame};
+use crate::timing::{AccessDuration, Requested};
 
-fn t0() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap()
-}
+/// A clock that stands still until moved.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
 
-fn email(s: &str) -> Email {
-    Email::parse(s).unwrap()
-}
+impl ManualClock {
+    /// A clock at `start`.
+    pub fn new(start: Timestamp) -> Arc<Self> {
+        Arc::new(Self(Mutex::new(start)))
+    }
 
-fn pending(requested: Requested) -> AccessRequest {
-    AccessRequest {
-        id: RequestId::new(t0(), 1),
-        entry_id: EntryId::parse("prod-db").unwrap(),
-        entry_name: "Production database".into(),
-        requester: email("alice@example.com"),
-        approver: email("bob@example.com"),
-        permission_set: PermissionSetId::view_password_execute(),
-        requested,
-        message: Message::parse("deploy", "message").unwrap(),
-        state: State::Pending,
-        version: 0,
-        created_at: t0(),
-        expires_at: t0() + TimeDelta::hours(24),
-        decided_at: None,
-        decided_by: None,
-        decision_comment: None,
-        grant: None,
-        cancelled_at: None,
-        revoked_at: None,
-        revoked_by: None,
-        revoke_reason: None,
-        ended_at: None,
+    /// Moves the clock forward.
+    pub fn advance(&self, by: TimeDelta) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) += by;
     }
 }
 
-fn hour() -> Requested {
-    Requested::Duration(AccessDuration::from_seconds(3600, "d").unwrap())
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
-fn entry() -> Entry {
+/// A mailer that delivers into a list the test reads.
+#[derive(Debug, Default)]
+pub struct RecordingMailer(Mutex<Vec<Mail>>);
+
+impl RecordingMailer {
+    /// An empty one.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Everything sent, oldest first.
+    pub fn sent(&self) -> Vec<Mail> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// What was sent to `to`, oldest first.
+    pub fn sent_to(&self, to: &str) -> Vec<Mail> {
+        self.sent()
+            .into_iter()
+            .filter(|m| m.to.as_str() == to)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(mail.clone());
+        Ok(())
+    }
+}
+
+/// A mailer that fails (retryably) the next `n` sends, then hands over to the real one.
+pub struct FlakyMailer {
+    /// The real mailer.
+    pub inner: Arc<dyn Mailer>,
+    /// Sends still to fail.
+    pub failures_left: AtomicU32,
+}
+
+impl FlakyMailer {
+    /// `inner`, failing its next `failures` sends.
+    pub fn new(inner: Arc<dyn Mailer>, failures: u32) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            failures_left: AtomicU32::new(failures),
+        })
+    }
+
+    /// Fails the next `n` sends.
+    pub fn fail_next(&self, n: u32) {
+        self.failures_left.store(n, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Mailer for FlakyMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let failing = self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(MailError::Retryable(
+                "the mail service is unreachable".into(),
+            ));
+        }
+        self.inner.send(mail).await
+    }
+}
+
+/// A scheduler that keeps the ends it is given, for the test to read.
+#[derive(Debug, Default)]
+pub struct RecordingScheduler(Mutex<BTreeMap<RequestId, Timestamp>>);
+
+impl RecordingScheduler {
+    /// An empty one.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// When `grant` is scheduled to end, if it is.
+    pub fn end_of(&self, grant: &RequestId) -> Option<Timestamp> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(grant)
+            .copied()
+    }
+}
+
+#[async_trait]
+impl Scheduler for RecordingScheduler {
+    async fn schedule_end(&self, grant: &RequestId, at: Timestamp) -> Result<(), BoxError> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(*grant, at);
+        Ok(())
+    }
+
+    async fn cancel_end(&self, grant: &RequestId) -> Result<(), BoxError> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(grant);
+        Ok(())
+    }
+}
+
+/// A scheduler whose every call fails, as when the scheduler service is down.
+#[derive(Debug, Default)]
+pub struct DownScheduler;
+
+#[async_trait]
+impl Scheduler for DownScheduler {
+    async fn schedule_end(&self, _: &RequestId, _: Timestamp) -> Result<(), BoxError> {
+        Err("the scheduler is unreachable".into())
+    }
+
+    async fn cancel_end(&self, _: &RequestId) -> Result<(), BoxError> {
+        Err("the scheduler is unreachable".into())
+    }
+}
+
+/// Secrets where every reference holds `user-<ref>` / `password-<ref>`.
+#[derive(Debug, Default)]
+pub struct NamedSecrets;
+
+#[async_trait]
+impl Secrets for NamedSecrets {
+    async fn credential(&self, secret_ref: &str) -> Result<Credential, BoxError> {
+        Ok(Credential {
+            username: format!("user-{secret_ref}"),
+            password: format!("password-{secret_ref}"),
+        })
+    }
+}
+
+/// Randomness that never repeats within a run and is the same in every run.
+#[derive(Debug, Default)]
+pub struct CountingRandom(AtomicU64);
+
+impl Random for CountingRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+            let bytes = n.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+// ---- fixtures ----------------------------------------------------------------------
+
+/// The instant fixtures are made at (2030-03-17 17:46:40 UTC).
+pub fn t0() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_900_000_000, 0).expect("a valid instant")
+}
+
+/// A parsed address.
+pub fn email(s: &str) -> Email {
+    Email::parse(s).expect("a valid address")
+}
+
+/// A demo person as a caller: `name@example.com`; carol is an admin.
+pub fn caller(name: &str) -> Caller {
+    Caller {
+        email: email(&format!("{name}@example.com")),
+        name: name.to_owned(),
+        roles: if name == "carol" {
+            vec![ADMIN_ROLE.to_owned()]
+        } else {
+            vec![]
+        },
+    }
+}
+
+/// A report of every request, in one page of the largest size, read at `now`.
+pub fn every_request(now: Timestamp) -> StoreQuery {
+    StoreQuery {
+        scope: Scope::All,
+        status: None,
+        entry_id: None,
+        requester: None,
+        approver: None,
+        from: None,
+        to: None,
+        limit: PageSize::MAX,
+        cursor: None,
+        now,
+    }
+}
+
+/// alice's request to bob for `prod-db`, sent at [`t0`], asking for `requested`.
+pub fn pending(requested: Requested) -> AccessRequest {
+    let asked = SubmitCommand {
+        entry_id: EntryId::parse("prod-db").expect("a valid fixture"),
+        permission_set: PermissionSetId::view_password_execute(),
+        approver: email("bob@example.com"),
+        requested,
+        message: Message::parse("deploy", "message").expect("a valid fixture"),
+    };
+    AccessRequest::pending(
+        RequestId::new(t0(), 1),
+        email("alice@example.com"),
+        asked,
+        "Production database".into(),
+        t0(),
+        t0() + TimeDelta::hours(24),
+    )
+}
+
+/// An hour from approval.
+pub fn hour() -> Requested {
+    Requested::Duration(AccessDuration::from_seconds(3600, "d").expect("a valid fixture"))
+}
+
+/// `prod-db`: approved by bob, offering the built-in set, `execute` (execute only) and
+/// `edit` (view and edit), for 8 h at most.
+pub fn entry() -> Entry {
     Entry {
-        id: EntryId::parse("prod-db").unwrap(),
+        id: EntryId::parse("prod-db").expect("a valid fixture"),
         name: "Production database".into(),
         kind: EntryKind::Credential,
         folder: "Databases".into(),
@@ -62,273 +279,19 @@ fn entry() -> Entry {
         permission_sets: vec![
             PermissionSet::view_password_execute(),
             PermissionSet {
-                id: PermissionSetId::parse("execute").unwrap(),
+                id: PermissionSetId::parse("execute").expect("a valid fixture"),
                 name: "Execute".into(),
                 rights: vec![Right::Execute],
             },
             PermissionSet {
-                id: PermissionSetId::parse("edit").unwrap(),
+                id: PermissionSetId::parse("edit").expect("a valid fixture"),
                 name: "Edit".into(),
                 rights: vec![Right::View, Right::Edit],
             },
         ],
         duration_presets: vec![],
-        max_duration: AccessDuration::from_seconds(8 * 3600, "d").unwrap(),
+        max_duration: AccessDuration::from_seconds(8 * 3600, "d").expect("a valid fixture"),
         message_required: false,
         secret_ref: None,
-    }
-}
-
-fn approve_at(r: &AccessRequest, at: Timestamp) -> AccessRequest {
-    let grant = grant_for(r, Some(&entry()), &Narrowing::default(), at).unwrap();
-    r.apply(
-        Op::Approve {
-            by: email("bob@example.com"),
-            grant,
-            comment: Message::default(),
-        },
-        at,
-    )
-    .unwrap()
-    .next
-}
-
-#[test]
-fn statuses_follow_the_clock() {
-    let r = pending(hour());
-    assert_eq!(r.status(t0()), Status::Pending);
-    assert_eq!(r.status(t0() + TimeDelta::hours(24)), Status::Expired);
-    let approved = approve_at(&r, t0() + TimeDelta::minutes(5));
-    let start = t0() + TimeDelta::minutes(5);
-    assert_eq!(approved.status(start), Status::Active);
-    assert!(approved.is_active(start + TimeDelta::minutes(59)));
-    // Never honoured at or after its end, whether or not the end was recorded.
-    assert!(!approved.is_active(start + TimeDelta::hours(1)));
-    assert_eq!(approved.status(start + TimeDelta::hours(1)), Status::Ended);
-}
-
-#[test]
-fn a_future_time_frame_is_scheduled_until_it_starts() {
-    let frame = TimeFrame::new(t0() + TimeDelta::hours(2), t0() + TimeDelta::hours(3)).unwrap();
-    let approved = approve_at(&pending(Requested::Window(frame)), t0());
-    assert_eq!(approved.status(t0()), Status::Scheduled);
-    assert_eq!(approved.status(t0() + TimeDelta::hours(2)), Status::Active);
-    let g = approved.grant.unwrap();
-    assert_eq!((g.starts_at, g.ends_at), (frame.start(), frame.end()));
-}
-
-#[test]
-fn a_second_decision_names_the_first_decider() {
-    let approved = approve_at(&pending(hour()), t0());
-    let err = approved
-        .apply(
-            Op::Deny {
-                by: email("dave@example.com"),
-                comment: Message::default(),
-            },
-            t0(),
-        )
-        .unwrap_err();
-    match err {
-        Error::Conflict {
-            current,
-            decided_by,
-            message,
-        } => {
-            assert_eq!(current, Status::Active);
-            assert_eq!(decided_by, Some(email("bob@example.com")));
-            assert!(
-                message.contains("already approved by bob@example.com"),
-                "{message}"
-            );
-        }
-        other => panic!("expected a conflict, got {other:?}"),
-    }
-}
-
-#[test]
-fn approvals_may_narrow_but_never_widen() {
-    let r = pending(hour());
-    let e = entry();
-    let at = t0() + TimeDelta::minutes(1);
-    let shorter = Narrowing {
-        duration: Some(AccessDuration::from_seconds(600, "d").unwrap()),
-        ..Narrowing::default()
-    };
-    let g = grant_for(&r, Some(&e), &shorter, at).unwrap();
-    assert_eq!(g.ends_at - g.starts_at, TimeDelta::minutes(10));
-
-    let longer = Narrowing {
-        duration: Some(AccessDuration::from_seconds(7200, "d").unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&r, Some(&e), &longer, at).unwrap_err().field(),
-        Some("duration_seconds")
-    );
-
-    let narrower_set = Narrowing {
-        permission_set: Some(PermissionSetId::parse("execute").unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&r, Some(&e), &narrower_set, at)
-            .unwrap()
-            .permission_set
-            .as_str(),
-        "execute"
-    );
-    let other_set = Narrowing {
-        permission_set: Some(PermissionSetId::parse("edit").unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&r, Some(&e), &other_set, at).unwrap_err().field(),
-        Some("permission_set")
-    );
-
-    let frame = TimeFrame::new(t0() + TimeDelta::hours(1), t0() + TimeDelta::hours(3)).unwrap();
-    let windowed = pending(Requested::Window(frame));
-    let inside = Narrowing {
-        window: Some(
-            TimeFrame::new(t0() + TimeDelta::hours(2), t0() + TimeDelta::hours(3)).unwrap(),
-        ),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&windowed, Some(&e), &inside, at)
-            .unwrap()
-            .starts_at,
-        t0() + TimeDelta::hours(2)
-    );
-    let outside = Narrowing {
-        window: Some(TimeFrame::new(t0(), t0() + TimeDelta::hours(3)).unwrap()),
-        ..Narrowing::default()
-    };
-    assert_eq!(
-        grant_for(&windowed, Some(&e), &outside, at)
-            .unwrap_err()
-            .field(),
-        Some("window")
-    );
-    let late = t0() + TimeDelta::hours(4);
-    assert_eq!(
-        grant_for(&windowed, Some(&e), &Narrowing::default(), late)
-            .unwrap_err()
-            .field(),
-        Some("window.end")
-    );
-}
-
-/// An operation a test sequence tries, with who does it.
-#[derive(Debug, Clone)]
-enum Step {
-    Wait(i64),
-    Approve(i64),
-    Deny,
-    Cancel,
-    Revoke,
-    End,
-    Expire,
-}
-
-fn step() -> impl Strategy<Value = Step> {
-    prop_oneof![
-        (1i64..100_000).prop_map(Step::Wait),
-        (60i64..7200).prop_map(Step::Approve),
-        Just(Step::Deny),
-        Just(Step::Cancel),
-        Just(Step::Revoke),
-        Just(Step::End),
-        Just(Step::Expire),
-    ]
-}
-
-/// The event each transition must record, from the state it reaches.
-fn event_for(state: State) -> EventKind {
-    match state {
-        State::Approved => EventKind::Approved,
-        State::Denied => EventKind::Denied,
-        State::Cancelled => EventKind::Cancelled,
-        State::Revoked => EventKind::Revoked,
-        State::Ended => EventKind::Ended,
-        State::Expired => EventKind::Expired,
-        State::Pending => unreachable!("no transition leads to pending"),
-    }
-}
-
-fn allowed(from: State, to: State) -> bool {
-    matches!(
-        (from, to),
-        (
-            State::Pending,
-            State::Approved | State::Denied | State::Cancelled | State::Expired
-        ) | (State::Approved, State::Revoked | State::Ended)
-    )
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    /// No sequence of operations reaches an illegal state; every transition bumps the
-    /// version by one and records exactly the one event its new state calls for; a
-    /// refused operation is a conflict (or a policy refusal) and changes nothing.
-    #[test]
-    fn no_sequence_reaches_an_illegal_state(steps in proptest::collection::vec(step(), 1..24)) {
-        let mut r = pending(hour());
-        let mut now = t0();
-        let bob = email("bob@example.com");
-        for s in steps {
-            let op = match s {
-                Step::Wait(secs) => { now += TimeDelta::seconds(secs); continue; }
-                Step::Approve(secs) => Op::Approve {
-                    by: bob.clone(),
-                    grant: Grant {
-                        starts_at: now,
-                        ends_at: now + TimeDelta::seconds(secs),
-                        permission_set: r.permission_set.clone(),
-                    },
-                    comment: Message::default(),
-                },
-                Step::Deny => Op::Deny { by: bob.clone(), comment: Message::default() },
-                Step::Cancel => Op::Cancel { by: r.requester.clone(), reason: Message::default() },
-                Step::Revoke => Op::Revoke { by: bob.clone(), reason: Message::default() },
-                Step::End => Op::End,
-                Step::Expire => Op::Expire,
-            };
-            let before = r.clone();
-            match r.apply(op, now) {
-                Ok(t) => {
-                    prop_assert!(allowed(before.state, t.next.state), "{:?} -> {:?}", before.state, t.next.state);
-                    prop_assert_eq!(t.next.version, before.version + 1);
-                    prop_assert_eq!(t.kind, event_for(t.next.state));
-                    r = t.next;
-                }
-                Err(Error::Conflict { current, .. }) => {
-                    prop_assert_eq!(current, before.status(now));
-                }
-                Err(Error::Rejected { .. }) => {}
-                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
-            }
-            // Invariants of every reachable request.
-            prop_assert_eq!(r.grant.is_some(), matches!(r.state, State::Approved | State::Revoked | State::Ended));
-            prop_assert_eq!(r.decided_by.is_some(), r.decided_at.is_some());
-            if let Some(g) = &r.grant {
-                prop_assert!(g.starts_at < g.ends_at);
-                // Never honoured at or past its end.
-                prop_assert!(!r.is_active(g.ends_at));
-            }
-            if r.state.is_final() {
-                prop_assert!(!r.is_active(now));
-                prop_assert!(r.status(now) != Status::Pending);
-            }
-        }
-    }
-
-    /// Whatever the time, a final request keeps its status.
-    #[test]
-    fn final_states_do_not_move(wait in 0i64..10_000_000) {
-        let denied = pending(hour()).apply(Op::Deny { by: email("bob@example.com"), comment: Message::default() }, t0()).unwrap().next;
-        prop_assert_eq!(denied.status(t0() + TimeDelta::seconds(wait)), Status::Denied);
     }
 }

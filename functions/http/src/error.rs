@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tempaccess_core::Error;
-use tempaccess_core::wire::{ErrorBody, ErrorDetail};
+use tempaccess_core::wire::{ErrorBody, ErrorCode, ErrorDetail};
 
 /// An error answer.
 #[derive(Debug)]
@@ -14,13 +14,27 @@ pub struct ApiError {
     detail: Box<ErrorDetail>,
 }
 
+/// The HTTP status of each kind of error.
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorCode::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl ApiError {
-    /// An answer with this status, code and message.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    /// An answer of this kind (its status follows from it) with this message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
+            status: status_of(code),
             detail: Box::new(ErrorDetail {
-                code: code.to_owned(),
+                code,
                 message: message.into(),
                 field: None,
                 current: None,
@@ -31,7 +45,7 @@ impl ApiError {
 
     /// 400 naming the field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_input", message);
+        let mut e = Self::new(ErrorCode::InvalidInput, message);
         e.detail.field = Some(field.into());
         e
     }
@@ -39,15 +53,14 @@ impl ApiError {
     /// 401.
     pub fn unauthenticated() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             "sign in first: send Authorization: Bearer <token>",
         )
     }
 
     /// 404 for a path nothing serves.
     pub fn no_route() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+        Self::new(ErrorCode::NotFound, "no such route")
     }
 
     /// The status it answers with.
@@ -60,30 +73,25 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let field = e.field().map(str::to_owned);
         let mut api = match &e {
-            Error::Invalid { .. } => {
-                Self::new(StatusCode::BAD_REQUEST, "invalid_input", e.to_string())
-            }
-            Error::Rejected { .. } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", e.to_string())
-            }
+            Error::Invalid { .. } => Self::new(ErrorCode::InvalidInput, e.to_string()),
+            Error::Rejected { .. } => Self::new(ErrorCode::Rejected, e.to_string()),
             Error::Unauthenticated => Self::unauthenticated(),
-            Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m.clone()),
-            Error::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            Error::Forbidden(m) => Self::new(ErrorCode::Forbidden, m.clone()),
+            Error::NotFound { .. } => Self::new(ErrorCode::NotFound, e.to_string()),
             Error::Conflict {
                 current,
                 decided_by,
                 message,
             } => {
-                let mut c = Self::new(StatusCode::CONFLICT, "conflict", message.clone());
-                c.detail.current = Some(current.as_str().to_owned());
+                let mut c = Self::new(ErrorCode::Conflict, message.clone());
+                c.detail.current = Some(*current);
                 c.detail.decided_by = decided_by.as_ref().map(ToString::to_string);
                 c
             }
             Error::Unavailable { .. } => {
                 tracing::error!(error = %ErrorChain(&e), "request failed");
                 Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "something went wrong on our side; try again",
                 )
             }
@@ -124,5 +132,38 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tempaccess_core::ids::Email;
+    use tempaccess_core::request::Status;
+
+    fn json(e: ApiError) -> String {
+        serde_json::to_string(&ErrorBody { error: *e.detail }).unwrap()
+    }
+
+    /// The error bodies, byte for byte, as clients read them.
+    #[test]
+    fn error_bodies_keep_their_json() {
+        let conflict = Error::Conflict {
+            current: Status::Active,
+            decided_by: Some(Email::parse("bob@example.com").unwrap()),
+            message: "cannot deny: the request was already approved by bob@example.com".into(),
+        };
+        assert_eq!(
+            json(conflict.into()),
+            r#"{"error":{"code":"conflict","message":"cannot deny: the request was already approved by bob@example.com","current":"active","decided_by":"bob@example.com"}}"#
+        );
+        assert_eq!(
+            json(Error::rejected("approver_id", "not an approver").into()),
+            r#"{"error":{"code":"rejected","message":"approver_id: not an approver","field":"approver_id"}}"#
+        );
+        assert_eq!(
+            json(ApiError::unauthenticated()),
+            r#"{"error":{"code":"unauthenticated","message":"sign in first: send Authorization: Bearer <token>"}}"#
+        );
     }
 }

@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use tempaccess_core::wire::ErrorCode;
 
 use crate::error::ApiError;
 
@@ -61,8 +62,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     format!("the body must be at most {} bytes", crate::BODY_LIMIT),
                 )
             } else {
@@ -76,6 +76,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             &bytes
         };
         parse_json(bytes).map(JsonBody)
+    }
+}
+
+/// A query string read into `T`. A wrong value or an unknown parameter gives a 400
+/// naming the parameter.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Self).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let unknown = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next());
+            match unknown {
+                Some(name) => ApiError::invalid(name, "unknown query parameter"),
+                None => ApiError::invalid(path, message),
+            }
+        })
     }
 }
 
@@ -110,7 +135,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tempaccess_core::wire::NewRequestBody;
+    use tempaccess_core::wire::{NewRequestBody, RequestsQuery};
 
     fn field(json: &str) -> String {
         let err = parse_json::<NewRequestBody>(json.as_bytes()).unwrap_err();
@@ -131,6 +156,50 @@ mod tests {
                 .unwrap()
                 .to_vec()
         })
+    }
+
+    fn query_error(uri: &str) -> (String, String) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (mut parts, ()) = axum::http::Request::builder()
+            .uri(uri)
+            .body(())
+            .unwrap()
+            .into_parts();
+        let err = rt
+            .block_on(QueryParams::<RequestsQuery>::from_request_parts(
+                &mut parts,
+                &(),
+            ))
+            .unwrap_err();
+        let body = axum::response::IntoResponse::into_response(err);
+        assert_eq!(body.status(), StatusCode::BAD_REQUEST);
+        let v: serde_json::Value = serde_json::from_slice(&futures_bytes(body)).unwrap();
+        (
+            v["error"]["field"].as_str().unwrap().to_owned(),
+            v["error"]["message"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    #[test]
+    fn names_the_query_parameter_at_fault() {
+        assert_eq!(
+            query_error("/v1/requests?scope=mine&sort=status"),
+            ("sort".to_owned(), "unknown query parameter".to_owned())
+        );
+        assert_eq!(
+            query_error("/v1/requests?limit=ten"),
+            ("limit".to_owned(), "must be a number".to_owned())
+        );
+        assert_eq!(
+            query_error("/v1/requests?status=late").0,
+            "status".to_owned()
+        );
+        assert_eq!(
+            query_error("/v1/requests?from=2030-01-01&to=").0,
+            "from".to_owned()
+        );
     }
 
     #[test]

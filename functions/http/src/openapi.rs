@@ -18,6 +18,7 @@ use crate::{AppState, Function};
         tempaccess_core::wire::MailView,
         tempaccess_core::wire::LoginBody,
         tempaccess_core::wire::TokenView,
+        tempaccess_core::service::ReportScope,
     )),
     tags(
         (name = "request", description = "Entries and new requests"),

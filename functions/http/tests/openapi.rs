@@ -92,6 +92,41 @@ fn every_route_and_wire_type_is_documented() {
     assert_eq!(value["openapi"], "3.1.0");
 }
 
+/// Every `$ref` in `value`.
+fn refs(value: &serde_json::Value, out: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(target)) => {
+                        out.insert(target.to_owned());
+                    }
+                    _ => refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_is_described() {
+    let value = serde_json::to_value(openapi::document()).unwrap();
+    let mut targets = BTreeSet::new();
+    refs(&value, &mut targets);
+    assert!(!targets.is_empty());
+    for target in targets {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target} is not a schema"));
+        assert!(
+            value["components"]["schemas"].get(name).is_some(),
+            "{target} is referenced but not described"
+        );
+    }
+}
+
 #[test]
 fn each_function_documents_its_own_routes_only() {
     for function in Function::ALL {
@@ -139,7 +174,7 @@ impl Store for Unreachable {
     async fn user(&self, _: &Email) -> Result<Option<User>, StoreError> {
         unreachable!()
     }
-    async fn create_request(&self, _: NewRequest) -> Result<(), StoreError> {
+    async fn create_request(&self, _: CreateRequest) -> Result<(), StoreError> {
         unreachable!()
     }
     async fn apply(&self, _: Change) -> Result<(), StoreError> {
@@ -157,7 +192,7 @@ impl Store for Unreachable {
     async fn token(&self, _: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
         unreachable!()
     }
-    async fn query(&self, _: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    async fn query(&self, _: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         unreachable!()
     }
     async fn open_requests_of(

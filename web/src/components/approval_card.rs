@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::{DecisionBody, PermissionSetView, RequestView};
 use yew::prelude::*;
 
@@ -79,7 +80,7 @@ pub fn ApprovalCard(props: &ApprovalCardProps) -> Html {
                 match api.decide(&r.id, &body).await {
                     Ok(done) => on_decided.emit(format!(
                         "{} {}'s request for {}.",
-                        if done.status == "denied" {
+                        if done.status == Status::Denied {
                             "Denied"
                         } else {
                             "Approved"

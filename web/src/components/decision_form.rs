@@ -107,12 +107,15 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
         let request = request.clone();
         let sets = sets.clone();
         let on_decide = props.on_decide.clone();
-        Callback::from(
-            move |_| match state.draft.approval(&request, &sets, &BrowserZone) {
+        Callback::from(move |_| {
+            match state
+                .draft
+                .approval(&request, &sets, time::now(), &BrowserZone)
+            {
                 Ok(body) => on_decide.emit(body),
                 Err(e) => state.dispatch(DecisionAction::Errors(e)),
-            },
-        )
+            }
+        })
     };
     let deny = {
         let state = state.clone();
@@ -172,7 +175,7 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
             </div>
         }
     };
-    let preview = decision::preview_end(d, &request, time::now(), &zone);
+    let preview = decision::preview_end(d, &request, &sets, time::now(), &zone);
     let others = errors.others(&SHOWN);
 
     html! {

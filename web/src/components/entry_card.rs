@@ -2,7 +2,8 @@
 
 use std::rc::Rc;
 
-use tempaccess_core::wire::{EntryView, RequestView};
+use tempaccess_core::entry::{PermissionSet, Right};
+use tempaccess_core::wire::{AccessStatus, EntryView, RequestView};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -32,14 +33,14 @@ pub fn EntryCard(props: &EntryCardProps) -> Html {
         Some(at) => html! { <>{ prefix }<TimeText {at} /></> },
         None => html! {},
     };
-    let status = match access.status.as_str() {
-        "pending" => {
+    let status = match access.status {
+        AccessStatus::Pending => {
             html! { <><span class="badge status-pending">{ "Pending" }</span>{ until(" — expires ") }</> }
         }
-        "scheduled" => {
+        AccessStatus::Scheduled => {
             html! { <><span class="badge status-scheduled">{ "Scheduled" }</span>{ until(" — until ") }</> }
         }
-        "active" => {
+        AccessStatus::Active => {
             html! { <><span class="badge status-active">{ "Active" }</span>{ until(" until ") }</> }
         }
         _ => html! { <span class="badge status-none">{ "No access" }</span> },
@@ -51,13 +52,15 @@ pub fn EntryCard(props: &EntryCardProps) -> Html {
             .unwrap_or(&g.permission_set);
         e.permission_sets
             .iter()
-            .any(|p| p.id == set && labels::shows_password(&p.rights))
+            .filter(|p| p.id == set)
+            .filter_map(|p| PermissionSet::try_from(p).ok())
+            .any(|p| p.allows(Right::ViewPassword))
     });
     html! {
         <article class="card entry" aria-labelledby={format!("entry-{}", e.id)}>
             <header>
                 <h2 id={format!("entry-{}", e.id)}>{ &e.name }</h2>
-                <p class="meta">{ format!("{} · {}", labels::kind(&e.kind), e.folder) }</p>
+                <p class="meta">{ format!("{} · {}", labels::kind(e.kind), e.folder) }</p>
             </header>
             <p class="access"><span class="label">{ "Your access: " }</span>{ status }{ for timeline }</p>
             <div class="actions">

@@ -2,21 +2,22 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::EntryView;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::labels;
-use crate::report::{PAGE_SIZES, ReportQuery, STATUSES};
+use crate::report::{PAGE_SIZES, ReportSelection};
 
 #[derive(Properties, PartialEq)]
 pub struct ReportFiltersProps {
     /// The filters in force.
-    pub query: ReportQuery,
+    pub query: ReportSelection,
     /// Entries to filter by.
     pub entries: Rc<Vec<EntryView>>,
     /// Applies new filters.
-    pub on_apply: Callback<ReportQuery>,
+    pub on_apply: Callback<ReportSelection>,
 }
 
 /// Which filter changed.
@@ -28,12 +29,12 @@ pub enum FilterAction {
     From(String),
     To(String),
     Limit(u32),
-    Reset(ReportQuery),
+    Reset(ReportSelection),
 }
 
 /// The filters being edited.
 #[derive(Clone, PartialEq)]
-pub struct FilterState(ReportQuery);
+pub struct FilterState(ReportSelection);
 
 impl Reducible for FilterState {
     type Action = FilterAction;
@@ -42,7 +43,7 @@ impl Reducible for FilterState {
         let mut q = self.0.clone();
         let some = |v: String| (!v.is_empty()).then_some(v);
         match action {
-            FilterAction::Status(v) => q.status = some(v),
+            FilterAction::Status(v) => q.status = Status::parse(&v, "status").ok(),
             FilterAction::Entry(v) => q.entry_id = some(v),
             FilterAction::Requester(v) => q.requester = some(v),
             FilterAction::Approver(v) => q.approver = some(v),
@@ -102,11 +103,11 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
     };
     let clear = {
         let on_apply = props.on_apply.clone();
-        let scope = props.query.scope.clone();
+        let scope = props.query.scope;
         Callback::from(move |_| {
-            on_apply.emit(ReportQuery {
-                scope: scope.clone(),
-                ..ReportQuery::default()
+            on_apply.emit(ReportSelection {
+                scope,
+                ..ReportSelection::default()
             })
         })
     };
@@ -117,8 +118,8 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
                 <label for="filter-status">{ "Status" }</label>
                 <select id="filter-status" onchange={select(FilterAction::Status)}>
                     <option value="" selected={q.status.is_none()}>{ "Any status" }</option>
-                    { for STATUSES.iter().map(|s| html! {
-                        <option value={*s} selected={q.status.as_deref() == Some(*s)}>{ labels::status(s) }</option>
+                    { for Status::ALL.into_iter().map(|s| html! {
+                        <option value={s.as_str()} selected={q.status == Some(s)}>{ labels::status(s) }</option>
                     }) }
                 </select>
             </div>

@@ -53,7 +53,7 @@ pub fn ReportTable(props: &ReportTableProps) -> Html {
     };
     let value = |r: &RequestView, c: Column| -> Html {
         match (c, cell(r, c)) {
-            (Column::Status, _) => html! { <StatusBadge status={r.status.clone()} /> },
+            (Column::Status, _) => html! { <StatusBadge status={r.status} /> },
             (Column::Rights, Cell::Text(id)) => html! { labels::set_name(&id, &props.sets) },
             (_, Cell::Empty) => html! { <span class="empty">{ "—" }</span> },
             (_, Cell::Time(at)) => html! { <TimeText {at} /> },

@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::policy::{self, Ending, Roles};
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::{CancelBody, RequestView};
 use yew::prelude::*;
 
@@ -80,11 +82,15 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
     });
     let r = props.request.clone();
     let me = session.email().unwrap_or_default();
-    let is_requester = r.requester == me;
-    let live = matches!(r.status.as_str(), "scheduled" | "active");
-    let can_cancel =
-        r.status == "pending" && (is_requester || session.is_admin()) || live && is_requester;
-    let can_revoke = live && !is_requester && (r.approver == me || session.is_admin());
+    // The server's own rule for what a cancel call does.
+    let roles = Roles {
+        requester: r.requester == me,
+        approver: r.approver == me,
+        admin: session.is_admin(),
+    };
+    let ending = policy::ending(roles, r.status).ok().flatten();
+    let can_cancel = matches!(ending, Some(Ending::Cancel | Ending::EndOwn));
+    let can_revoke = ending == Some(Ending::Revoke);
     if !can_cancel && !can_revoke {
         return html! {};
     }
@@ -101,7 +107,7 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
             let on_done = on_done.clone();
             let what = if reason.is_some() {
                 format!("Revoked {}'s access to {}.", r.requester, r.entry_name)
-            } else if r.status == "pending" {
+            } else if r.status == Status::Pending {
                 format!("Cancelled the request for {}.", r.entry_name)
             } else {
                 format!("Ended the access to {}.", r.entry_name)
@@ -126,7 +132,7 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(ActionsAction::Close))
     };
-    let (title, message) = if r.status == "pending" {
+    let (title, message) = if r.status == Status::Pending {
         (
             "Cancel request",
             format!(

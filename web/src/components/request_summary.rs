@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::{PermissionSetView, RequestView};
 use yew::prelude::*;
 
@@ -42,8 +43,8 @@ pub fn RequestSummary(props: &RequestSummaryProps) -> Html {
             <dt>{ "Message" }</dt>
             <dd class="message">{ if r.message.is_empty() { "(none)".to_owned() } else { r.message.clone() } }</dd>
             <dt>{ "Requested on" }</dt><dd><TimeText at={r.created_at} /></dd>
-            <dt>{ "Status" }</dt><dd><StatusBadge status={r.status.clone()} /></dd>
-            if r.status == "pending" {
+            <dt>{ "Status" }</dt><dd><StatusBadge status={r.status} /></dd>
+            if r.status == Status::Pending {
                 <dt>{ "Expires" }</dt><dd><TimeText at={r.expires_at} />{ " if nobody decides" }</dd>
             }
             if let (Some(by), Some(at)) = (&r.decided_by, r.decided_at) {

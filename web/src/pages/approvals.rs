@@ -2,13 +2,15 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
+use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::PermissionSetView;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::components::{ApprovalCard, ErrorNotice, Loading};
 use crate::hooks::{Load, use_api};
-use crate::report::{ReportQuery, Scope};
+use crate::report::ReportSelection;
 use crate::route::Route;
 use crate::time::BrowserZone;
 
@@ -17,11 +19,11 @@ use crate::time::BrowserZone;
 pub fn ApprovalsPage() -> Html {
     let notice = use_state(|| None::<String>);
     let data = use_api((), |api, _| async move {
-        let query = ReportQuery {
-            scope: Some(Scope::Approvals.as_str().to_owned()),
-            status: Some("pending".to_owned()),
+        let query = ReportSelection {
+            scope: Some(ReportScope::Approvals),
+            status: Some(Status::Pending),
             limit: Some(100),
-            ..ReportQuery::default()
+            ..ReportSelection::default()
         };
         let pending = api
             .requests(&query.api_query(None, None, &BrowserZone))
@@ -69,9 +71,9 @@ pub fn ApprovalsPage() -> Html {
             <h1>{ "Approvals" }</h1>
             <p class="lead">
                 { "Requests waiting for your decision. Decided ones are in " }
-                <Link<Route, ReportQuery> to={Route::Report} query={Some(ReportQuery { scope: Some("approvals".into()), ..ReportQuery::default() })}>
+                <Link<Route, ReportSelection> to={Route::Report} query={Some(ReportSelection { scope: Some(ReportScope::Approvals), ..ReportSelection::default() })}>
                     { "the report of your approvals" }
-                </Link<Route, ReportQuery>>{ "." }
+                </Link<Route, ReportSelection>>{ "." }
             </p>
             if let Some(text) = &*notice {
                 <p class="notice success" role="status">{ text }</p>

@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use tempaccess_core::wire::{DecisionBody, DecisionPage, RequestView, TokenDecisionBody};
 use yew::prelude::*;
 
@@ -59,13 +60,13 @@ impl Reducible for Deciding {
     }
 }
 
-fn already_decided(status: &str, by: Option<&str>, at: Option<Html>) -> Html {
+fn already_decided(status: Option<Status>, by: Option<&str>, at: Option<Html>) -> Html {
     let (title, text) = match status {
-        "expired" => (
+        Some(Status::Expired) => (
             "This request has expired",
             "Nobody decided it in time, so it expired. The requester can ask again.".to_owned(),
         ),
-        "cancelled" => (
+        Some(Status::Cancelled) => (
             "This request was cancelled",
             format!(
                 "{} cancelled it before it was decided.",
@@ -76,7 +77,10 @@ fn already_decided(status: &str, by: Option<&str>, at: Option<Html>) -> Html {
             "This request was already decided",
             format!(
                 "It is {} now{}. This link cannot decide it again.",
-                labels::status(status).to_lowercase(),
+                status.map_or_else(
+                    || "decided".to_owned(),
+                    |s| labels::status(s).to_lowercase()
+                ),
                 by.map(|b| format!(", decided by {b}")).unwrap_or_default()
             ),
         ),
@@ -137,7 +141,7 @@ pub fn DecidePage() -> Html {
 
     match &*deciding {
         Deciding::Done(r) => {
-            let text = if r.status == "denied" {
+            let text = if r.status == Status::Denied {
                 format!(
                     "You denied {}'s request for {}. They have been told.",
                     r.requester, r.entry_name
@@ -150,7 +154,7 @@ pub fn DecidePage() -> Html {
             };
             return html! {
                 <section class="panel" aria-live="polite">
-                    <h1>{ if r.status == "denied" { "Request denied" } else { "Request approved" } }</h1>
+                    <h1>{ if r.status == Status::Denied { "Request denied" } else { "Request approved" } }</h1>
                     <p class="notice success">{ text }</p>
                     <RequestSummary request={r.clone()} sets={sets.clone()} />
                 </section>
@@ -159,7 +163,7 @@ pub fn DecidePage() -> Html {
         Deciding::Conflict(e) => {
             let d = e.detail();
             return already_decided(
-                d.and_then(|d| d.current.as_deref()).unwrap_or("decided"),
+                d.and_then(|d| d.current),
                 d.and_then(|d| d.decided_by.as_deref()),
                 None,
             );
@@ -171,10 +175,10 @@ pub fn DecidePage() -> Html {
             .decided_by
             .clone()
             .or_else(|| request.revoked_by.clone())
-            .or_else(|| (request.status == "cancelled").then(|| request.requester.clone()));
+            .or_else(|| (request.status == Status::Cancelled).then(|| request.requester.clone()));
         return html! {
             <>
-                { already_decided(&request.status, by.as_deref(), request.decided_at.map(|at| html! { <TimeText {at} /> })) }
+                { already_decided(Some(request.status), by.as_deref(), request.decided_at.map(|at| html! { <TimeText {at} /> })) }
                 <section class="panel">
                     <h2>{ "The request" }</h2>
                     <RequestSummary request={request.clone()} sets={sets.clone()} />

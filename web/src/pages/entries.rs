@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::request::Status;
 use yew::prelude::*;
 
 use crate::components::{EntryCard, ErrorNotice, Loading};
@@ -31,7 +32,7 @@ pub fn EntriesPage() -> Html {
                     <div class="cards">
                         { for entries.items.iter().map(|e| {
                             let grant = grants.items.iter()
-                                .find(|g| g.entry_id == e.id && g.requester == me && g.status == "active")
+                                .find(|g| g.entry_id == e.id && g.requester == me && g.status == Status::Active)
                                 .map(|g| Rc::new(g.clone()));
                             html! { <EntryCard key={e.id.clone()} entry={Rc::new(e.clone())} {grant} /> }
                         }) }

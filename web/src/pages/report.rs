@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::RequestList;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -11,7 +12,8 @@ use yew_router::prelude::*;
 use crate::api::{Api, ApiError};
 use crate::components::{ErrorNotice, Loading, ReportFilters, ReportTable};
 use crate::hooks::{Load, use_api, use_session};
-use crate::report::{self, Column, ReportQuery, Scope};
+use crate::labels;
+use crate::report::{self, Column, ReportSelection};
 use crate::route::Route;
 use crate::time::BrowserZone;
 
@@ -44,7 +46,7 @@ impl Reducible for Paging {
 }
 
 /// Fetches every page of the report as CSV (the largest pages the API allows).
-async fn export_csv(api: Api, query: ReportQuery) -> Result<String, ApiError> {
+async fn export_csv(api: Api, query: ReportSelection) -> Result<String, ApiError> {
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -84,7 +86,7 @@ pub fn ReportPage() -> Html {
     let navigator = use_navigator();
     let location = use_location();
     let query = location
-        .and_then(|l| l.query::<ReportQuery>().ok())
+        .and_then(|l| l.query::<ReportSelection>().ok())
         .unwrap_or_default();
     let paging = use_reducer(Paging::default);
     let notice = use_state(|| None::<String>);
@@ -106,7 +108,7 @@ pub fn ReportPage() -> Html {
 
     let go = {
         let navigator = navigator.clone();
-        Callback::from(move |q: ReportQuery| {
+        Callback::from(move |q: ReportSelection| {
             if let Some(n) = &navigator {
                 let _ = n.push_with_query(&Route::Report, &q.normalized());
             }
@@ -117,7 +119,7 @@ pub fn ReportPage() -> Html {
         let query = query.clone();
         Callback::from(move |c: Column| {
             let (current, desc) = query.sort();
-            go.emit(ReportQuery {
+            go.emit(ReportSelection {
                 sort: Some(c.key().to_owned()),
                 desc: Some(if current == c { !desc } else { false }),
                 ..query.clone()
@@ -154,19 +156,19 @@ pub fn ReportPage() -> Html {
     };
 
     let scope = query.scope();
-    let mut scopes = vec![Scope::Mine, Scope::Approvals];
+    let mut scopes = vec![ReportScope::Mine, ReportScope::Approvals];
     if session.is_admin() {
-        scopes.push(Scope::All);
+        scopes.push(ReportScope::All);
     }
     let tabs = html! {
         <nav class="tabs" aria-label="Whose requests">
             { for scopes.into_iter().map(|s| {
                 let here = s == scope;
-                let q = ReportQuery { scope: Some(s.as_str().to_owned()), ..ReportQuery::default() }.normalized();
+                let q = ReportSelection { scope: Some(s), ..ReportSelection::default() }.normalized();
                 html! {
-                    <Link<Route, ReportQuery> to={Route::Report} query={Some(q)} classes={classes!("tab", here.then_some("current"))}>
-                        <span aria-current={here.then_some("page")}>{ s.label() }</span>
-                    </Link<Route, ReportQuery>>
+                    <Link<Route, ReportSelection> to={Route::Report} query={Some(q)} classes={classes!("tab", here.then_some("current"))}>
+                        <span aria-current={here.then_some("page")}>{ labels::scope(s) }</span>
+                    </Link<Route, ReportSelection>>
                 }
             }) }
         </nav>

@@ -59,10 +59,10 @@ pub fn TimelinePage(props: &TimelinePageProps) -> Html {
                     <h2>{ "Timeline" }</h2>
                     <ol class="timeline">
                         { for detail.events.iter().map(|e| html! {
-                            <li class={format!("event event-{}", e.kind)}>
+                            <li class={format!("event event-{}", e.kind.as_str())}>
                                 <TimeText at={e.at} />
-                                <span class="event-kind">{ labels::event(&e.kind) }</span>
-                                <span class="event-actor">{ format!("by {}", e.actor) }</span>
+                                <span class="event-kind">{ labels::event(e.kind) }</span>
+                                <span class="event-actor">{ format!("by {}", e.actor.as_str()) }</span>
                                 if !e.detail.is_empty() {
                                     <span class="event-detail">{ &e.detail }</span>
                                 }

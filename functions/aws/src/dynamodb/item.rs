@@ -16,7 +16,7 @@ use tempaccess_core::Timestamp;
 use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
-use tempaccess_core::ports::{OutgoingMail, StoreError};
+use tempaccess_core::ports::{IdempotencyKey, OutgoingMail, StoreError};
 use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
@@ -27,9 +27,6 @@ use super::table::{
 
 /// A table item.
 pub(crate) type Item = HashMap<String, AttributeValue>;
-
-/// How long an idempotency key holds after the request it made.
-const IDEMPOTENCY_WINDOW: TimeDelta = TimeDelta::hours(24);
 
 /// The sort key of items that are alone in their partition.
 const META: &str = "META";
@@ -357,20 +354,22 @@ pub(crate) struct Idempotency {
     pub request_id: RequestId,
 }
 
-/// A used idempotency key, dropped by TTL a day after its request.
+/// The attribute of a used idempotency key holding when it is free again, as a key
+/// time (so that a condition compares it as text).
+pub(crate) const FREE_AFTER: &str = "free_after";
+
+/// A used idempotency key, dropped by TTL once it is free again.
 pub(crate) struct IdempotencyItem(pub Item);
 
 impl IdempotencyItem {
-    /// The key `key` of the request's requester, used by the request.
-    pub fn new(key: &str, request: &AccessRequest) -> Result<Self, StoreError> {
+    /// `key` of the request's requester, used by the request.
+    pub fn new(key: &IdempotencyKey, request: &AccessRequest) -> Result<Self, StoreError> {
         let record = Idempotency {
             request_id: request.id,
         };
-        let mut item = place(&record, Key::idempotency(&request.requester, key), [])?;
-        item.insert(
-            TTL.to_owned(),
-            epoch_seconds(request.created_at + IDEMPOTENCY_WINDOW),
-        );
+        let mut item = place(&record, Key::idempotency(&request.requester, &key.key), [])?;
+        item.insert(FREE_AFTER.to_owned(), s(key_time(key.free_after)));
+        item.insert(TTL.to_owned(), epoch_seconds(key.free_after));
         Ok(Self(item))
     }
 }

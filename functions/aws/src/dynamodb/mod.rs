@@ -5,7 +5,6 @@
 //! [`DynamoStore`] reads with GetItem and Query only, and writes every state change as
 //! one conditional write or one transaction.
 
-mod cursor;
 mod item;
 mod read;
 mod report;

@@ -10,22 +10,18 @@
 
 use std::collections::VecDeque;
 
-use chrono::TimeDelta;
-use tempaccess_core::Timestamp;
-use tempaccess_core::ids::{Email, RequestId};
-use tempaccess_core::ports::{RequestQuery, Scope};
-use tempaccess_core::request::{AccessRequest, State, Status};
-
-use super::cursor::Position;
 use super::item::{
     APPROVER_DECIDED, APPROVER_PENDING, approver_partition, created_position, key_time, month_of,
     month_partition, requester_partition, s,
 };
 use super::read::{Expr, Query, Range};
 use super::table::{BY_APPROVER, BY_MONTH, BY_REQUESTER, Index};
-
-/// The most items one report page holds.
-pub(crate) const MAX_PAGE: u32 = 500;
+use chrono::TimeDelta;
+use tempaccess_core::Timestamp;
+use tempaccess_core::ids::{Email, RequestId};
+use tempaccess_core::ports::{Scope, StoreQuery};
+use tempaccess_core::report::Cursor;
+use tempaccess_core::request::{AccessRequest, State};
 
 /// The most items one Query reads (pages grow to this when a filter drops many).
 pub(crate) const MAX_READ: i32 = 1000;
@@ -40,19 +36,6 @@ pub(crate) const MAX_MONTHS: i32 = 120;
 /// A writer whose clock runs ahead of the reader's may create a request "after" the
 /// reader's now; months that late are still read.
 const CLOCK_SKEW: TimeDelta = TimeDelta::days(1);
-
-/// The stored states a status is read from.
-fn states_of(status: Status) -> &'static [State] {
-    match status {
-        Status::Pending => &[State::Pending],
-        Status::Expired => &[State::Pending, State::Expired],
-        Status::Scheduled | Status::Active => &[State::Approved],
-        Status::Ended => &[State::Approved, State::Ended],
-        Status::Denied => &[State::Denied],
-        Status::Cancelled => &[State::Cancelled],
-        Status::Revoked => &[State::Revoked],
-    }
-}
 
 /// The one person a scope and a filter together select, if any; `Err` when they
 /// select two different people (nothing matches).
@@ -76,7 +59,7 @@ type Parts = Vec<(String, Option<Range>)>;
 
 /// The Queries that answer `q` after `after`, as streams to merge; none when nothing
 /// can match.
-pub(crate) fn plan(q: &RequestQuery, after: Option<Position>) -> Vec<Stream> {
+pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Stream> {
     let (scoped_requester, scoped_approver) = match &q.scope {
         Scope::RequestedBy(who) => (Some(who), None),
         Scope::ApprovedBy(who) => (None, Some(who)),
@@ -108,7 +91,7 @@ pub(crate) fn plan(q: &RequestQuery, after: Option<Position>) -> Vec<Stream> {
         let range = Range::bounded(from.clone(), before.clone());
         (BY_REQUESTER, vec![vec![(requester_partition(who), range)]])
     } else if let Some(who) = approver {
-        let wanted = q.status.map(states_of);
+        let wanted = q.status.map(|s| s.stored_states());
         let pending = wanted.is_none_or(|w| w.contains(&State::Pending));
         let decided = wanted.is_none_or(|w| w.iter().any(|s| *s != State::Pending));
         let parts = [(APPROVER_PENDING, pending), (APPROVER_DECIDED, decided)]
@@ -147,7 +130,8 @@ pub(crate) fn plan(q: &RequestQuery, after: Option<Position>) -> Vec<Stream> {
         }
         if let Some(status) = q.status {
             let state = expr.name("state");
-            let values: Vec<_> = states_of(status)
+            let values: Vec<_> = status
+                .stored_states()
                 .iter()
                 .map(|st| expr.value(s(st.as_str())))
                 .collect();
@@ -175,7 +159,7 @@ pub(crate) fn plan(q: &RequestQuery, after: Option<Position>) -> Vec<Stream> {
 }
 
 /// The months an all-requests report walks for `q` after `after`, newest first.
-fn months(q: &RequestQuery, after: Option<Position>) -> impl Iterator<Item = i32> {
+fn months(q: &StoreQuery, after: Option<Cursor>) -> impl Iterator<Item = i32> {
     // The last instant the report covers: before `to`, and no later than now (give or
     // take a skewed clock).
     let latest = q.now + CLOCK_SKEW;
@@ -192,7 +176,7 @@ fn months(q: &RequestQuery, after: Option<Position>) -> impl Iterator<Item = i32
 
 /// Whether a request read from the index matches what the filter could not decide:
 /// its status at `now`.
-pub(crate) fn matches(q: &RequestQuery, r: &AccessRequest) -> bool {
+pub(crate) fn matches(q: &StoreQuery, r: &AccessRequest) -> bool {
     q.status.is_none_or(|status| r.status(q.now) == status)
 }
 

@@ -20,21 +20,21 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    Change, NewRequest, OutgoingMail, Page, RequestQuery, Store, StoreError,
+    Change, CreateRequest, OutgoingMail, Page, Store, StoreError, StoreQuery,
 };
+use tempaccess_core::report::Cursor;
 use tempaccess_core::request::AccessRequest;
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
-use super::cursor::{CursorKey, Position};
 use super::item::{
-    ENTRIES_PARTITION, EntryItem, EventItem, GIVEN_UP, GRANTS_PARTITION, Idempotency,
+    ENTRIES_PARTITION, EntryItem, EventItem, FREE_AFTER, GIVEN_UP, GRANTS_PARTITION, Idempotency,
     IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION, RequestItem,
-    TokenItem, UserItem, due_position, epoch_seconds, key_time_after, requester_partition, s,
+    TokenItem, UserItem, due_position, key_time, key_time_after, requester_partition, s,
     unavailable,
 };
 use super::read::{Expr, Query, Range};
-use super::report::{self, MAX_PAGE, MAX_READ, Stream};
-use super::table::{BY_REQUESTER, ENTRIES, GRANTS_BY_END, OUTBOX_DUE, PENDING_BY_EXPIRY, PK, TTL};
+use super::report::{self, MAX_READ, Stream};
+use super::table::{BY_REQUESTER, ENTRIES, GRANTS_BY_END, OUTBOX_DUE, PENDING_BY_EXPIRY, PK};
 
 /// How often a transaction cancelled only by a concurrent one on the same items is
 /// tried again.
@@ -53,7 +53,6 @@ type TransactError = SdkError<TransactWriteItemsError, HttpResponse>;
 pub struct DynamoStore {
     client: Client,
     table: Arc<str>,
-    cursors: CursorKey,
 }
 
 impl std::fmt::Debug for DynamoStore {
@@ -65,13 +64,11 @@ impl std::fmt::Debug for DynamoStore {
 }
 
 impl DynamoStore {
-    /// A store on the table `table`. Report cursors are sealed with `cursor_key`, which
-    /// every instance serving the same reports must share.
-    pub fn new(client: Client, table: impl Into<String>, cursor_key: [u8; 32]) -> Self {
+    /// A store on the table `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: Arc::from(table.into()),
-            cursors: CursorKey::new(cursor_key),
         }
     }
 
@@ -233,7 +230,7 @@ impl DynamoStore {
     async fn head<'s>(
         &self,
         stream: &'s mut Streaming,
-        query: &RequestQuery,
+        query: &StoreQuery,
     ) -> Result<Option<&'s AccessRequest>, StoreError> {
         while stream.buffer.is_empty() {
             let Some(next) = stream.stream.queries.front() else {
@@ -322,7 +319,7 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
         let mut items = vec![
             self.put_new(RequestItem::try_from(&new.request)?.0)?,
             self.put_new(EventItem::try_from(&new.event)?.0)?,
@@ -331,23 +328,24 @@ impl Store for DynamoStore {
         for mail in &new.outbox {
             items.push(self.put_new(MailItem::try_from(mail)?.0)?);
         }
-        let idempotency = match &new.idempotency_key {
+        let idempotency = match &new.idempotency {
             Some(key) => {
                 let item = IdempotencyItem::new(key, &new.request)?;
-                // A key past its day is free again, whether or not TTL has dropped it.
+                // A key past its window is free again, whether or not TTL has dropped
+                // it; a key written before keys carried their end is free too.
                 let mut expr = Expr::default();
+                let free_after = expr.name(FREE_AFTER);
                 let condition = format!(
-                    "attribute_not_exists({}) OR {} <= {}",
+                    "attribute_not_exists({}) OR attribute_not_exists({free_after}) OR {free_after} <= {}",
                     expr.name(PK),
-                    expr.name(TTL),
-                    expr.value(epoch_seconds(new.request.created_at)),
+                    expr.value(s(key_time(new.request.created_at))),
                 );
                 items.push(
                     TransactWriteItem::builder()
                         .put(self.put_if(item.0, &condition, &expr)?)
                         .build(),
                 );
-                Some((items.len() - 1, key))
+                Some((items.len() - 1, &key.key))
             }
             None => None,
         };
@@ -467,13 +465,13 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         let after = query
             .cursor
             .as_deref()
-            .map(|c| self.cursors.open(query, c))
+            .map(|c| Cursor::decode(query, c))
             .transpose()?;
-        let limit = query.limit.clamp(1, MAX_PAGE) as usize;
+        let limit = query.limit.get() as usize;
         let first_read = i32::try_from(limit + 1).unwrap_or(MAX_READ).min(MAX_READ);
         let mut streams: Vec<_> = report::plan(query, after)
             .into_iter()
@@ -503,15 +501,7 @@ impl Store for DynamoStore {
         }
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
-            items.last().map(|last| {
-                self.cursors.seal(
-                    query,
-                    Position {
-                        created_at: last.created_at,
-                        id: last.id,
-                    },
-                )
-            })
+            items.last().map(|last| Cursor::after(last).encode(query))
         } else {
             None
         };

@@ -12,7 +12,7 @@
 //! | entry | `ENT#<id>` | `META` |
 //! | user | `USR#<email>` | `META` |
 //! | outbox mail | `OUT#<mail id>` | `OUT` |
-//! | idempotency key | `IDEM#<requester>#<sha256 hex of the key>` | `IDEM` (`ttl`: a day on) |
+//! | idempotency key | `IDEM#<requester>#<sha256 hex of the key>` | `IDEM` (`free_after`, `ttl`: when it is free again) |
 //!
 //! Every index projects all attributes, so a Query answers without a second read.
 //! The sparse ones hold an item only while it has both of the index's key attributes.

@@ -1,21 +1,18 @@
 //! The report function: the caller, reports (JSON or CSV), one request's timeline,
 //! access now, and an entry's credential during a grant.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use tempaccess_core::ids::{Email, EntryId};
+use tempaccess_core::ids::EntryId;
 use tempaccess_core::report;
-use tempaccess_core::request::Status;
-use tempaccess_core::service::{ReportParams, ReportScope};
 use tempaccess_core::wire::{
-    ErrorBody, EventView, Me, RequestDetail, RequestList, RequestView, SecretView,
+    ErrorBody, ErrorCode, EventView, Me, RequestDetail, RequestList, RequestView, RequestsQuery,
+    SecretView,
 };
 
+use crate::extract::QueryParams;
 use crate::routes::request_id;
 use crate::{ApiError, AppState, SignedIn};
 
@@ -46,13 +43,8 @@ pub async fn secret(
     caller: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<SecretView>, ApiError> {
-    let entry = EntryId::parse(&id).map_err(|_| {
-        ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-            "entry not found",
-        )
-    })?;
+    let entry =
+        EntryId::parse(&id).map_err(|_| ApiError::new(ErrorCode::NotFound, "entry not found"))?;
     let credential = app.service.reveal_secret(&caller.0, &entry).await?;
     Ok(Json(SecretView {
         username: credential.username,
@@ -60,86 +52,11 @@ pub async fn secret(
     }))
 }
 
-/// Parses the report's query string, naming the parameter at fault.
-pub fn report_params(query: &HashMap<String, String>) -> Result<ReportParams, ApiError> {
-    let time = |name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
-        query
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .map(|v| {
-                DateTime::parse_from_rfc3339(v)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| ApiError::invalid(name, "must be an RFC 3339 time"))
-            })
-            .transpose()
-    };
-    let text = |name: &str| {
-        query
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .map(String::as_str)
-    };
-    for key in query.keys() {
-        if ![
-            "scope",
-            "status",
-            "entry_id",
-            "requester",
-            "approver",
-            "from",
-            "to",
-            "limit",
-            "cursor",
-        ]
-        .contains(&key.as_str())
-        {
-            return Err(ApiError::invalid(key.as_str(), "unknown query parameter"));
-        }
-    }
-    Ok(ReportParams {
-        scope: match text("scope") {
-            None | Some("mine") => ReportScope::Mine,
-            Some("approvals") => ReportScope::Approvals,
-            Some("all") => ReportScope::All,
-            Some(_) => return Err(ApiError::invalid("scope", "must be mine, approvals or all")),
-        },
-        status: text("status")
-            .map(|s| Status::parse(s, "status"))
-            .transpose()?,
-        entry_id: text("entry_id").map(EntryId::parse).transpose()?,
-        requester: text("requester")
-            .map(|s| Email::parse_field(s, "requester"))
-            .transpose()?,
-        approver: text("approver")
-            .map(|s| Email::parse_field(s, "approver"))
-            .transpose()?,
-        from: time("from")?,
-        to: time("to")?,
-        limit: text("limit")
-            .map(|s| {
-                s.parse::<u32>()
-                    .map_err(|_| ApiError::invalid("limit", "must be a number"))
-            })
-            .transpose()?,
-        cursor: text("cursor").map(str::to_owned),
-    })
-}
-
 /// The Temporary Access Requests Report: `scope=mine|approvals|all` (all: admins),
 /// filters, pages. `Accept: text/csv` gives CSV.
 #[utoipa::path(get, path = "/v1/requests", tag = "report",
     security(("bearer" = [])),
-    params(
-        ("scope" = Option<String>, Query, description = "mine (default), approvals or all"),
-        ("status" = Option<Status>, Query, description = "Only this status"),
-        ("entry_id" = Option<String>, Query, description = "Only this entry"),
-        ("requester" = Option<String>, Query, description = "Only this requester"),
-        ("approver" = Option<String>, Query, description = "Only this approver"),
-        ("from" = Option<String>, Query, description = "Created at or after (RFC 3339)"),
-        ("to" = Option<String>, Query, description = "Created before (RFC 3339)"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 500"),
-        ("cursor" = Option<String>, Query, description = "From the previous page"),
-    ),
+    params(RequestsQuery),
     responses((status = 200, body = RequestList, content_type = "application/json"),
         (status = 200, body = String, content_type = "text/csv"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -149,9 +66,9 @@ pub async fn list_requests(
     State(app): State<AppState>,
     caller: SignedIn,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    QueryParams(query): QueryParams<RequestsQuery>,
 ) -> Result<Response, ApiError> {
-    let params = report_params(&query)?;
+    let params = query.parse()?;
     let page = app.service.requests(&caller.0, params).await?;
     let now = app.service.now();
     let wants_csv = headers

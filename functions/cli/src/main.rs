@@ -1,13 +1,11 @@
 //! `tempaccess`: the embedded default and admin commands.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use tempaccess_local::backend::Backend;
-use tempaccess_local::report::{self, ReportArgs};
-use tempaccess_local::serve::{ServeOptions, serve};
+use tempaccess_cli::backend::Backend;
+use tempaccess_cli::report::{self, ReportArgs};
+use tempaccess_cli::serve::{ServeArgs, serve};
 
 #[derive(Parser)]
 #[command(
@@ -23,30 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every route, the site, the timer and a mailbox in one process, on SQLite.
-    Serve {
-        /// Where to listen (port 0 picks a free port).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// The data directory.
-        #[arg(long, default_value = ".tempaccess")]
-        data: PathBuf,
-        /// The built site to serve at `/`.
-        #[arg(long)]
-        site: Option<PathBuf>,
-        /// The public URL of the site, for decision links.
-        #[arg(long)]
-        site_url: Option<String>,
-        /// A clock that `POST /v1/dev/clock` moves forward (for tests).
-        #[arg(long)]
-        test_clock: bool,
-        /// Seconds between sweeps (overdue grants, expiries, mail retries).
-        #[arg(long, default_value_t = 30)]
-        sweep_seconds: u64,
-        /// Which adapters to run on (aws: the standard AWS environment; set
-        /// AWS_ENDPOINT_URL for an emulator).
-        #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
-        backend: Backend,
-    },
+    Serve(ServeArgs),
     /// The Temporary Access Requests Report (every request), as a table or CSV.
     Report(ReportArgs),
     /// Manage entries.
@@ -97,26 +72,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve {
-            addr,
-            data,
-            site,
-            site_url,
-            test_clock,
-            sweep_seconds,
-            backend,
-        } => {
-            serve(ServeOptions {
-                addr,
-                data,
-                site,
-                site_url,
-                test_clock,
-                sweep_every: Duration::from_secs(sweep_seconds.max(1)),
-                backend,
-            })
-            .await
-        }
+        Command::Serve(args) => serve(args).await,
         Command::Report(args) => report::run(args).await,
         Command::Entries {
             command:
@@ -125,9 +81,9 @@ async fn main() -> anyhow::Result<()> {
                     backend,
                     data,
                 },
-        } => tempaccess_local::import::run(file, backend, data).await,
+        } => tempaccess_cli::import::run(file, backend, data).await,
         Command::Aws {
             command: AwsCommand::Bootstrap { demo },
-        } => tempaccess_local::aws::bootstrap(demo).await,
+        } => tempaccess_cli::aws::bootstrap(demo).await,
     }
 }

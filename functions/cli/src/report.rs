@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tempaccess_core::entry::{ADMIN_ROLE, Caller};
-use tempaccess_core::ids::{Email, EntryId};
-use tempaccess_core::report;
+use tempaccess_core::ids::Email;
+use tempaccess_core::report::{self, MAX_PAGE};
 use tempaccess_core::request::Status;
-use tempaccess_core::service::{MAX_PAGE, ReportParams, ReportScope, Service, Settings};
+use tempaccess_core::service::{ReportParams, ReportScope, Service, Settings};
 use tempaccess_core::system::SystemClock;
+use tempaccess_core::wire::RequestsQuery;
 
 use crate::backend::{self, Backend};
 
@@ -59,6 +60,23 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         name: "tempaccess CLI".to_owned(),
         roles: vec![ADMIN_ROLE.to_owned()],
     };
+    // The same query, read the same way, as `GET /v1/requests?scope=all`.
+    let params = RequestsQuery {
+        scope: Some(ReportScope::All),
+        status: args
+            .status
+            .as_deref()
+            .map(|s| Status::parse(s, "--status"))
+            .transpose()?,
+        entry_id: args.entry,
+        requester: args.requester,
+        approver: args.approver,
+        from: args.from,
+        to: args.to,
+        limit: Some(MAX_PAGE),
+        cursor: None,
+    }
+    .parse()?;
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
@@ -66,27 +84,8 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             .requests(
                 &admin,
                 ReportParams {
-                    scope: ReportScope::All,
-                    status: args
-                        .status
-                        .as_deref()
-                        .map(|s| Status::parse(s, "--status"))
-                        .transpose()?,
-                    entry_id: args.entry.as_deref().map(EntryId::parse).transpose()?,
-                    requester: args
-                        .requester
-                        .as_deref()
-                        .map(|e| Email::parse_field(e, "--requester"))
-                        .transpose()?,
-                    approver: args
-                        .approver
-                        .as_deref()
-                        .map(|e| Email::parse_field(e, "--approver"))
-                        .transpose()?,
-                    from: args.from,
-                    to: args.to,
-                    limit: Some(MAX_PAGE),
                     cursor: cursor.take(),
+                    ..params.clone()
                 },
             )
             .await?;

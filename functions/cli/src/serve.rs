@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -20,32 +19,40 @@ use tempaccess_core::ids::Email;
 use tempaccess_core::ports::Clock;
 use tempaccess_core::service::{Service, Settings};
 use tempaccess_core::system::SystemClock;
-use tempaccess_core::wire::{LoginBody, MailView, TokenView};
+use tempaccess_core::wire::{ErrorCode, LoginBody, MailView, TokenView};
 use tempaccess_http::extract::JsonBody;
 use tempaccess_http::{ApiError, AppState};
+use tempaccess_sqlite::SqliteStore;
 
 use crate::backend::{self, Backend};
 use crate::clock::TestClock;
 use crate::dev_auth::{self, DevAuth};
-use crate::sqlite::SqliteStore;
 use crate::timer::Timer;
 
 /// How `tempaccess serve` runs.
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    /// Where to listen (port 0: any free port).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// The data directory (database, keys, credentials).
+    #[arg(long, default_value = ".tempaccess")]
     pub data: PathBuf,
-    /// The built site to serve at `/`, if any.
+    /// The built site to serve at `/`.
+    #[arg(long)]
     pub site: Option<PathBuf>,
-    /// The site's public URL for decision links (default: the listening address).
+    /// The public URL of the site, for decision links (default: the listening address).
+    #[arg(long)]
     pub site_url: Option<String>,
-    /// Use a clock that `POST /v1/dev/clock` moves forward (for tests).
+    /// A clock that `POST /v1/dev/clock` moves forward (for tests).
+    #[arg(long)]
     pub test_clock: bool,
-    /// How often the sweep runs.
-    pub sweep_every: Duration,
-    /// Which adapters to run on.
+    /// Seconds between sweeps (overdue grants, expiries, mail retries).
+    #[arg(long, default_value_t = 30)]
+    pub sweep_seconds: u64,
+    /// Which adapters to run on (aws: the standard AWS environment; set
+    /// AWS_ENDPOINT_URL for an emulator).
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
     pub backend: Backend,
 }
 
@@ -60,7 +67,7 @@ struct Local {
 
 /// Opens the data directory, seeds the demo on first start, re-arms the timer and
 /// serves until Ctrl-C. Prints `tempaccess listening on <url>` once ready.
-pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+pub async fn serve(opts: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.data)
         .with_context(|| format!("creating {}", opts.data.display()))?;
     let test_clock = if opts.test_clock {
@@ -84,7 +91,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let timer = opened.timer;
     let service = Service::new(opened.ports, Settings::new(site_url.clone()));
     timer.rearm(&service).await?;
-    tokio::spawn(timer.clone().run(service.clone(), opts.sweep_every));
+    let sweep_every = Duration::from_secs(opts.sweep_seconds.max(1));
+    tokio::spawn(timer.clone().run(service.clone(), sweep_every));
 
     let local = Local {
         service,
@@ -202,7 +210,7 @@ async fn login(
         .user(&email)
         .await
         .map_err(|e| tempaccess_core::Error::unavailable("reading the user", e))?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such user"))?;
     let caller = tempaccess_core::entry::Caller {
         email: user.email,
         name: user.name,
@@ -216,8 +224,7 @@ async fn login(
 async fn mail(State(local): State<Local>) -> Result<Json<Vec<MailView>>, ApiError> {
     let Some(mailbox) = &local.mailbox else {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "on the AWS backend mail goes to SES, not to a local mailbox",
         ));
     };
@@ -264,8 +271,7 @@ async fn advance_clock(
 ) -> Result<Json<ClockView>, ApiError> {
     let Some(clock) = &local.test_clock else {
         return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "the clock moves only under `serve --test-clock`",
         ));
     };

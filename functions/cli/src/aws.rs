@@ -30,11 +30,7 @@ pub async fn bootstrap_with(
     if !with_demo {
         return Ok(());
     }
-    let store = dynamodb::DynamoStore::new(
-        clients.dynamodb.clone(),
-        settings.table_name.clone(),
-        tempaccess_aws::wiring::cursor_key_from_env()?.unwrap_or([0; 32]),
-    );
+    let store = dynamodb::DynamoStore::new(clients.dynamodb.clone(), settings.table_name.clone());
     for user in demo::users() {
         store.put_user(&user).await?;
     }

@@ -12,10 +12,10 @@ use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::{BoxError, Clock, Scheduler};
 use tempaccess_core::service::Ports;
 use tempaccess_core::system::OsRandom;
+use tempaccess_sqlite::SqliteStore;
 
 use crate::demo::{self, FileSecrets};
 use crate::mailbox::Mailbox;
-use crate::sqlite::SqliteStore;
 use crate::timer::Timer;
 
 /// Which adapters to run on.
@@ -37,10 +37,6 @@ pub struct Opened {
     /// The in-process timer: the scheduler on SQLite, a second, on-time one on AWS.
     pub timer: Arc<Timer>,
 }
-
-/// A development key for report cursors when `TEMPACCESS_CURSOR_KEY` is unset: the
-/// local binary only, never a Lambda (which requires the variable).
-const LOCAL_CURSOR_KEY: [u8; 32] = *b"tempaccess-local-cursor-key-0001";
 
 /// Opens the adapters of `backend`. On SQLite, writes the demo data on first start
 /// when `seed_demo`.
@@ -72,8 +68,7 @@ pub async fn open(
         }
         Backend::Aws => {
             let (settings, clients) = aws_clients().await?;
-            let key = tempaccess_aws::wiring::cursor_key_from_env()?.unwrap_or(LOCAL_CURSOR_KEY);
-            let mut ports = tempaccess_aws::wiring::ports_on(&settings, &clients, clock, key);
+            let mut ports = tempaccess_aws::wiring::ports_on(&settings, &clients, clock);
             // EventBridge Scheduler cannot reach this process: keep the real schedule
             // and also end grants on time here.
             ports.scheduler = Arc::new(Both {

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tempaccess_core::ports::{Clock, Mail, MailError, Mailer};
-
-use crate::sqlite::SqliteStore;
+use tempaccess_sqlite::SqliteStore;
 
 /// A mailer that delivers into the local mailbox.
 pub struct Mailbox {

@@ -1,6 +1,7 @@
 //! The `tempaccess` binary's library: the embedded default (every route in one
-//! process, on SQLite, with an in-process timer and a mailbox in place of AWS, plus
-//! demo data), the same on the AWS adapters, and the admin commands.
+//! process, on the SQLite store of `tempaccess-sqlite`, with an in-process timer and a
+//! mailbox in place of AWS, plus demo data), the same on the AWS adapters, the AWS
+//! bootstrap, and the admin commands.
 
 pub mod aws;
 pub mod backend;
@@ -12,5 +13,4 @@ pub mod mailbox;
 pub mod report;
 pub mod serve;
 pub mod site;
-pub mod sqlite;
 pub mod timer;

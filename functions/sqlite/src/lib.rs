@@ -1,4 +1,5 @@
-//! The SQLite [`Store`] of the embedded default.
+//! The SQLite [`Store`] of the embedded default: an adapter crate beside
+//! `tempaccess-aws`, kept to the same contract (`tests/src/store_contract.rs`).
 //!
 //! The tables mirror the DynamoDB access patterns: every read is a lookup by key or a
 //! range over an index, every state change one transaction conditional on the version.
@@ -12,8 +13,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::SecondsFormat;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Params, Transaction, TransactionBehavior, params};
@@ -23,20 +22,19 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    BoxError, Change, Mail, MailPurpose, NewRequest, OutgoingMail, Page, RequestQuery, Scope,
-    Store, StoreError,
+    BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, Scope, Store,
+    StoreError, StoreQuery,
 };
+use tempaccess_core::report::Cursor;
 use tempaccess_core::request::{AccessRequest, State, Status};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
 /// How long a write waits for another process (an admin command) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The most items one report page holds.
-const MAX_PAGE: u32 = 500;
-
 /// Schema changes, in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE requests (
     id          TEXT PRIMARY KEY,
     state       TEXT NOT NULL,
@@ -106,7 +104,12 @@ CREATE TABLE mailbox (
     json     TEXT NOT NULL
 ) STRICT;
 CREATE INDEX mailbox_in_order ON mailbox (sent_at, seq);
-"#];
+"#,
+    r#"
+-- A used key holds until `free_after`; keys written before this version are free.
+ALTER TABLE idempotency ADD COLUMN free_after TEXT NOT NULL DEFAULT '';
+"#,
+];
 
 /// A [`Store`] on one SQLite database. Cloning shares the connection.
 #[derive(Clone)]
@@ -377,63 +380,47 @@ impl Filter {
     }
 }
 
-/// The rows whose [`AccessRequest::status`] at `now` is `status`.
+/// The rows whose [`AccessRequest::status`] at `now` is `status`: in one of the
+/// status's stored states, and on the side of the clock that reads as it.
 fn status_clause(f: &mut Filter, status: Status, now: Timestamp) -> String {
     let now = f.arg(ts(now));
+    let state = |f: &mut Filter, s: State| f.arg(s.as_str().to_owned());
     match status {
-        Status::Pending => format!("(state = 'pending' AND expires_at > {now})"),
-        Status::Expired => {
-            format!("(state = 'expired' OR (state = 'pending' AND expires_at <= {now}))")
-        }
-        Status::Scheduled => {
-            format!("(state = 'approved' AND ends_at > {now} AND starts_at > {now})")
-        }
+        Status::Pending => format!(
+            "(state = {} AND expires_at > {now})",
+            state(f, State::Pending)
+        ),
+        Status::Expired => format!(
+            "(state = {} OR (state = {} AND expires_at <= {now}))",
+            state(f, State::Expired),
+            state(f, State::Pending)
+        ),
+        Status::Scheduled => format!(
+            "(state = {} AND ends_at > {now} AND starts_at > {now})",
+            state(f, State::Approved)
+        ),
         // An approved request without a grant reads as active, as in the domain.
         Status::Active => format!(
-            "(state = 'approved' AND (ends_at IS NULL OR (ends_at > {now} AND starts_at <= {now})))"
+            "(state = {} AND (ends_at IS NULL OR (ends_at > {now} AND starts_at <= {now})))",
+            state(f, State::Approved)
         ),
-        Status::Ended => format!("(state = 'ended' OR (state = 'approved' AND ends_at <= {now}))"),
-        Status::Denied => format!("state = '{}'", State::Denied.as_str()),
-        Status::Cancelled => format!("state = '{}'", State::Cancelled.as_str()),
-        Status::Revoked => format!("state = '{}'", State::Revoked.as_str()),
+        Status::Ended => format!(
+            "(state = {} OR (state = {} AND ends_at <= {now}))",
+            state(f, State::Ended),
+            state(f, State::Approved)
+        ),
+        Status::Denied | Status::Cancelled | Status::Revoked => {
+            let states: Vec<_> = status
+                .stored_states()
+                .iter()
+                .map(|s| state(f, *s))
+                .collect();
+            format!("state IN ({})", states.join(", "))
+        }
     }
 }
 
-/// Where a page stopped: the last item's (created_at, id).
-struct Cursor {
-    created_at: String,
-    id: RequestId,
-}
-
-impl Cursor {
-    const VERSION: &'static str = "1";
-
-    fn encode(r: &AccessRequest) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{}|{}", Self::VERSION, ts(r.created_at), r.id))
-    }
-
-    fn decode(s: &str) -> Result<Self, StoreError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| StoreError::BadCursor)?;
-        let text = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
-        let mut parts = text.split('|');
-        let (Some(Self::VERSION), Some(created_at), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(StoreError::BadCursor);
-        };
-        let created_at =
-            chrono::DateTime::parse_from_rfc3339(created_at).map_err(|_| StoreError::BadCursor)?;
-        let id = RequestId::parse(id).map_err(|_| StoreError::BadCursor)?;
-        Ok(Self {
-            created_at: ts(created_at.to_utc()),
-            id,
-        })
-    }
-}
-
-fn query_page(conn: &Connection, q: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
     let mut f = Filter::default();
     match &q.scope {
         Scope::RequestedBy(who) => {
@@ -471,14 +458,14 @@ fn query_page(conn: &Connection, q: &RequestQuery) -> Result<Page<AccessRequest>
         f.push(clause);
     }
     if let Some(cursor) = &q.cursor {
-        let cursor = Cursor::decode(cursor)?;
-        let created = f.arg(cursor.created_at);
+        let cursor = Cursor::decode(q, cursor)?;
+        let created = f.arg(ts(cursor.created_at));
         let id = f.arg(cursor.id.to_string());
         f.push(format!(
             "(created_at < {created} OR (created_at = {created} AND id < {id}))"
         ));
     }
-    let limit = q.limit.clamp(1, MAX_PAGE);
+    let limit = q.limit.get();
     // One more than the page tells whether another page follows.
     let fetch = f.arg(i64::from(limit) + 1);
     let sql = format!(
@@ -488,11 +475,35 @@ fn query_page(conn: &Connection, q: &RequestQuery) -> Result<Page<AccessRequest>
     let mut items = read_requests(conn, &sql, rusqlite::params_from_iter(f.args))?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(Cursor::encode)
+        items.last().map(|last| Cursor::after(last).encode(q))
     } else {
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+impl SqliteStore {
+    /// Requests in `state` whose time in `column` has come by `now`, soonest first, at
+    /// most `limit`: the sweep's work.
+    async fn due(
+        &self,
+        state: State,
+        column: &'static str,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.run(move |conn| {
+            read_requests(
+                conn,
+                &format!(
+                    "SELECT json FROM requests WHERE state = ?3 AND {column} <= ?1
+                     ORDER BY {column}, id LIMIT ?2"
+                ),
+                params![ts(now), limit, state.as_str()],
+            )
+        })
+        .await
+    }
 }
 
 /// Entries and users: one JSON document per key, in a table of `(key, json)`.
@@ -573,18 +584,20 @@ impl Store for SqliteStore {
         self.get_json("users", "email", email.to_string()).await
     }
 
-    async fn create_request(&self, new: NewRequest) -> Result<(), StoreError> {
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
         let row = request_row(&new.request)?;
         self.run(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .or_unavailable()?;
             let requester = new.request.requester.to_string();
-            if let Some(key) = &new.idempotency_key {
+            let created_at = ts(new.request.created_at);
+            if let Some(used) = &new.idempotency {
                 let existing: Option<String> = tx
                     .query_row(
-                        "SELECT request_id FROM idempotency WHERE requester = ?1 AND key = ?2",
-                        params![requester, key],
+                        "SELECT request_id FROM idempotency
+                         WHERE requester = ?1 AND key = ?2 AND free_after > ?3",
+                        params![requester, used.key, created_at],
                         |row| row.get(0),
                     )
                     .optional()
@@ -596,10 +609,19 @@ impl Store for SqliteStore {
             }
             tx.execute(INSERT_REQUEST, rusqlite::params_from_iter(row))
                 .or_unavailable()?;
-            if let Some(key) = &new.idempotency_key {
+            if let Some(used) = &new.idempotency {
+                // A free key is taken over by the new request.
                 tx.execute(
-                    "INSERT INTO idempotency (requester, key, request_id) VALUES (?1, ?2, ?3)",
-                    params![requester, key, new.request.id.to_string()],
+                    "INSERT INTO idempotency (requester, key, request_id, free_after)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (requester, key) DO UPDATE
+                     SET request_id = excluded.request_id, free_after = excluded.free_after",
+                    params![
+                        requester,
+                        used.key,
+                        new.request.id.to_string(),
+                        ts(used.free_after)
+                    ],
                 )
                 .or_unavailable()?;
             }
@@ -704,7 +726,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn query(&self, query: &RequestQuery) -> Result<Page<AccessRequest>, StoreError> {
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         let query = query.clone();
         self.run(move |conn| query_page(conn, &query)).await
     }
@@ -720,9 +742,14 @@ impl Store for SqliteStore {
                 conn,
                 "SELECT json FROM requests
                  WHERE requester = ?1
-                   AND (state = 'pending' OR (state = 'approved' AND ends_at > ?2))
+                   AND (state = ?3 OR (state = ?4 AND ends_at > ?2))
                  ORDER BY created_at DESC, id DESC",
-                params![requester, ts(now)],
+                params![
+                    requester,
+                    ts(now),
+                    State::Pending.as_str(),
+                    State::Approved.as_str()
+                ],
             )
         })
         .await
@@ -735,9 +762,9 @@ impl Store for SqliteStore {
         self.run(move |conn| {
             read_requests(
                 conn,
-                "SELECT json FROM requests WHERE state = 'approved' AND ends_at > ?1
+                "SELECT json FROM requests WHERE state = ?2 AND ends_at > ?1
                  ORDER BY ends_at, id",
-                [ts(after)],
+                params![ts(after), State::Approved.as_str()],
             )
         })
         .await
@@ -748,15 +775,7 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.run(move |conn| {
-            read_requests(
-                conn,
-                "SELECT json FROM requests WHERE state = 'approved' AND ends_at <= ?1
-                 ORDER BY ends_at, id LIMIT ?2",
-                params![ts(now), limit],
-            )
-        })
-        .await
+        self.due(State::Approved, "ends_at", now, limit).await
     }
 
     async fn stale_pending(
@@ -764,15 +783,7 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.run(move |conn| {
-            read_requests(
-                conn,
-                "SELECT json FROM requests WHERE state = 'pending' AND expires_at <= ?1
-                 ORDER BY expires_at, id LIMIT ?2",
-                params![ts(now), limit],
-            )
-        })
-        .await
+        self.due(State::Pending, "expires_at", now, limit).await
     }
 
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {

@@ -1,0 +1,129 @@
+//! What the clock does: grants end, undecided requests expire, and the sweep catches
+//! whatever the scheduler missed.
+
+use crate::error::Error;
+use crate::ids::RequestId;
+use crate::mail;
+use crate::ports::MailPurpose;
+use crate::request::{AccessRequest, Op, Refused, Status};
+
+use super::{Service, StoreResult};
+
+/// The most items one sweep pass handles of each kind; the next pass takes the rest.
+const SWEEP_BATCH: u32 = 100;
+
+/// What one sweep pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Grants ended.
+    pub ended: usize,
+    /// Pending requests expired.
+    pub expired: usize,
+    /// Mails delivered.
+    pub mails_sent: usize,
+    /// Mail attempts that failed.
+    pub mails_failed: usize,
+}
+
+/// What ending one grant (a scheduler delivery) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndOutcome {
+    /// The grant was ended now.
+    Ended,
+    /// It had already ended, been revoked, or been ended by someone else concurrently.
+    AlreadyDone,
+    /// Its end is still in the future (an early delivery); nothing changed.
+    NotDue,
+    /// No such grant.
+    Missing,
+}
+
+impl Service {
+    /// Ends one grant at its end (the scheduler's delivery). Idempotent.
+    pub async fn end_grant(&self, id: &RequestId) -> Result<EndOutcome, Error> {
+        let Some(request) = self
+            .ports
+            .store
+            .request(id)
+            .await
+            .context("reading the grant")?
+        else {
+            return Ok(EndOutcome::Missing);
+        };
+        self.end_one(request).await
+    }
+
+    async fn end_one(&self, request: AccessRequest) -> Result<EndOutcome, Error> {
+        let now = self.now();
+        let t = match request.apply(Op::End, now) {
+            Ok(t) => t,
+            Err(Refused::State {
+                current: Status::Scheduled | Status::Active,
+                ..
+            }) => return Ok(EndOutcome::NotDue),
+            // Ended, revoked, or never approved.
+            Err(_) => return Ok(EndOutcome::AlreadyDone),
+        };
+        let m = mail::ended(&t.next);
+        match self
+            .commit(&request, t, vec![(MailPurpose::Notice, m)])
+            .await
+        {
+            Ok(_) => Ok(EndOutcome::Ended),
+            Err(Error::Conflict { .. }) => Ok(EndOutcome::AlreadyDone),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn expire_one(&self, request: AccessRequest) -> Result<bool, Error> {
+        let now = self.now();
+        let t = match request.apply(Op::Expire, now) {
+            Ok(t) => t,
+            // Decided, cancelled or expired meanwhile, or not yet due.
+            Err(Refused::State { .. } | Refused::GrantOver) => return Ok(false),
+        };
+        let m = mail::expired(&t.next);
+        match self
+            .commit(&request, t, vec![(MailPurpose::Notice, m)])
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One pass of the periodic sweep: ends overdue grants (whatever the scheduler did),
+    /// expires undecided requests and retries undelivered mail.
+    pub async fn sweep(&self) -> Result<SweepReport, Error> {
+        let now = self.now();
+        let store = &self.ports.store;
+        let mut report = SweepReport::default();
+        for grant in store
+            .overdue_grants(now, SWEEP_BATCH)
+            .await
+            .context("listing overdue grants")?
+        {
+            if self.end_one(grant).await? == EndOutcome::Ended {
+                report.ended += 1;
+            }
+        }
+        for pending in store
+            .stale_pending(now, SWEEP_BATCH)
+            .await
+            .context("listing stale requests")?
+        {
+            if self.expire_one(pending).await? {
+                report.expired += 1;
+            }
+        }
+        let due = store
+            .due_mail(now, SWEEP_BATCH)
+            .await
+            .context("listing undelivered mail")?;
+        let (sent, failed) = self.deliver(due).await;
+        report.mails_sent = sent;
+        report.mails_failed = failed;
+        Ok(report)
+    }
+}

@@ -1,0 +1,197 @@
+//! The use cases, one file each, as `impl Service` blocks over one [`Service`]. Each
+//! takes the caller (or a decision token, or nothing for the timer), checks policy,
+//! makes one conditional write, then runs side effects (mail, scheduler) whose
+//! failures are recorded and retried rather than returned.
+
+mod cancel;
+mod decide;
+mod lifecycle;
+mod outbox;
+mod queries;
+mod submit;
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+
+use crate::Timestamp;
+use crate::audit::{Actor, AuditEvent, EventKind};
+use crate::entry::Entry;
+use crate::error::Error;
+use crate::ids::{self, EntryId, RequestId};
+use crate::ports::{
+    Change, Clock, MailPurpose, Mailer, Random, Scheduler, Secrets, Store, StoreError,
+};
+use crate::request::{AccessRequest, DEFAULT_PENDING_EXPIRY};
+
+pub use decide::{Decision, DecisionView};
+pub use lifecycle::{EndOutcome, SweepReport};
+pub use outbox::MAX_MAIL_ATTEMPTS;
+pub use queries::{ReportParams, ReportScope};
+
+/// The adapters a [`Service`] runs on.
+#[derive(Clone)]
+pub struct Ports {
+    /// Where everything is kept.
+    pub store: Arc<dyn Store>,
+    /// Sends mail.
+    pub mailer: Arc<dyn Mailer>,
+    /// Ends grants on time.
+    pub scheduler: Arc<dyn Scheduler>,
+    /// Reads credentials.
+    pub secrets: Arc<dyn Secrets>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness for ids and tokens.
+    pub random: Arc<dyn Random>,
+}
+
+/// Deployment settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The site's base URL, for decision links.
+    pub site_url: String,
+    /// How long a request may stay pending.
+    pub pending_expiry: TimeDelta,
+}
+
+impl Settings {
+    /// Settings for a site at `site_url` with the default pending expiry.
+    pub fn new(site_url: impl Into<String>) -> Self {
+        Self {
+            site_url: site_url.into(),
+            pending_expiry: DEFAULT_PENDING_EXPIRY,
+        }
+    }
+}
+
+/// The temporary-access use cases over a set of [`Ports`].
+#[derive(Clone)]
+pub struct Service {
+    ports: Ports,
+    settings: Settings,
+}
+
+/// A store call's failure as the use case's, saying what was being done.
+pub(super) trait StoreResult<T> {
+    fn context(self, doing: &'static str) -> Result<T, Error>;
+}
+
+impl<T> StoreResult<T> for Result<T, StoreError> {
+    fn context(self, doing: &'static str) -> Result<T, Error> {
+        self.map_err(|e| Error::unavailable(doing, e))
+    }
+}
+
+impl Service {
+    /// A service over `ports`.
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings }
+    }
+
+    /// The time now, from the clock port.
+    pub fn now(&self) -> Timestamp {
+        self.ports.clock.now()
+    }
+
+    /// The store (for admin commands and tests that read it directly).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.ports.store
+    }
+
+    pub(super) fn random_u128(&self) -> u128 {
+        let mut b = [0u8; 16];
+        self.ports.random.fill(&mut b);
+        u128::from_le_bytes(b)
+    }
+
+    pub(super) fn event(
+        &self,
+        request_id: RequestId,
+        actor: Actor,
+        kind: EventKind,
+        detail: String,
+    ) -> AuditEvent {
+        let at = self.now();
+        AuditEvent {
+            request_id,
+            id: ids::ulid(at, self.random_u128()),
+            at,
+            actor,
+            kind,
+            detail,
+        }
+    }
+
+    /// Appends an event the use case does not depend on (viewed, notified, a failed
+    /// mail or schedule): a failure to record it is logged, not returned.
+    pub(super) async fn record(
+        &self,
+        request_id: RequestId,
+        actor: Actor,
+        kind: EventKind,
+        detail: String,
+    ) {
+        let event = self.event(request_id, actor, kind, detail);
+        if let Err(e) = self.ports.store.append_event(&event).await {
+            tracing::warn!(%request_id, event = kind.as_str(), error = %e, "could not record an event");
+        }
+    }
+
+    pub(super) async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, Error> {
+        self.ports
+            .store
+            .entry(id)
+            .await
+            .context("reading the entry")
+    }
+
+    pub(super) async fn entry_or_rejected(&self, id: &EntryId) -> Result<Entry, Error> {
+        self.entry(id)
+            .await?
+            .ok_or_else(|| Error::rejected("entry_id", format!("there is no entry {id}")))
+    }
+
+    pub(super) async fn request_or_404(&self, id: &RequestId) -> Result<AccessRequest, Error> {
+        self.ports
+            .store
+            .request(id)
+            .await
+            .context("reading the request")?
+            .ok_or(Error::NotFound {
+                what: "request",
+                field: None,
+            })
+    }
+
+    /// Writes a transition with its mails, then delivers them. A lost race becomes a
+    /// 409 naming the state the winner left.
+    pub(super) async fn commit(
+        &self,
+        before: &AccessRequest,
+        t: crate::request::Transition,
+        mails: Vec<(MailPurpose, crate::ports::Mail)>,
+    ) -> Result<AccessRequest, Error> {
+        let outbox: Vec<_> = mails
+            .into_iter()
+            .map(|(purpose, m)| self.outgoing(before.id, purpose, m))
+            .collect();
+        let change = Change {
+            event: self.event(before.id, t.actor, t.kind, t.detail),
+            expected_version: before.version,
+            outbox: outbox.clone(),
+            request: t.next.clone(),
+        };
+        match self.ports.store.apply(change).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { current }) => {
+                // Read the clock again: the winner may have written after `now`.
+                return Err(current.refusal(t.op, self.now()).into());
+            }
+            Err(e) => return Err(Error::unavailable("writing the change", e)),
+        }
+        tracing::info!(request_id = %before.id, event = t.kind.as_str(), "request changed");
+        self.deliver(outbox).await;
+        Ok(t.next)
+    }
+}
