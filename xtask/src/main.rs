@@ -15,6 +15,7 @@ mod dev;
 mod infra;
 mod publish;
 mod site;
+mod site_config;
 mod test;
 mod tools;
 

@@ -6,27 +6,11 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Workspace;
 
-/// The site's settings for a deployed stack, from its outputs.
-pub fn site_config(outputs: &HashMap<String, String>) -> Result<Value> {
-    let get = |k: &str| {
-        outputs
-            .get(k)
-            .cloned()
-            .with_context(|| format!("the stack has no output {k}"))
-    };
-    Ok(json!({
-        "api_url": get("ApiUrl")?.trim_end_matches('/'),
-        "auth": {
-            "kind": "cognito",
-            "domain": get("CognitoDomain")?,
-            "client_id": get("UserPoolClientId")?,
-        }
-    }))
-}
+pub use crate::site_config::site_config;
 
 /// Reads `OutputKey`/`OutputValue` pairs as `describe-stacks` prints them.
 pub fn parse_outputs(described: &Value) -> HashMap<String, String> {
@@ -138,6 +122,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_site_config_comes_from_the_outputs() {
