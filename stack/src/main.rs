@@ -322,6 +322,7 @@ async fn run(args: Args) -> Result<()> {
         "content_security_policy": deployed.site.headers.headers.iter().find(|h| h.0 == "content-security-policy").map(|h| h.1.clone()),
     });
     let control = Control {
+        moto: args.moto.clone(),
         journal,
         deliveries,
         info: info.clone(),
@@ -330,6 +331,7 @@ async fn run(args: Args) -> Result<()> {
         .route("/invocations", get(invocations))
         .route("/deliveries", get(deliveries_of))
         .route("/stack", get(stack_info))
+        .route("/mail", get(mail))
         .with_state(Arc::new(control));
     tokio::spawn(async move { axum::serve(control_l, control_app).await });
 
@@ -341,6 +343,7 @@ async fn run(args: Args) -> Result<()> {
 
 /// What the control endpoint shows (for tests and the curious).
 struct Control {
+    moto: String,
     journal: Journal,
     deliveries: Arc<Mutex<Vec<Delivery>>>,
     info: Value,
@@ -356,6 +359,48 @@ async fn deliveries_of(State(c): State<Arc<Control>>) -> axum::Json<Value> {
 
 async fn stack_info(State(c): State<Arc<Control>>) -> axum::Json<Value> {
     axum::Json(c.info.clone())
+}
+
+/// The mail SES holds in the emulator (it delivers nothing), newest first, with the
+/// links each carries: where a person reads bob's decision link.
+async fn mail(State(c): State<Arc<Control>>) -> axum::response::Html<String> {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let data: Value = match reqwest::get(format!("{}/moto-api/data.json", c.moto)).await {
+        Ok(r) => r.json().await.unwrap_or_default(),
+        Err(_) => Value::Null,
+    };
+    let mut items = String::new();
+    for m in data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .rev()
+    {
+        let body = m["body"].as_str().unwrap_or_default();
+        let links: String = body
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|href| {
+                let href = href.replace("&amp;", "&");
+                format!("<li><a href=\"{0}\">{0}</a></li>", escape(&href))
+            })
+            .collect();
+        items.push_str(&format!(
+            "<article><h2>{}</h2><p>To {}</p><ul>{links}</ul></article>",
+            escape(m["subject"].as_str().unwrap_or_default()),
+            escape(&m["destinations"].to_string()),
+        ));
+    }
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Mail in the emulator</title></head>\
+         <body><h1>Mail sent through SES (held by the emulator)</h1>{items}</body></html>"
+    ))
 }
 
 async fn wait_for_stop() {

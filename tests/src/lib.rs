@@ -4,4 +4,5 @@ pub mod aws_world;
 pub mod browser;
 pub mod fakes;
 pub mod moto;
+pub mod stack;
 pub mod store_contract;

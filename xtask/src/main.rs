@@ -16,6 +16,7 @@ mod infra;
 mod publish;
 mod site;
 mod site_config;
+mod stack;
 mod test;
 mod tools;
 
@@ -27,7 +28,7 @@ tasks:
                           on http://127.0.0.1:8080, data in target/dev-data
   test [--quick] [--only <stage>[,<stage>…]]
                           every check CI runs, stopping at the first failure. Stages, in
-                          order: lint, unit, e2e, browser, aws, infra, package.
+                          order: lint, unit, e2e, browser, aws, infra, package, stack.
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
   site [--with-browser]   build the site into <target>/site (with Chromium for its tests)
@@ -39,7 +40,12 @@ tasks:
                           (after the `package` stage of `cargo xtask test`)
   check-bootstraps        fail unless every `sam build` bootstrap is an arm64 executable
   moto                    run the AWS emulator in the foreground and print the
-                          TEMPACCESS_MOTO_URL to export for `cargo test`";
+                          TEMPACCESS_MOTO_URL to export for `cargo test`
+  stack [--port N] [--rate-speed N] [--no-build]
+                          the deployed stack on this machine: infra/template.yaml on the
+                          AWS emulator, the sam-built functions (under qemu), the HTTP
+                          API, hosted UI and site at http://localhost:8400 (API on N+1,
+                          hosted UI on N+2), schedules firing; prints the demo people";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -61,6 +67,7 @@ fn try_main() -> Result<()> {
         "dev" => dev::run(&Workspace::locate()?, rest),
         "test" => test::run(&Workspace::locate()?, rest),
         "moto" => moto(),
+        "stack" => stack::task(&Workspace::locate()?, rest),
         "site" => site::task(rest),
         "bench-site" => site::bench(),
         "publish-site" => publish::run(&Workspace::locate()?, rest),

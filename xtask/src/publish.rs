@@ -12,6 +12,42 @@ use crate::Workspace;
 
 pub use crate::site_config::site_config;
 
+/// Publishes a built site into a directory standing for the site bucket (the local
+/// stack's): the files as `run` syncs them, and the `config.json` it writes from the
+/// stack's outputs. Returns that config.
+pub fn publish_to_directory(
+    dist: &std::path::Path,
+    bucket: &std::path::Path,
+    outputs: &HashMap<String, String>,
+) -> Result<Value> {
+    let config = site_config(outputs)?;
+    let _ = std::fs::remove_dir_all(bucket);
+    copy_tree(dist, bucket)?;
+    std::fs::write(
+        bucket.join("config.json"),
+        serde_json::to_vec_pretty(&config)?,
+    )?;
+    Ok(config)
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        // Like `aws s3 sync` of a build: the build key is not part of the site.
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &to.join(&name))?;
+        } else {
+            std::fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads `OutputKey`/`OutputValue` pairs as `describe-stacks` prints them.
 pub fn parse_outputs(described: &Value) -> HashMap<String, String> {
     described["Stacks"][0]["Outputs"]
