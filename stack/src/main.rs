@@ -99,7 +99,11 @@ async fn main() {
 async fn bind(port: u16) -> Result<(TcpListener, String)> {
     let l = TcpListener::bind(("127.0.0.1", port))
         .await
-        .with_context(|| format!("listening on 127.0.0.1:{port}"))?;
+        .with_context(|| {
+            format!(
+                "listening on 127.0.0.1:{port} (in use? `cargo xtask stack --port 0` picks free ports)"
+            )
+        })?;
     let origin = format!("http://localhost:{}", l.local_addr()?.port());
     Ok((l, origin))
 }
