@@ -80,6 +80,9 @@ struct Args {
     /// The hosted UI's port.
     #[arg(long, default_value_t = 0)]
     auth_port: u16,
+    /// The port of the stack's own pages (mail, invocations, deliveries).
+    #[arg(long, default_value_t = 0)]
+    control_port: u16,
     /// rate() schedules fire this many times as often (a test clock for the sweep).
     #[arg(long, default_value_t = 1)]
     rate_speed: u32,
@@ -114,7 +117,7 @@ async fn run(args: Args) -> Result<()> {
     let (site_l, site_origin) = bind(args.site_port).await?;
     let (api_l, api_origin) = bind(args.api_port).await?;
     let (auth_l, auth_origin) = bind(args.auth_port).await?;
-    let (control_l, control_origin) = bind(0).await?;
+    let (control_l, control_origin) = bind(args.control_port).await?;
 
     let mut parameters = match std::fs::read_to_string(&args.samconfig) {
         Ok(text) => samconfig_parameters(&text, "default")?,

@@ -45,7 +45,8 @@ tasks:
                           the deployed stack on this machine: infra/template.yaml on the
                           AWS emulator, the sam-built functions (under qemu), the HTTP
                           API, hosted UI and site at http://localhost:8400 (API on N+1,
-                          hosted UI on N+2), schedules firing; prints the demo people";
+                          hosted UI on N+2, mail and invocations on N+3), schedules
+                          firing; prints the demo people";
 
 fn main() -> ExitCode {
     match try_main() {

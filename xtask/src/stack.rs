@@ -27,8 +27,8 @@ pub const QEMU_TESTED: &str = "1:7.2+dfsg-7+deb12u18";
 /// How to run the stack.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The site's port (the API on the next, the hosted UI on the one after); 0 for
-    /// free ports.
+    /// The site's port (the API on the next, the hosted UI on the one after, the
+    /// stack's own pages on the fourth); 0 for free ports.
     pub port: u16,
     /// rate() schedules fire this many times as often.
     pub rate_speed: u32,
@@ -165,6 +165,8 @@ pub fn start(ws: &Workspace, options: &Options) -> Result<Running> {
             &port(1),
             "--auth-port",
             &port(2),
+            "--control-port",
+            &port(3),
         ])
         .args(["--rate-speed", &options.rate_speed.to_string()])
         .args(["--retry-speed", &options.retry_speed.to_string()])
