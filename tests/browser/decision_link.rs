@@ -9,13 +9,18 @@ use tempaccess_tests::browser::{Browser, site_dir};
 async fn used_and_unknown_links_get_clear_pages() {
     let app = TestApp::spawn_with_site(&site_dir()).await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, token) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "deploy"))
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    app.decide_by_link(&token, &json!({"decision": "approve", "comment": "ok"}))
-        .await
-        .expect(200);
+    app.decide_by_link(
+        Some(&bob),
+        &token,
+        &json!({"decision": "approve", "comment": "ok"}),
+    )
+    .await
+    .expect(200);
     let b = Browser::start(&app.base_url, "decision-link").await;
 
     b.goto(&format!("/decide#token={token}")).await;

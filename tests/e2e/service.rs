@@ -121,7 +121,9 @@ fn field_of(result: Result<impl std::fmt::Debug, Error>) -> (&'static str, Optio
         Error::Forbidden(_) => "forbidden",
         Error::NotFound { .. } => "not_found",
         Error::Conflict { .. } => "conflict",
-        Error::Unauthenticated => "unauthenticated",
+        Error::Unauthenticated | Error::SignInRequired(_) => "unauthenticated",
+        Error::OpenRequest { .. } => "open_request",
+        Error::TooMany(_) => "too_many",
         Error::Unavailable { .. } => "unavailable",
     };
     (kind, err.field().map(str::to_owned))
@@ -296,11 +298,35 @@ async fn a_repeated_idempotency_key_returns_the_first_request() {
     w.advance(TimeDelta::minutes(5));
     let again = w
         .service
-        .submit(&alice, ask("prod-db", "bob@example.com", 600), key())
+        .submit(&alice, ask("prod-db", "bob@example.com", 3600), key())
         .await
         .unwrap();
     assert_eq!(again, first);
     assert_eq!(w.mail.sent().len(), 1, "one request, one mail");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_never_stands_for_another_request() {
+    let w = world().await;
+    let alice = caller("alice");
+    let key = || Some("submit-1".to_owned());
+    w.service
+        .submit(&alice, ask("prod-db", "bob@example.com", 3600), key())
+        .await
+        .unwrap();
+    for other in [
+        ask("prod-db", "bob@example.com", 600),
+        ask("billing-api-key", "dave@example.com", 600),
+        payroll(),
+    ] {
+        let got = field_of(w.service.submit(&alice, other.clone(), key()).await);
+        assert_eq!(
+            got,
+            ("rejected", Some("Idempotency-Key".to_owned())),
+            "{other:?}"
+        );
+    }
+    assert_eq!(w.mail.sent().len(), 1, "nothing else was sent");
 }
 
 #[tokio::test]
@@ -309,7 +335,8 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
     let r = w.submitted().await;
     w.advance(TimeDelta::minutes(10));
     let token = w.token_of("bob@example.com");
-    let view = w.service.lookup_decision(&token).await.unwrap();
+    let bob = caller("bob");
+    let view = w.service.lookup_decision(&token, Some(&bob)).await.unwrap();
     assert!(view.decidable);
     assert_eq!(view.request.id, r.id);
     assert_eq!(w.events(&r.id).await.last(), Some(&EventKind::Viewed));
@@ -318,6 +345,7 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
         .service
         .decide_by_token(
             &token,
+            Some(&bob),
             Decision::Approve(Narrowing::default()),
             message("Go ahead"),
         )
@@ -336,10 +364,16 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
     assert_eq!(w.events(&r.id).await.last(), Some(&EventKind::Approved));
 
     // The link is spent: it shows the request, and a second decision names the first.
-    assert!(!w.service.lookup_decision(&token).await.unwrap().decidable);
+    assert!(
+        !w.service
+            .lookup_decision(&token, Some(&bob))
+            .await
+            .unwrap()
+            .decidable
+    );
     match w
         .service
-        .decide_by_token(&token, Decision::Deny, Message::default())
+        .decide_by_token(&token, Some(&bob), Decision::Deny, Message::default())
         .await
     {
         Err(Error::Conflict {
@@ -551,7 +585,9 @@ async fn a_failed_mail_is_retried_with_backoff_then_given_up() {
 
     // A mail that never goes through is given up after its last attempt.
     flaky.fail_next(u32::MAX);
-    let r = w.submitted().await;
+    let r = w
+        .submit("alice", ask("billing-api-key", "dave@example.com", 600))
+        .await;
     for _ in 1..MAX_MAIL_ATTEMPTS {
         w.advance(TimeDelta::hours(1));
         assert_eq!(w.service.sweep().await.unwrap().mails_failed, 1);
@@ -655,7 +691,7 @@ async fn a_timeline_shows_the_start_once_it_passed() {
         .expect("a frame");
     let later = SubmitCommand {
         requested: Requested::Window(frame),
-        ..ask("prod-db", "bob@example.com", 3600)
+        ..payroll()
     };
     let later = w.submit("alice", later).await;
     w.decide(&later.id, Decision::Approve(Narrowing::default()))
@@ -692,10 +728,13 @@ async fn entries_and_access_now_show_each_callers_access() {
     assert_eq!(entries.len(), 3);
     assert_eq!(status_on(&entries, "prod-db"), None);
 
-    w.submitted().await;
+    let pending = w.submitted().await;
     let entries = w.service.entries_for(&alice).await.unwrap();
     assert_eq!(status_on(&entries, "prod-db"), Some(Status::Pending));
-    let granted = w.granted().await;
+    let granted = w
+        .decide(&pending.id, Decision::Approve(Narrowing::default()))
+        .await;
+    w.submitted().await;
     let entries = w.service.entries_for(&alice).await.unwrap();
     assert_eq!(
         status_on(&entries, "prod-db"),
@@ -730,10 +769,12 @@ async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
     let w = world().await;
     let alice = caller("alice");
     let prod_db = EntryId::parse("prod-db").unwrap();
-    w.submitted().await;
+    let pending = w.submitted().await;
     let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
     assert_eq!(got, ("forbidden", None), "not before approval");
-    let grant = w.granted().await;
+    let grant = w
+        .decide(&pending.id, Decision::Approve(Narrowing::default()))
+        .await;
     let credential = w.service.reveal_secret(&alice, &prod_db).await.unwrap();
     assert_eq!(credential.password, "password-local/prod-db");
     assert_eq!(

@@ -364,14 +364,27 @@ impl TestApp {
             .await
     }
 
-    /// `POST /v1/decisions` with a decision token (no sign-in); `body` holds the
-    /// decision and its options, the token is added.
-    pub async fn decide_by_link(&self, link_token: &str, body: &Value) -> Reply {
+    /// `POST /v1/decisions/open`: the decision page of a link, signed in.
+    pub async fn open_link(&self, token: &str, link_token: &str) -> Reply {
+        self.post_json("/v1/decisions/open", token, &json!({ "token": link_token }))
+            .await
+    }
+
+    /// `POST /v1/decisions` with a decision token, as the person signed in with
+    /// `token` (the approver the mail went to, normally), or signed out with `None`;
+    /// `body` holds the decision and its options, the link's token is added.
+    pub async fn decide_by_link(
+        &self,
+        token: Option<&str>,
+        link_token: &str,
+        body: &Value,
+    ) -> Reply {
         let mut body = body.clone();
         body.as_object_mut()
             .expect("a decision body is a JSON object")
             .insert("token".into(), Value::String(link_token.to_string()));
-        self.post_anon("/v1/decisions", &body).await
+        self.call(Method::POST, "/v1/decisions", token, Some(&body))
+            .await
     }
 
     /// `POST /v1/requests/{id}/cancel`.
@@ -716,6 +729,17 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 pub fn prod_db_request(duration_seconds: i64, message: &str) -> Value {
     json!({
         "entry_id": PROD_DB,
+        "permission_set": VIEW_PASSWORD_EXECUTE,
+        "approver_id": BOB,
+        "duration_seconds": duration_seconds,
+        "message": message,
+    })
+}
+
+/// A request body for payroll-rdp (approvers bob and dave; a message is required) to bob.
+pub fn payroll_request(duration_seconds: i64, message: &str) -> Value {
+    json!({
+        "entry_id": PAYROLL_RDP,
         "permission_set": VIEW_PASSWORD_EXECUTE,
         "approver_id": BOB,
         "duration_seconds": duration_seconds,

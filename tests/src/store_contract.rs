@@ -42,6 +42,9 @@ macro_rules! store_contract_tests {
             a_reused_idempotency_key_returns_the_first_request_and_writes_nothing,
             idempotency_keys_belong_to_one_requester,
             an_idempotency_key_is_free_after_its_window,
+            one_pending_request_per_requester_and_entry,
+            concurrent_requests_for_one_entry_leave_one_pending,
+            another_token_for_a_request_is_kept_beside_the_first,
             apply_writes_the_request_its_event_and_its_mail,
             a_stale_apply_conflicts_and_writes_nothing,
             a_create_that_fails_part_way_writes_nothing,
@@ -201,6 +204,7 @@ pub fn new_request(
             MailPurpose::DecisionRequested,
         )],
         idempotency: None,
+        one_pending_per_entry: false,
         request,
     }
 }
@@ -413,6 +417,104 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
     assert_eq!(due.len(), 1, "only the first request's mail: {due:?}");
     assert_eq!(due[0].request_id, first.id);
     assert_eq!(ids_of(store, every_request(at(10))).await?, vec![first.id]);
+    Ok(())
+}
+
+/// With `one_pending_per_entry`, a requester has one pending request per entry: a
+/// second is refused naming the first and writes nothing, until the first is decided,
+/// cancelled or past its expiry (swept or not). Other entries and other requesters
+/// are not held back.
+pub async fn one_pending_request_per_requester_and_entry(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let held = |who: &str, entry: &str, t: Timestamp| {
+        let mut new = new_request(who, "bob@example.com", entry, t);
+        new.one_pending_per_entry = true;
+        new
+    };
+    let first = create(store, held("alice@example.com", "prod-db", at(0))).await?;
+
+    let second = held("alice@example.com", "prod-db", at(1));
+    let (id, token) = (second.request.id, second.token.hash.clone());
+    match store.create_request(second).await {
+        Err(StoreError::OpenRequest { existing }) => assert_eq!(existing, first.id),
+        other => panic!("expected OpenRequest, got {other:?}"),
+    }
+    assert_eq!(store.request(&id).await?, None, "nothing written");
+    assert_eq!(store.token(&token).await?, None, "nothing written");
+    create(store, held("alice@example.com", "web-admin", at(1))).await?;
+    create(store, held("carol@example.com", "prod-db", at(1))).await?;
+
+    // Decided: the place is free.
+    commit(store, approve(&first, at(2), at(2), at(62))).await?;
+    let third = create(store, held("alice@example.com", "prod-db", at(3))).await?;
+    // Cancelled: free again.
+    let cancel = change(
+        &third,
+        Op::Cancel {
+            by: third.requester.clone(),
+            reason: Message::default(),
+        },
+        at(4),
+    );
+    commit(store, cancel).await?;
+    let fourth = create(store, held("alice@example.com", "prod-db", at(5))).await?;
+    // Past its expiry, whether or not the sweep has marked it: free.
+    let after = fourth.expires_at;
+    create(store, held("alice@example.com", "prod-db", after)).await?;
+    Ok(())
+}
+
+/// Requests for one entry sent at once by one requester: exactly one is written.
+pub async fn concurrent_requests_for_one_entry_leave_one_pending(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut new = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
+            new.one_pending_per_entry = true;
+            store.create_request(new).await
+        }));
+    }
+    let mut written = 0;
+    for task in tasks {
+        match task.await? {
+            Ok(()) => written += 1,
+            Err(StoreError::OpenRequest { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    ensure!(written == 1, "{written} of 8 were written");
+    let query = StoreQuery {
+        scope: Scope::RequestedBy(email("alice@example.com")),
+        ..every_request(at(10))
+    };
+    ensure!(ids_of(&*store, query).await?.len() == 1);
+    Ok(())
+}
+
+/// A request may have more than one live token (a decision mail sent again carries a
+/// new link); each names the request and its approver.
+pub async fn another_token_for_a_request_is_kept_beside_the_first(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let new = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
+    let first = new.token.clone();
+    create(store, new).await?;
+    let mut seed = [9u8; 32];
+    seed[..8].copy_from_slice(&unique().to_le_bytes());
+    let second = TokenRecord {
+        hash: DecisionToken::from_bytes(seed).hash(),
+        ..first.clone()
+    };
+    store.put_token(&second).await?;
+    store.put_token(&second).await?;
+    assert_eq!(store.token(&first.hash).await?, Some(first));
+    assert_eq!(store.token(&second.hash).await?, Some(second));
     Ok(())
 }
 

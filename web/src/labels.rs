@@ -1,6 +1,6 @@
 //! Words for people: statuses, timeline events, entry kinds, rights.
 
-use tempaccess_core::audit::EventKind;
+use tempaccess_core::audit::{Actor, EventKind};
 use tempaccess_core::entry::{EntryKind, PermissionSet};
 use tempaccess_core::request::Status;
 use tempaccess_core::service::ReportScope;
@@ -47,6 +47,16 @@ pub fn event(kind: EventKind) -> &'static str {
         EventKind::EmailRetried => "Email retried",
         EventKind::ScheduleFailed => "Schedule failed",
         EventKind::Unknown => "Other event",
+    }
+}
+
+/// Who did something, for a timeline: a person, someone holding an approver's link
+/// while signed out, or the product.
+pub fn actor(a: &Actor) -> String {
+    match a {
+        Actor::User(e) => format!("by {e}"),
+        Actor::LinkHolder(e) => format!("by someone with {e}'s link, signed out"),
+        Actor::System => "by the system".to_owned(),
     }
 }
 

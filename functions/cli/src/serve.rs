@@ -22,7 +22,6 @@ use tempaccess_core::system::SystemClock;
 use tempaccess_core::wire::{ErrorCode, LoginBody, MailView, TokenView};
 use tempaccess_http::extract::JsonBody;
 use tempaccess_http::{ApiError, AppState};
-use tempaccess_sqlite::SqliteStore;
 
 use crate::backend::{self, Backend};
 use crate::clock::TestClock;
@@ -59,7 +58,7 @@ pub struct ServeArgs {
 #[derive(Clone)]
 struct Local {
     service: Service,
-    mailbox: Option<SqliteStore>,
+    mailbox: Option<crate::mailbox::Mailbox>,
     auth: DevAuth,
     test_clock: Option<Arc<TestClock>>,
     timer: Arc<Timer>,
@@ -228,10 +227,7 @@ async fn mail(State(local): State<Local>) -> Result<Json<Vec<MailView>>, ApiErro
             "on the AWS backend mail goes to SES, not to a local mailbox",
         ));
     };
-    let mails = mailbox
-        .mailbox()
-        .await
-        .map_err(|e| tempaccess_core::Error::unavailable("reading the mailbox", e))?;
+    let mails = mailbox.mails();
     Ok(Json(
         mails
             .into_iter()

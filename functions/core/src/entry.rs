@@ -194,7 +194,7 @@ pub struct Caller {
 impl Caller {
     /// Whether the caller is an admin.
     pub fn is_admin(&self) -> bool {
-        self.roles.iter().any(|r| r == ADMIN_ROLE || r == "admins")
+        self.roles.iter().any(|r| r == ADMIN_ROLE)
     }
 }
 

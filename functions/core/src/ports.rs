@@ -30,6 +30,12 @@ pub enum StoreError {
         /// The request created with that key.
         existing: RequestId,
     },
+    /// The requester already has a pending request for this entry.
+    #[error("a pending request for this entry exists")]
+    OpenRequest {
+        /// That request.
+        existing: RequestId,
+    },
     /// The page cursor was not made for this query (see [`crate::report::Cursor`]).
     #[error("not a cursor from this report")]
     BadCursor,
@@ -102,6 +108,11 @@ pub struct CreateRequest {
     pub outbox: Vec<OutgoingMail>,
     /// The requester's `Idempotency-Key`, if sent.
     pub idempotency: Option<IdempotencyKey>,
+    /// Hold the requester's one pending place for the entry: written only while no
+    /// other pending request of theirs for it is unexpired. The use cases always ask
+    /// it; the store holds it in the same atomic write, so that two sent at once
+    /// cannot both pass.
+    pub one_pending_per_entry: bool,
 }
 
 /// How long an idempotency key holds after the request it made: a repeat within it
@@ -204,7 +215,11 @@ pub trait Store: Send + Sync {
     /// Writes a new request with its event, token and mail. With an idempotency key
     /// the same requester used for a request whose key is not free yet (its
     /// `free_after` is after the new request's creation), writes nothing and returns
-    /// `Duplicate`; a free key is taken over by the new request.
+    /// `Duplicate`; a free key is taken over by the new request. Else, with
+    /// `one_pending_per_entry`, while the same requester has a pending request for the
+    /// same entry that has not expired (its `expires_at` is after the new request's
+    /// creation), writes nothing and returns `OpenRequest`: one pending request per
+    /// requester and entry, even when two are sent at once.
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError>;
     /// Writes a transition if the request is still at `expected_version`, else
     /// `Conflict` with the current request. Nothing is written on failure.
@@ -217,6 +232,9 @@ pub trait Store: Send + Sync {
     async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// What a decision token stands for.
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// Keeps another token for a request (a decision mail sent again carries a new
+    /// link); the request's other tokens stay valid.
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
     /// A page of a report, its cursor made and read by [`crate::report::Cursor`].
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError>;
     /// This person's pending requests and approved grants not yet past their end.

@@ -20,11 +20,12 @@ use tempaccess_http::{AppState, Function, openapi};
 use tower::ServiceExt;
 
 /// The routes of DESIGN.md, by function.
-const ROUTES: [(&str, &str, Function); 11] = [
+const ROUTES: [(&str, &str, Function); 12] = [
     ("get", "/v1/entries", Function::Request),
     ("post", "/v1/requests", Function::Request),
     ("post", "/v1/requests/{id}/decision", Function::Decide),
     ("post", "/v1/decisions/lookup", Function::Decide),
+    ("post", "/v1/decisions/open", Function::Decide),
     ("post", "/v1/decisions", Function::Decide),
     ("post", "/v1/requests/{id}/cancel", Function::Cancel),
     ("get", "/v1/me", Function::Report),
@@ -190,6 +191,9 @@ impl Store for Unreachable {
         unreachable!()
     }
     async fn token(&self, _: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        unreachable!()
+    }
+    async fn put_token(&self, _: &TokenRecord) -> Result<(), StoreError> {
         unreachable!()
     }
     async fn query(&self, _: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {

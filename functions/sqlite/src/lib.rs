@@ -109,6 +109,13 @@ CREATE INDEX mailbox_in_order ON mailbox (sent_at, seq);
 -- A used key holds until `free_after`; keys written before this version are free.
 ALTER TABLE idempotency ADD COLUMN free_after TEXT NOT NULL DEFAULT '';
 "#,
+    r#"
+-- Nothing stored may rebuild a live decision link: the mailbox of sent mail leaves the
+-- database (the embedded default keeps it in memory), and so does any mail that still
+-- holds a link from before links were made at delivery.
+DROP TABLE mailbox;
+DELETE FROM outbox WHERE json LIKE '%decide#token=%';
+"#,
 ];
 
 /// A [`Store`] on one SQLite database. Cloning shares the connection.
@@ -151,43 +158,6 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
-    }
-
-    /// Keeps a mail the embedded default "sent", for the mailbox page.
-    pub async fn mailbox_push(&self, mail: &Mail, sent_at: Timestamp) -> anyhow::Result<()> {
-        let json = serde_json::to_string(mail)?;
-        self.run(move |conn| {
-            conn.execute(
-                "INSERT INTO mailbox (sent_at, json) VALUES (?1, ?2)",
-                params![ts(sent_at), json],
-            )
-            .or_unavailable()?;
-            Ok(())
-        })
-        .await?;
-        Ok(())
-    }
-
-    /// Every mail the embedded default sent, oldest first.
-    pub async fn mailbox(&self) -> anyhow::Result<Vec<(Mail, Timestamp)>> {
-        let rows = self
-            .run(|conn| {
-                let mut stmt = conn
-                    .prepare_cached("SELECT json, sent_at FROM mailbox ORDER BY sent_at, seq")
-                    .or_unavailable()?;
-                let rows = stmt
-                    .query_map([], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                    })
-                    .or_unavailable()?;
-                rows.map(|row| {
-                    let (json, sent_at) = row.or_unavailable()?;
-                    Ok((from_json::<Mail>(&json)?, parse_ts(&sent_at)?))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
-            })
-            .await?;
-        Ok(rows)
     }
 
     /// Runs `f` on the connection on the blocking pool.
@@ -607,6 +577,25 @@ impl Store for SqliteStore {
                     return Err(StoreError::Duplicate { existing });
                 }
             }
+            // One pending request per requester and entry, until it expires.
+            let pending: Option<String> = if !new.one_pending_per_entry {
+                None
+            } else {
+                tx.query_row(
+                    "SELECT id FROM requests
+                     WHERE requester = ?1 AND entry_id = ?2 AND state = 'pending'
+                       AND expires_at > ?3
+                     LIMIT 1",
+                    params![requester, new.request.entry_id.to_string(), created_at],
+                    |row| row.get(0),
+                )
+                .optional()
+                .or_unavailable()?
+            };
+            if let Some(existing) = pending {
+                let existing = RequestId::parse(&existing).or_unavailable()?;
+                return Err(StoreError::OpenRequest { existing });
+            }
             tx.execute(INSERT_REQUEST, rusqlite::params_from_iter(row))
                 .or_unavailable()?;
             if let Some(used) = &new.idempotency {
@@ -639,6 +628,26 @@ impl Store for SqliteStore {
             .or_unavailable()?;
             insert_outbox(&tx, &new.outbox)?;
             tx.commit().or_unavailable()
+        })
+        .await
+    }
+
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        let token = token.clone();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO tokens (hash, request_id, approver, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (hash) DO NOTHING",
+                params![
+                    token.hash.0,
+                    token.request_id.to_string(),
+                    token.approver.to_string(),
+                    ts(token.expires_at)
+                ],
+            )
+            .or_unavailable()?;
+            Ok(())
         })
         .await
     }
@@ -888,16 +897,11 @@ mod tests {
         }
     }
 
-    fn t(seconds: i64) -> Timestamp {
-        chrono::DateTime::from_timestamp(1_900_000_000 + seconds, 0).unwrap()
-    }
-
-    fn mail(subject: &str) -> Mail {
-        Mail {
-            to: Email::parse("alice@example.com").unwrap(),
-            subject: subject.to_owned(),
-            text: "text".to_owned(),
-            html: "<p>html</p>".to_owned(),
+    fn user(name: &str) -> User {
+        User {
+            email: Email::parse(&format!("{name}@example.com")).unwrap(),
+            name: name.to_owned(),
+            roles: Vec::new(),
         }
     }
 
@@ -905,7 +909,7 @@ mod tests {
     async fn a_file_database_is_in_wal_mode_and_keeps_data_across_opens() {
         let db = TempDb::new("reopen");
         let store = SqliteStore::open(&db.path()).unwrap();
-        store.mailbox_push(&mail("first"), t(0)).await.unwrap();
+        store.put_user(&user("first")).await.unwrap();
         let (mode, version, fks): (String, i64, bool) = {
             let conn = store.conn.lock().unwrap();
             (
@@ -924,8 +928,8 @@ mod tests {
 
         let reopened = SqliteStore::open(&db.path()).unwrap();
         assert_eq!(
-            reopened.mailbox().await.unwrap(),
-            vec![(mail("first"), t(0))]
+            reopened.user(&user("first").email).await.unwrap(),
+            Some(user("first"))
         );
     }
 
@@ -941,40 +945,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_mailbox_lists_oldest_first() {
-        let store = SqliteStore::in_memory().unwrap();
-        assert_eq!(store.mailbox().await.unwrap(), vec![]);
-        store.mailbox_push(&mail("late"), t(10)).await.unwrap();
-        store.mailbox_push(&mail("early"), t(5)).await.unwrap();
-        store
-            .mailbox_push(&mail("same time, sent after"), t(10))
-            .await
-            .unwrap();
-        let subjects: Vec<_> = store
-            .mailbox()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(m, at)| (m.subject, at))
-            .collect();
-        assert_eq!(
-            subjects,
-            vec![
-                ("early".to_owned(), t(5)),
-                ("late".to_owned(), t(10)),
-                ("same time, sent after".to_owned(), t(10)),
-            ]
-        );
-    }
-
-    #[tokio::test]
     async fn clones_share_one_database() {
         let store = SqliteStore::in_memory().unwrap();
         let clone = store.clone();
-        clone
-            .mailbox_push(&mail("via the clone"), t(0))
-            .await
-            .unwrap();
-        assert_eq!(store.mailbox().await.unwrap().len(), 1);
+        clone.put_user(&user("via-the-clone")).await.unwrap();
+        assert!(
+            store
+                .user(&user("via-the-clone").email)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 }

@@ -109,6 +109,12 @@ impl Key {
         Self::new(format!("OUT#{id}"), "OUT")
     }
 
+    /// The one pending request a requester may have for an entry. The entry id (a
+    /// slug, no `#`) comes first, so the key is unambiguous whatever the address holds.
+    pub fn pending_request(requester: &Email, entry: &EntryId) -> Self {
+        Self::new(format!("ONE#{entry}#{requester}"), "ONE")
+    }
+
     /// The key is hashed: any length and character set fits, and the fixed-length hash
     /// at the end keeps `<requester>#<hash>` unambiguous whatever the address holds.
     pub fn idempotency(requester: &Email, key: &str) -> Self {
@@ -347,6 +353,45 @@ impl TryFrom<MailItem> for OutgoingMail {
 /// The attribute of a given-up mail that says so (it stays, out of the due index, as
 /// a record of what never arrived).
 pub(crate) const GIVEN_UP: &str = "given_up";
+
+/// The pending request holding a requester's one place for an entry.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct PendingRequest {
+    pub request_id: RequestId,
+}
+
+/// The attribute of a pending-request item holding when the request expires, as a key
+/// time: from then on a new request may take the place.
+pub(crate) const HELD_UNTIL: &str = "held_until";
+
+/// A requester's pending request for an entry, written with the request and deleted
+/// with its decision or cancellation; an expired one is taken over (and dropped by TTL).
+pub(crate) struct PendingRequestItem(pub Item);
+
+impl PendingRequestItem {
+    /// The place `request` takes while pending.
+    pub fn new(request: &AccessRequest) -> Result<Self, StoreError> {
+        let record = PendingRequest {
+            request_id: request.id,
+        };
+        let mut item = place(
+            &record,
+            Key::pending_request(&request.requester, &request.entry_id),
+            [],
+        )?;
+        item.insert(HELD_UNTIL.to_owned(), s(key_time(request.expires_at)));
+        item.insert(TTL.to_owned(), epoch_seconds(request.expires_at));
+        Ok(Self(item))
+    }
+}
+
+impl TryFrom<PendingRequestItem> for PendingRequest {
+    type Error = StoreError;
+
+    fn try_from(item: PendingRequestItem) -> Result<Self, StoreError> {
+        read(item.0)
+    }
+}
 
 /// The request an idempotency key made.
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -23,14 +23,14 @@ use tempaccess_core::ports::{
     Change, CreateRequest, OutgoingMail, Page, Store, StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
-use tempaccess_core::request::AccessRequest;
+use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
 use super::item::{
-    ENTRIES_PARTITION, EntryItem, EventItem, FREE_AFTER, GIVEN_UP, GRANTS_PARTITION, Idempotency,
-    IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION, RequestItem,
-    TokenItem, UserItem, due_position, key_time, key_time_after, requester_partition, s,
-    unavailable,
+    ENTRIES_PARTITION, EntryItem, EventItem, FREE_AFTER, GIVEN_UP, GRANTS_PARTITION, HELD_UNTIL,
+    Idempotency, IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION,
+    PendingRequest, PendingRequestItem, RequestItem, TokenItem, UserItem, due_position, key_time,
+    key_time_after, requester_partition, s, unavailable,
 };
 use super::read::{Expr, Query, Range};
 use super::report::{self, MAX_READ, Stream};
@@ -185,6 +185,19 @@ impl DynamoStore {
             .build())
     }
 
+    /// A delete in a transaction; missing is fine.
+    fn delete(&self, key: &Key) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .delete(
+                aws_sdk_dynamodb::types::Delete::builder()
+                    .table_name(&*self.table)
+                    .set_key(Some(key.item()))
+                    .build()
+                    .map_err(unavailable)?,
+            )
+            .build())
+    }
+
     /// Runs one transaction, again while it is cancelled only by a concurrent
     /// transaction on the same items (no condition failed: the outcome is still open).
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
@@ -320,6 +333,7 @@ impl Store for DynamoStore {
     }
 
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
+        let created = s(key_time(new.request.created_at));
         let mut items = vec![
             self.put_new(RequestItem::try_from(&new.request)?.0)?,
             self.put_new(EventItem::try_from(&new.event)?.0)?,
@@ -328,6 +342,29 @@ impl Store for DynamoStore {
         for mail in &new.outbox {
             items.push(self.put_new(MailItem::try_from(mail)?.0)?);
         }
+        // The requester's one pending place for the entry: free, or held by a request
+        // that has expired (whether or not the sweep has marked it).
+        let place = if !new.one_pending_per_entry {
+            None
+        } else {
+            let mut expr = Expr::default();
+            let held_until = expr.name(HELD_UNTIL);
+            let condition = format!(
+                "attribute_not_exists({}) OR {held_until} <= {}",
+                expr.name(PK),
+                expr.value(created.clone()),
+            );
+            items.push(
+                TransactWriteItem::builder()
+                    .put(self.put_if(
+                        PendingRequestItem::new(&new.request)?.0,
+                        &condition,
+                        &expr,
+                    )?)
+                    .build(),
+            );
+            Some(items.len() - 1)
+        };
         let idempotency = match &new.idempotency {
             Some(key) => {
                 let item = IdempotencyItem::new(key, &new.request)?;
@@ -338,7 +375,7 @@ impl Store for DynamoStore {
                 let condition = format!(
                     "attribute_not_exists({}) OR attribute_not_exists({free_after}) OR {free_after} <= {}",
                     expr.name(PK),
-                    expr.value(s(key_time(new.request.created_at))),
+                    expr.value(created),
                 );
                 items.push(
                     TransactWriteItem::builder()
@@ -353,30 +390,54 @@ impl Store for DynamoStore {
         let Err(e) = self.transact(items).await else {
             return Ok(());
         };
-        let Some((at, key)) = idempotency else {
-            return Err(unavailable(e));
-        };
-        let reason = reasons(&e).get(at);
-        if !code_is(reason, CONDITION_FAILED) {
-            return Err(unavailable(e));
+        let failed = |at: usize| code_is(reasons(&e).get(at), CONDITION_FAILED);
+        // A repeat of the same request (its key) answers before the pending limit.
+        if let Some((at, key)) = idempotency
+            && failed(at)
+        {
+            let item = match reasons(&e).get(at).and_then(|r| r.item()) {
+                Some(item) => Some(item.clone()),
+                None => {
+                    self.get(&Key::idempotency(&new.request.requester, key))
+                        .await?
+                }
+            };
+            return match item {
+                Some(item) => {
+                    let used = Idempotency::try_from(IdempotencyItem(item))?;
+                    Err(StoreError::Duplicate {
+                        existing: used.request_id,
+                    })
+                }
+                // Gone between the write and the read (TTL): the caller may try again.
+                None => Err(unavailable(e)),
+            };
         }
-        let item = match reason.and_then(|r| r.item()) {
-            Some(item) => Some(item.clone()),
-            None => {
-                self.get(&Key::idempotency(&new.request.requester, key))
+        if let Some(place) = place
+            && failed(place)
+        {
+            let item = match reasons(&e).get(place).and_then(|r| r.item()) {
+                Some(item) => Some(item.clone()),
+                None => {
+                    self.get(&Key::pending_request(
+                        &new.request.requester,
+                        &new.request.entry_id,
+                    ))
                     .await?
+                }
+            };
+            if let Some(item) = item {
+                let held = PendingRequest::try_from(PendingRequestItem(item))?;
+                return Err(StoreError::OpenRequest {
+                    existing: held.request_id,
+                });
             }
-        };
-        match item {
-            Some(item) => {
-                let used = Idempotency::try_from(IdempotencyItem(item))?;
-                Err(StoreError::Duplicate {
-                    existing: used.request_id,
-                })
-            }
-            // Gone between the write and the read (TTL): the caller may try again.
-            None => Err(unavailable(e)),
         }
+        Err(unavailable(e))
+    }
+
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.put(TokenItem::try_from(token)?.0).await
     }
 
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
@@ -395,6 +456,16 @@ impl Store for DynamoStore {
         ];
         for mail in &change.outbox {
             items.push(self.put_new(MailItem::try_from(mail)?.0)?);
+        }
+        // A decision or a cancellation (the only ways into these states, all from
+        // pending) frees the requester's pending place for the entry; an expired
+        // request's is taken over when the next request comes.
+        if matches!(
+            change.request.state,
+            State::Approved | State::Denied | State::Cancelled
+        ) {
+            let key = Key::pending_request(&change.request.requester, &change.request.entry_id);
+            items.push(self.delete(&key)?);
         }
 
         let Err(e) = self.transact(items).await else {

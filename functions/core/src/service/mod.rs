@@ -53,6 +53,11 @@ pub struct Settings {
     pub site_url: String,
     /// How long a request may stay pending.
     pub pending_expiry: TimeDelta,
+    /// Whether a decision link decides with nobody signed in, for approvers without
+    /// an account on the site. Off unless a deployment turns it on: then whoever holds
+    /// the mail (a forward, a shared mailbox) can decide, and the timeline can say
+    /// only whose link it was.
+    pub link_decisions: bool,
 }
 
 impl Settings {
@@ -61,6 +66,7 @@ impl Settings {
         Self {
             site_url: site_url.into(),
             pending_expiry: DEFAULT_PENDING_EXPIRY,
+            link_decisions: false,
         }
     }
 }
