@@ -16,7 +16,7 @@ use tempaccess_core::service::{
 };
 use tempaccess_core::testing::{
     CountingRandom, DownScheduler, FlakyMailer, ManualClock, NamedSecrets, RecordingMailer,
-    RecordingScheduler, caller,
+    RecordingRotator, RecordingScheduler, caller,
 };
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested, TimeFrame};
@@ -33,6 +33,7 @@ struct World {
     clock: Arc<ManualClock>,
     mail: Arc<RecordingMailer>,
     scheduler: Arc<RecordingScheduler>,
+    rotator: Arc<RecordingRotator>,
 }
 
 fn start() -> Timestamp {
@@ -55,11 +56,13 @@ async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
     let clock = ManualClock::new(start());
     let mail = RecordingMailer::new();
     let scheduler = RecordingScheduler::new();
+    let rotator = RecordingRotator::new();
     let mut ports = Ports {
         store: store.clone(),
         mailer: mail.clone(),
         scheduler: scheduler.clone(),
         secrets: Arc::new(NamedSecrets),
+        rotator: rotator.clone(),
         clock: clock.clone(),
         random: Arc::new(CountingRandom::default()),
     };
@@ -70,6 +73,7 @@ async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
         clock,
         mail,
         scheduler,
+        rotator,
     }
 }
 
@@ -529,10 +533,16 @@ async fn a_grant_ends_at_its_end_once() {
         w.service.end_grant(&unknown).await.unwrap(),
         EndOutcome::Missing
     );
+    let events = w.events(&r.id).await;
     assert_eq!(
-        w.events(&r.id).await.last(),
-        Some(&EventKind::Ended),
-        "recorded once"
+        events.iter().filter(|k| **k == EventKind::Ended).count(),
+        1,
+        "recorded once: {events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&EventKind::Rotated),
+        "and the password it could reveal rotated after it"
     );
 }
 
@@ -799,4 +809,255 @@ async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
     w.advance(TimeDelta::hours(1));
     let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
     assert_eq!(got, ("forbidden", None), "never after the end");
+}
+
+/// A grant of prod-db (its password rotates) ended by `end`, and what happened to its
+/// credential.
+async fn rotated_after(w: &World, end: impl AsyncFnOnce(&World, &AccessRequest)) -> Vec<String> {
+    let grant = w
+        .decide(
+            &w.submitted().await.id,
+            Decision::Approve(Narrowing::default()),
+        )
+        .await;
+    end(w, &grant).await;
+    w.rotator.rotated()
+}
+
+#[tokio::test]
+async fn a_password_seen_during_a_grant_is_rotated_when_it_ends() {
+    // At its end (the sweep's catch-up, here).
+    let w = world().await;
+    let rotated = rotated_after(&w, async |w, _| {
+        w.advance(TimeDelta::hours(2));
+        assert_eq!(w.service.sweep().await.unwrap().ended, 1);
+    })
+    .await;
+    assert_eq!(rotated, ["local/prod-db"]);
+
+    // Ended early by its holder, or revoked by the approver.
+    for who in ["alice", "bob"] {
+        let w = world().await;
+        let rotated = rotated_after(&w, async |w, g| {
+            w.service
+                .cancel(&caller(who), &g.id, message("done"))
+                .await
+                .unwrap();
+        })
+        .await;
+        assert_eq!(rotated, ["local/prod-db"], "ended by {who}");
+    }
+
+    // The timeline says so.
+    let w = world().await;
+    let grant = w.granted().await;
+    w.service
+        .cancel(&caller("alice"), &grant.id, Message::default())
+        .await
+        .unwrap();
+    assert_eq!(w.events(&grant.id).await.last(), Some(&EventKind::Rotated));
+}
+
+#[tokio::test]
+async fn nothing_is_rotated_that_no_grant_could_reveal() {
+    // A grant revoked before it started revealed nothing.
+    let w = world().await;
+    let frame = TimeFrame::new(start() + TimeDelta::hours(1), start() + TimeDelta::hours(2))
+        .expect("a frame");
+    let later = w
+        .submit(
+            "alice",
+            SubmitCommand {
+                requested: Requested::Window(frame),
+                ..ask("prod-db", "bob@example.com", 3600)
+            },
+        )
+        .await;
+    w.decide(&later.id, Decision::Approve(Narrowing::default()))
+        .await;
+    w.service
+        .cancel(&caller("bob"), &later.id, message("not needed"))
+        .await
+        .unwrap();
+    // Execute only: no password to see.
+    let payroll = w.submit("alice", payroll()).await;
+    w.decide(&payroll.id, operator_only()).await;
+    w.service
+        .cancel(&caller("alice"), &payroll.id, Message::default())
+        .await
+        .unwrap();
+    // An entry that does not rotate: nothing asked, and the approver was told.
+    let billing = w
+        .submit("alice", ask("billing-api-key", "dave@example.com", 600))
+        .await;
+    let to_dave = w.mail.sent_to("dave@example.com");
+    assert!(
+        to_dave[0].text.contains(tempaccess_core::mail::NOT_ROTATED),
+        "the approver reads that the password is not rotated: {}",
+        to_dave[0].text
+    );
+    assert!(
+        !w.mail.sent_to("bob@example.com")[0]
+            .text
+            .contains(tempaccess_core::mail::NOT_ROTATED),
+        "and only then"
+    );
+    w.service
+        .decide(
+            &caller("dave"),
+            &billing.id,
+            Decision::Approve(Narrowing::default()),
+            Message::default(),
+        )
+        .await
+        .unwrap();
+    w.advance(TimeDelta::hours(3));
+    w.service.sweep().await.unwrap();
+    assert_eq!(w.rotator.rotated(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_failed_rotation_is_retried_then_given_up_and_always_said() {
+    let w = world().await;
+    w.rotator.fail_next(1, false);
+    let grant = w.granted().await;
+    w.service
+        .cancel(&caller("alice"), &grant.id, Message::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.events(&grant.id).await.last(),
+        Some(&EventKind::RotationFailed)
+    );
+    assert_eq!(
+        w.service.sweep().await.unwrap().rotated,
+        0,
+        "not before its backoff"
+    );
+    w.advance(TimeDelta::minutes(2));
+    assert_eq!(w.service.sweep().await.unwrap().rotated, 1);
+    assert_eq!(w.events(&grant.id).await.last(), Some(&EventKind::Rotated));
+
+    // Refused for good: given up at once, and the timeline says to rotate by hand.
+    w.rotator.fail_next(1, true);
+    let grant = w.granted().await;
+    w.service
+        .cancel(&caller("alice"), &grant.id, Message::default())
+        .await
+        .unwrap();
+    let events = w.store.events(&grant.id).await.unwrap();
+    let failed = events.last().expect("an event");
+    assert_eq!(failed.kind, EventKind::RotationFailed);
+    assert!(failed.detail.contains("by hand"), "{}", failed.detail);
+    w.advance(TimeDelta::days(1));
+    assert_eq!(w.service.sweep().await.unwrap().rotations_failed, 0);
+}
+
+#[tokio::test]
+async fn a_revoked_grant_reveals_nothing_while_the_index_lags() {
+    let lagging = Arc::new(std::sync::OnceLock::new());
+    let w = {
+        let lagging = lagging.clone();
+        world_with(move |ports| {
+            let store = tempaccess_core::testing::LaggingIndex::new(ports.store.clone());
+            lagging.set(store.clone()).ok();
+            ports.store = store;
+        })
+        .await
+    };
+    let lagging: &tempaccess_core::testing::LaggingIndex = lagging.get().expect("the store");
+    let alice = caller("alice");
+    let prod_db = EntryId::parse("prod-db").unwrap();
+    let grant = w.granted().await;
+    w.service.reveal_secret(&alice, &prod_db).await.unwrap();
+    // The index still shows the grant active after it was revoked.
+    lagging.freeze(&alice.email, w.service.now()).await.unwrap();
+    w.service
+        .cancel(&caller("bob"), &grant.id, message("leaving"))
+        .await
+        .unwrap();
+    let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
+    assert_eq!(got, ("forbidden", None));
+    let reveals = kinds(&w.store.events(&grant.id).await.unwrap())
+        .into_iter()
+        .filter(|k| *k == EventKind::PasswordRevealed)
+        .count();
+    assert_eq!(reveals, 1, "the refused reveal recorded nothing");
+}
+
+#[tokio::test]
+async fn the_timeline_keeps_internals_out_of_failures() {
+    struct LeakyScheduler;
+    #[async_trait::async_trait]
+    impl tempaccess_core::ports::Scheduler for LeakyScheduler {
+        async fn schedule_end(
+            &self,
+            _: &RequestId,
+            _: Timestamp,
+        ) -> Result<(), tempaccess_core::ports::BoxError> {
+            Err("AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/x".into())
+        }
+        async fn cancel_end(&self, _: &RequestId) -> Result<(), tempaccess_core::ports::BoxError> {
+            Ok(())
+        }
+    }
+    let w = world_with(|ports| {
+        ports.scheduler = Arc::new(LeakyScheduler);
+        ports.mailer = FlakyMailer::new(ports.mailer.clone(), 1);
+    })
+    .await;
+    let r = w.submitted().await;
+    let granted = w
+        .decide(&r.id, Decision::Approve(Narrowing::default()))
+        .await;
+    for event in w.store.events(&granted.id).await.unwrap() {
+        for internal in ["arn:", "AccessDenied", "unreachable", "Exception"] {
+            assert!(
+                !event.detail.contains(internal),
+                "{:?} shows {internal:?}: {}",
+                event.kind,
+                event.detail
+            );
+        }
+    }
+    assert!(
+        kinds(&w.store.events(&granted.id).await.unwrap()).contains(&EventKind::ScheduleFailed)
+    );
+}
+
+#[tokio::test]
+async fn ten_pending_requests_is_the_most_one_person_has() {
+    let w = world().await;
+    let alice = caller("alice");
+    for i in 0..11 {
+        let mut e = tempaccess_core::testing::entry();
+        e.id = EntryId::parse(&format!("extra-{i}")).unwrap();
+        e.approvers = vec![email("bob@example.com")];
+        w.store.put_entry(&e).await.unwrap();
+    }
+    for i in 0..10 {
+        w.service
+            .submit(
+                &alice,
+                ask(&format!("extra-{i}"), "bob@example.com", 600),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let got = field_of(
+        w.service
+            .submit(&alice, ask("extra-10", "bob@example.com", 600), None)
+            .await,
+    );
+    assert_eq!(got, ("too_many", None));
+    // Others are not held back.
+    w.service
+        .submit(
+            &caller("carol"),
+            ask("extra-10", "bob@example.com", 600),
+            None,
+        )
+        .await
+        .unwrap();
 }

@@ -69,6 +69,8 @@ pub struct TestApp {
     site: Option<PathBuf>,
     /// The environment of `serve --backend aws`, when the suites run on AWS.
     aws: Option<AwsEnv>,
+    /// More arguments of `serve`.
+    extra: Vec<String>,
 }
 
 /// The AWS backend's environment for one app.
@@ -123,16 +125,23 @@ impl AwsEnv {
 impl TestApp {
     /// Starts the server on a fresh data directory with the test clock.
     pub async fn spawn() -> TestApp {
-        Self::spawn_serving(None).await
+        Self::spawn_serving(None, &[]).await
+    }
+
+    /// Starts the server as [`TestApp::spawn`] does, with more arguments of `serve`
+    /// (`--link-decisions`, say).
+    pub async fn spawn_with_args(args: &[&str]) -> TestApp {
+        Self::spawn_serving(None, args).await
     }
 
     /// Starts the server as [`TestApp::spawn`] does, also serving the built site in
     /// `site` at `/` (`serve --site`), for browser tests.
     pub async fn spawn_with_site(site: &Path) -> TestApp {
-        Self::spawn_serving(Some(site.to_path_buf())).await
+        Self::spawn_serving(Some(site.to_path_buf()), &[]).await
     }
 
-    async fn spawn_serving(site: Option<PathBuf>) -> TestApp {
+    async fn spawn_serving(site: Option<PathBuf>, args: &[&str]) -> TestApp {
+        let extra: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let bin = server_binary();
         let dir = ScratchDir::new();
         std::fs::create_dir_all(dir.path().join("data")).expect("create the data directory");
@@ -140,7 +149,7 @@ impl TestApp {
         if let Some(aws) = &aws {
             aws.bootstrap(&bin).await;
         }
-        let (child, base_url) = start(&bin, &dir, aws.as_ref(), site.as_deref()).await;
+        let (child, base_url) = start(&bin, &dir, aws.as_ref(), site.as_deref(), &extra).await;
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -153,6 +162,7 @@ impl TestApp {
             child,
             aws,
             site,
+            extra,
         }
     }
 
@@ -168,6 +178,7 @@ impl TestApp {
             &self.dir,
             self.aws.as_ref(),
             self.site.as_deref(),
+            &self.extra,
         )
         .await;
         self.child = child;
@@ -794,15 +805,21 @@ async fn start(
     dir: &ScratchDir,
     aws: Option<&AwsEnv>,
     site: Option<&Path>,
+    extra: &[String],
 ) -> (Child, String) {
     let log = OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.log_path())
         .expect("open the server log");
+    let addr = if extra.iter().any(|a| a == "--addr") {
+        None
+    } else {
+        Some("127.0.0.1:0")
+    };
     let mut child = Command::new(bin)
         .arg("serve")
-        .args(["--addr", "127.0.0.1:0"])
+        .args(addr.iter().flat_map(|a| ["--addr", a]))
         .arg("--data")
         .arg(dir.path().join("data"))
         .arg("--test-clock")
@@ -810,7 +827,14 @@ async fn start(
             site.iter()
                 .flat_map(|s| [OsStr::new("--site"), s.as_os_str()]),
         )
-        .args(aws.map(|_| ["--backend", "aws"]).into_iter().flatten())
+        // The suites sign in with the demo sign-in on the AWS backend too: on an
+        // emulator, with nothing real behind it.
+        .args(
+            aws.map(|_| ["--backend", "aws", "--insecure-dev-login"])
+                .into_iter()
+                .flatten(),
+        )
+        .args(extra)
         .envs(aws.iter().flat_map(|a| a.vars.iter().map(|(k, v)| (k, v))))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -17,7 +17,7 @@ use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, User};
 use tempaccess_core::ids::{self, Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::ports::{
     Change, CreateRequest, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, OutgoingMail,
-    Page, Scope, StoreError, StoreQuery,
+    Page, PendingRotation, Scope, StoreError, StoreQuery,
 };
 use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{
@@ -64,6 +64,8 @@ macro_rules! store_contract_tests {
             stale_pending_are_pending_requests_past_their_expiry,
             due_mail_is_retried_later_or_given_up,
             delivered_mail_leaves_the_outbox,
+            a_rotation_is_written_with_the_end_that_calls_for_it,
+            due_rotations_are_retried_later_or_given_up,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -124,6 +126,7 @@ pub fn entry(id: &str, name: &str) -> Entry {
         max_duration: max,
         message_required: false,
         secret_ref: Some(format!("tempaccess/{id}")),
+        rotates: true,
     }
 }
 
@@ -234,6 +237,7 @@ pub fn change(before: &AccessRequest, op: Op, t: Timestamp) -> Change {
         },
         expected_version: before.version,
         outbox: vec![outgoing(before, &before.requester, t, MailPurpose::Notice)],
+        rotations: vec![],
         request: transition.next,
     }
 }
@@ -1390,5 +1394,222 @@ pub async fn delivered_mail_leaves_the_outbox(store: Arc<dyn Store>) -> anyhow::
     // Delivered twice (a retried sweep) is harmless.
     store.mail_delivered(&m1.id).await?;
     assert_eq!(store.due_mail(far_future(), 10).await?, vec![m2]);
+    Ok(())
+}
+
+/// A rotation, due at `due`, for `request`'s credential.
+fn rotation(request: &AccessRequest, due: Timestamp) -> PendingRotation {
+    PendingRotation {
+        id: ulid_at(due),
+        request_id: request.id,
+        secret_ref: format!("tempaccess/{}", request.entry_id),
+        attempts: 0,
+        next_attempt_at: due,
+    }
+}
+
+/// A grant's end is written with the rotation it calls for, in one write: a failed
+/// write leaves neither, a done rotation leaves the due ones.
+pub async fn a_rotation_is_written_with_the_end_that_calls_for_it(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let grant = granted(store, at(0), at(0), at(60)).await?;
+    let mut end = change(&grant, Op::End, at(61));
+    let due = rotation(&grant, at(62));
+    end.rotations = vec![due.clone()];
+    // A stale end writes nothing, the rotation included.
+    let mut stale = end.clone();
+    stale.expected_version = grant.version + 5;
+    assert!(matches!(
+        store.apply(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.due_rotations(far_future(), 10).await?, vec![]);
+
+    commit(store, end).await?;
+    assert_eq!(
+        store.due_rotations(at(61), 10).await?,
+        vec![],
+        "not yet due"
+    );
+    assert_eq!(store.due_rotations(at(62), 10).await?, vec![due.clone()]);
+    store.rotation_done(&due.id).await?;
+    store.rotation_done(&due.id).await?;
+    assert_eq!(store.due_rotations(far_future(), 10).await?, vec![]);
+    Ok(())
+}
+
+/// A failed rotation is due again at its next attempt; a given-up one never again.
+pub async fn due_rotations_are_retried_later_or_given_up(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let mut due = Vec::new();
+    for minute in [0, 1] {
+        let grant = granted(store, at(minute), at(minute), at(minute + 60)).await?;
+        let mut end = change(&grant, Op::End, at(minute + 61));
+        let r = rotation(&grant, at(minute + 62));
+        end.rotations = vec![r.clone()];
+        commit(store, end).await?;
+        due.push(r);
+    }
+    let (r1, r2) = (due[0].clone(), due[1].clone());
+    assert_eq!(
+        store.due_rotations(at(100), 10).await?,
+        vec![r1.clone(), r2.clone()]
+    );
+    assert_eq!(store.due_rotations(at(100), 1).await?, vec![r1.clone()]);
+    store.rotation_failed(&r1.id, 1, Some(at(120))).await?;
+    assert_eq!(store.due_rotations(at(119), 10).await?, vec![r2.clone()]);
+    let retried = PendingRotation {
+        attempts: 1,
+        next_attempt_at: at(120),
+        ..r1.clone()
+    };
+    assert_eq!(
+        store.due_rotations(at(120), 10).await?,
+        vec![r2.clone(), retried]
+    );
+    store.rotation_failed(&r1.id, 2, None).await?;
+    assert_eq!(store.due_rotations(far_future(), 10).await?, vec![r2]);
+    // An attempt recorded for a rotation done meanwhile changes nothing.
+    store.rotation_failed("01NOTHING", 1, Some(at(200))).await?;
+    Ok(())
+}
+
+/// Randomness from the OS that remembers every 32-byte draw: the decision tokens.
+#[derive(Default)]
+pub struct RecordingRandom(std::sync::Mutex<Vec<[u8; 32]>>);
+
+impl tempaccess_core::ports::Random for RecordingRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        tempaccess_core::system::OsRandom.fill(buf);
+        if let Ok(token) = <[u8; 32]>::try_from(&*buf) {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(token);
+        }
+    }
+}
+
+impl RecordingRandom {
+    /// Every token drawn so far, as links carry them.
+    pub fn tokens(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|bytes| DecisionToken::from_bytes(*bytes).expose().to_owned())
+            .collect()
+    }
+}
+
+/// Whatever a store holds, as text: the test of each backend reads it whole.
+pub type Dump = Box<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Nothing a store holds lets anyone rebuild a live decision link: after each step of
+/// a whole workflow (a request, a mail that fails and is sent again with a new link, a
+/// look, a decision, a cancelled and an expired request), no issued token is anywhere
+/// in what the store keeps — outbox, events, tokens, requests — only hashes.
+pub async fn nothing_stored_rebuilds_a_decision_link(
+    store: Arc<dyn Store>,
+    dump: Dump,
+) -> anyhow::Result<()> {
+    use tempaccess_core::service::{Decision, Ports, Service, Settings};
+    use tempaccess_core::testing::{
+        FlakyMailer, ManualClock, NamedSecrets, RecordingMailer, RecordingRotator,
+        RecordingScheduler, caller,
+    };
+    for e in [
+        entry("prod-db", "Production database"),
+        entry("web-admin", "Web admin"),
+        entry("billing", "Billing"),
+    ] {
+        store
+            .put_entry(&Entry {
+                approvers: vec![email("bob@example.com")],
+                ..e
+            })
+            .await?;
+    }
+    let random = Arc::new(RecordingRandom::default());
+    let clock = ManualClock::new(at(0));
+    let mail = RecordingMailer::new();
+    let flaky = FlakyMailer::new(mail.clone(), 1);
+    let service = Service::new(
+        Ports {
+            store: store.clone(),
+            mailer: flaky,
+            scheduler: RecordingScheduler::new(),
+            secrets: Arc::new(NamedSecrets),
+            rotator: RecordingRotator::new(),
+            clock: clock.clone(),
+            random: random.clone(),
+        },
+        Settings::new("https://tempaccess.example.com"),
+    );
+    let check = |step: &'static str| {
+        let random = random.clone();
+        let dumped = dump();
+        async move {
+            let text = dumped.await?;
+            let tokens = random.tokens();
+            ensure!(!tokens.is_empty(), "{step}: no token issued yet");
+            for token in tokens {
+                ensure!(
+                    !text.contains(&token),
+                    "{step}: a live token is stored ({} bytes of store read)",
+                    text.len()
+                );
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    let ask = |entry_id: &str| SubmitCommand {
+        entry_id: EntryId::parse(entry_id).expect("a valid id"),
+        permission_set: PermissionSetId::view_password_execute(),
+        approver: email("bob@example.com"),
+        requested: Requested::Duration(
+            AccessDuration::from_seconds(3600, "duration_seconds").expect("a valid duration"),
+        ),
+        message: message("Please"),
+    };
+    let alice = caller("alice");
+    let bob = caller("bob");
+
+    // The first mail fails: it stays in the outbox, without its link.
+    let first = service.submit(&alice, ask("prod-db"), None).await?;
+    check("after a request whose mail failed").await?;
+    clock.advance(TimeDelta::minutes(5));
+    service.sweep().await?;
+    check("after the mail went out with a new link").await?;
+    let link = mail
+        .sent_to("bob@example.com")
+        .last()
+        .and_then(|m| crate::app::decision_tokens(&m.text).into_iter().next())
+        .context("the decision mail's link")?;
+    let token = DecisionToken::parse(&link)?;
+    service.lookup_decision(&token, Some(&bob)).await?;
+    check("after a look").await?;
+    service
+        .decide_by_token(&token, Some(&bob), Decision::Deny, Message::default())
+        .await?;
+    check("after a decision").await?;
+    let cancelled = service.submit(&alice, ask("web-admin"), None).await?;
+    service
+        .cancel(&alice, &cancelled.id, Message::default())
+        .await?;
+    check("after a cancellation").await?;
+    service.submit(&alice, ask("billing"), None).await?;
+    clock.advance(TimeDelta::days(2));
+    service.sweep().await?;
+    check("after an expiry").await?;
+    ensure!(store.request(&first.id).await?.is_some());
     Ok(())
 }

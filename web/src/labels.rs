@@ -34,7 +34,7 @@ pub fn event(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Requested => "Requested",
         EventKind::Notified => "Approver notified",
-        EventKind::Viewed => "Viewed by the approver",
+        EventKind::Viewed => "Link opened",
         EventKind::Approved => "Approved",
         EventKind::Denied => "Denied",
         EventKind::Started => "Access started",
@@ -46,6 +46,8 @@ pub fn event(kind: EventKind) -> &'static str {
         EventKind::EmailFailed => "Email failed",
         EventKind::EmailRetried => "Email retried",
         EventKind::ScheduleFailed => "Schedule failed",
+        EventKind::Rotated => "Password rotated",
+        EventKind::RotationFailed => "Password rotation failed",
         EventKind::Unknown => "Other event",
     }
 }

@@ -54,12 +54,14 @@ pub async fn open(
                 tracing::info!("demo users and entries written");
             }
             let mailbox = Mailbox::new(clock.clone());
+            let secrets = Arc::new(FileSecrets::open(&data.join("secrets.json"))?);
             Ok(Opened {
                 ports: Ports {
                     store: Arc::new(store),
                     mailer: Arc::new(mailbox.clone()),
                     scheduler: timer.clone(),
-                    secrets: Arc::new(FileSecrets::open(&data.join("secrets.json"))?),
+                    secrets: secrets.clone(),
+                    rotator: secrets,
                     clock,
                     random: Arc::new(OsRandom),
                 },

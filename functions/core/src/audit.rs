@@ -38,6 +38,10 @@ pub enum EventKind {
     EmailRetried,
     /// The end of the grant could not be scheduled (the sweep ends it).
     ScheduleFailed,
+    /// The entry's credential was rotated at the grant's end.
+    Rotated,
+    /// The credential could not be rotated (it is retried, or given up and said so).
+    RotationFailed,
     /// A kind this version does not know, written by a later one: timelines still read.
     #[serde(other)]
     Unknown,
@@ -45,7 +49,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind this version records.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         Self::Requested,
         Self::Notified,
         Self::Viewed,
@@ -60,6 +64,8 @@ impl EventKind {
         Self::EmailFailed,
         Self::EmailRetried,
         Self::ScheduleFailed,
+        Self::Rotated,
+        Self::RotationFailed,
     ];
 
     /// The snake_case name used on the wire and in storage.
@@ -79,6 +85,8 @@ impl EventKind {
             Self::EmailFailed => "email_failed",
             Self::EmailRetried => "email_retried",
             Self::ScheduleFailed => "schedule_failed",
+            Self::Rotated => "rotated",
+            Self::RotationFailed => "rotation_failed",
             Self::Unknown => "unknown",
         }
     }

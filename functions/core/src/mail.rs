@@ -142,9 +142,14 @@ impl Body {
     }
 }
 
+/// What the approver reads of an entry whose password is not rotated.
+pub const NOT_ROTATED: &str = "This entry's password is not rotated when access ends: \
+     a password seen during the grant keeps working after it.";
+
 /// Asks the approver to decide. The link is [`LINK_MARK`] until [`with_link`] puts
-/// the real one in at delivery.
-pub fn decision_requested(r: &AccessRequest, rights: &str) -> Mail {
+/// the real one in at delivery. `unrotated`: the grant could reveal a password that
+/// is not rotated after it, and the approver is told so plainly.
+pub fn decision_requested(r: &AccessRequest, rights: &str, unrotated: bool) -> Mail {
     Body::new(format!(
         "{} asks for temporary access to {}.",
         r.requester, r.entry_name
@@ -153,6 +158,7 @@ pub fn decision_requested(r: &AccessRequest, rights: &str) -> Mail {
     .row("Requested by", r.requester.as_str())
     .row("Rights", rights)
     .row("Duration", describe_requested(&r.requested))
+    .row("Password", if unrotated { NOT_ROTATED } else { "" })
     .link("Review and decide", LINK_MARK.to_owned())
     .quote("Message from the requester", r.message.as_str())
     .outro(format!(

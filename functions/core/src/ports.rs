@@ -62,6 +62,23 @@ pub struct OutgoingMail {
     pub next_attempt_at: Timestamp,
 }
 
+/// A credential to rotate (the outbox of rotations), written with the grant's end so
+/// that no rotation is lost when the rotator fails: retried by the sweep until done or
+/// given up, each outcome on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRotation {
+    /// Unique id (a ULID).
+    pub id: String,
+    /// The grant whose end calls for it.
+    pub request_id: RequestId,
+    /// The credential's secret.
+    pub secret_ref: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When to try next.
+    pub next_attempt_at: Timestamp,
+}
+
 /// Why a mail is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +167,8 @@ pub struct Change {
     pub event: AuditEvent,
     /// Mails it causes.
     pub outbox: Vec<OutgoingMail>,
+    /// Rotations it causes (a grant's end).
+    pub rotations: Vec<PendingRotation>,
 }
 
 /// Whose requests a query covers.
@@ -269,6 +288,22 @@ pub trait Store: Send + Sync {
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
     ) -> Result<(), StoreError>;
+    /// Rotations whose next attempt is at or before `now`.
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError>;
+    /// Removes a done rotation.
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `next_attempt_at`, or given up (kept, out of
+    /// the due ones) when `None`.
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Why a mail was not sent.
@@ -296,6 +331,26 @@ pub trait Scheduler: Send + Sync {
     async fn schedule_end(&self, grant: &RequestId, at: Timestamp) -> Result<(), BoxError>;
     /// Forgets the grant's end (it was ended early). Missing is fine.
     async fn cancel_end(&self, grant: &RequestId) -> Result<(), BoxError>;
+}
+
+/// Why a credential was not rotated.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// Try again later (throttling, a rotation still in progress, a network failure).
+    #[error("rotation failed, retryable: {0}")]
+    Retryable(#[source] BoxError),
+    /// Trying again will not help (no such secret, no rotation set up for it).
+    #[error("rotation refused: {0}")]
+    Permanent(#[source] BoxError),
+}
+
+/// Rotates credentials: after a grant that could reveal one, a new password replaces
+/// the one the holder saw. Starting a rotation is enough; its owner's process
+/// finishes it.
+#[async_trait]
+pub trait Rotator: Send + Sync {
+    /// Starts rotating the credential kept under `secret_ref`.
+    async fn rotate(&self, secret_ref: &str) -> Result<(), RotateError>;
 }
 
 /// A stored username and password.

@@ -234,6 +234,11 @@ pub struct AccessRequest {
     pub revoke_reason: Option<Message>,
     /// When the product recorded its end (at or after `grant.ends_at`).
     pub ended_at: Option<Timestamp>,
+    /// The credential (its secret) to rotate when the grant ends, set at approval when
+    /// the grant could reveal it and the entry rotates it: a password seen during the
+    /// grant stops working after it.
+    #[serde(default)]
+    pub rotate_on_end: Option<String>,
 }
 
 /// A state change asked of a request.
@@ -368,6 +373,7 @@ impl AccessRequest {
             revoked_by: None,
             revoke_reason: None,
             ended_at: None,
+            rotate_on_end: None,
         }
     }
 

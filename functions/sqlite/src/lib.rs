@@ -22,8 +22,8 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, Scope, Store,
-    StoreError, StoreQuery,
+    BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, PendingRotation, Scope,
+    Store, StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
 use tempaccess_core::request::{AccessRequest, State, Status};
@@ -116,6 +116,18 @@ ALTER TABLE idempotency ADD COLUMN free_after TEXT NOT NULL DEFAULT '';
 DROP TABLE mailbox;
 DELETE FROM outbox WHERE json LIKE '%decide#token=%';
 "#,
+    r#"
+-- Credentials to rotate at grants' ends, until done; given up ones stay, as a record.
+CREATE TABLE rotations (
+    id               TEXT PRIMARY KEY,
+    request_id       TEXT NOT NULL REFERENCES requests (id),
+    secret_ref       TEXT NOT NULL,
+    next_attempt_at  TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    given_up         INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX rotations_due ON rotations (next_attempt_at, id) WHERE given_up = 0;
+"#,
 ];
 
 /// A [`Store`] on one SQLite database. Cloning shares the connection.
@@ -131,8 +143,21 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating or migrating) the database at `path`.
+    /// Opens (creating or migrating) the database at `path`. The file is its owner's
+    /// alone (`0600`; SQLite gives its journal files the same mode).
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("opening the database {}", path.display()))?;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
         let mode: String =
@@ -255,6 +280,26 @@ fn insert_outbox(tx: &Transaction<'_>, mails: &[OutgoingMail]) -> Result<(), Sto
             ts(m.next_attempt_at),
             m.attempts,
             body
+        ])
+        .or_unavailable()?;
+    }
+    Ok(())
+}
+
+fn insert_rotations(tx: &Transaction<'_>, rotations: &[PendingRotation]) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO rotations (id, request_id, secret_ref, next_attempt_at, attempts)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .or_unavailable()?;
+    for r in rotations {
+        stmt.execute(params![
+            r.id,
+            r.request_id.to_string(),
+            r.secret_ref,
+            ts(r.next_attempt_at),
+            r.attempts
         ])
         .or_unavailable()?;
     }
@@ -681,6 +726,7 @@ impl Store for SqliteStore {
             }
             insert_event(&tx, &change.event)?;
             insert_outbox(&tx, &change.outbox)?;
+            insert_rotations(&tx, &change.rotations)?;
             tx.commit().or_unavailable()
         })
         .await
@@ -866,6 +912,80 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, request_id, secret_ref, next_attempt_at, attempts FROM rotations
+                     WHERE given_up = 0 AND next_attempt_at <= ?1
+                     ORDER BY next_attempt_at, id LIMIT ?2",
+                )
+                .or_unavailable()?;
+            let rows = stmt
+                .query_map(params![ts(now), limit], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, u32>(4)?,
+                    ))
+                })
+                .or_unavailable()?;
+            rows.map(|row| {
+                let (id, request_id, secret_ref, next_attempt_at, attempts) =
+                    row.or_unavailable()?;
+                Ok(PendingRotation {
+                    id,
+                    request_id: RequestId::parse(&request_id).or_unavailable()?,
+                    secret_ref,
+                    attempts,
+                    next_attempt_at: parse_ts(&next_attempt_at)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            conn.execute("DELETE FROM rotations WHERE id = ?1", [id])
+                .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            match next_attempt_at {
+                Some(at) => conn.execute(
+                    "UPDATE rotations SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    params![id, attempts, ts(at)],
+                ),
+                None => conn.execute(
+                    "UPDATE rotations SET attempts = ?2, given_up = 1 WHERE id = ?1",
+                    params![id, attempts],
+                ),
+            }
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -924,6 +1044,12 @@ mod tests {
         assert_eq!(mode, "wal");
         assert_eq!(version, i64::try_from(MIGRATIONS.len()).unwrap());
         assert!(fks);
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["tempaccess.db", "tempaccess.db-wal", "tempaccess.db-shm"] {
+            let path = db.path().with_file_name(file);
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} is its owner's alone");
+        }
         drop(store);
 
         let reopened = SqliteStore::open(&db.path()).unwrap();

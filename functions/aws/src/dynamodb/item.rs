@@ -16,7 +16,7 @@ use tempaccess_core::Timestamp;
 use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
-use tempaccess_core::ports::{IdempotencyKey, OutgoingMail, StoreError};
+use tempaccess_core::ports::{IdempotencyKey, OutgoingMail, PendingRotation, StoreError};
 use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
@@ -109,6 +109,11 @@ impl Key {
         Self::new(format!("OUT#{id}"), "OUT")
     }
 
+    /// A pending rotation's own partition, named by its id alone as mail is.
+    pub fn rotation(id: &str) -> Self {
+        Self::new(format!("ROT#{id}"), "ROT")
+    }
+
     /// The one pending request a requester may have for an entry. The entry id (a
     /// slug, no `#`) comes first, so the key is unambiguous whatever the address holds.
     pub fn pending_request(requester: &Email, entry: &EntryId) -> Self {
@@ -167,6 +172,8 @@ pub(crate) fn created_position(created_at: Timestamp, id: &RequestId) -> String 
 
 pub(crate) const GRANTS_PARTITION: &str = "GRANTS";
 pub(crate) const OUTBOX_PARTITION: &str = "OUTBOX";
+/// Pending rotations share the outbox's due index, in a partition of their own.
+pub(crate) const ROTATIONS_PARTITION: &str = "ROTATIONS";
 pub(crate) const PENDING_PARTITION: &str = "PENDING";
 pub(crate) const ENTRIES_PARTITION: &str = "ENTRIES";
 
@@ -346,6 +353,30 @@ impl TryFrom<MailItem> for OutgoingMail {
     type Error = StoreError;
 
     fn try_from(item: MailItem) -> Result<Self, StoreError> {
+        read(item.0)
+    }
+}
+
+/// A rotation to start, in the due index (its own partition) until done or given up.
+pub(crate) struct RotationItem(pub Item);
+
+impl TryFrom<&PendingRotation> for RotationItem {
+    type Error = StoreError;
+
+    fn try_from(r: &PendingRotation) -> Result<Self, StoreError> {
+        let due = (
+            OUTBOX_DUE,
+            ROTATIONS_PARTITION.to_owned(),
+            due_position(r.next_attempt_at, &r.id),
+        );
+        place(r, Key::rotation(&r.id), [due]).map(Self)
+    }
+}
+
+impl TryFrom<RotationItem> for PendingRotation {
+    type Error = StoreError;
+
+    fn try_from(item: RotationItem) -> Result<Self, StoreError> {
         read(item.0)
     }
 }

@@ -20,7 +20,7 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    Change, CreateRequest, OutgoingMail, Page, Store, StoreError, StoreQuery,
+    Change, CreateRequest, OutgoingMail, Page, PendingRotation, Store, StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
 use tempaccess_core::request::{AccessRequest, State};
@@ -29,8 +29,8 @@ use tempaccess_core::token::{TokenHash, TokenRecord};
 use super::item::{
     ENTRIES_PARTITION, EntryItem, EventItem, FREE_AFTER, GIVEN_UP, GRANTS_PARTITION, HELD_UNTIL,
     Idempotency, IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION,
-    PendingRequest, PendingRequestItem, RequestItem, TokenItem, UserItem, due_position, key_time,
-    key_time_after, requester_partition, s, unavailable,
+    PendingRequest, PendingRequestItem, ROTATIONS_PARTITION, RequestItem, RotationItem, TokenItem,
+    UserItem, due_position, key_time, key_time_after, requester_partition, s, unavailable,
 };
 use super::read::{Expr, Query, Range};
 use super::report::{self, MAX_READ, Stream};
@@ -457,6 +457,9 @@ impl Store for DynamoStore {
         for mail in &change.outbox {
             items.push(self.put_new(MailItem::try_from(mail)?.0)?);
         }
+        for rotation in &change.rotations {
+            items.push(self.put_new(RotationItem::try_from(rotation)?.0)?);
+        }
         // A decision or a cancellation (the only ways into these states, all from
         // pending) frees the requester's pending place for the entry; an expired
         // request's is taken over when the next request comes.
@@ -640,19 +643,67 @@ impl Store for DynamoStore {
     }
 
     async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
-        // Deleting what is gone already is fine: a retried sweep delivers twice.
+        self.delete_item(&Key::mail(id)).await
+    }
+
+    async fn mail_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.retry_or_give_up(&Key::mail(id), id, attempts, next_attempt_at)
+            .await
+    }
+
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError> {
+        let query = Query::on(Some(OUTBOX_DUE), ROTATIONS_PARTITION)
+            .range(Range::Before(key_time_after(now)));
+        self.read_all(&query, Some(limit))
+            .await?
+            .into_iter()
+            .map(|item| RotationItem(item).try_into())
+            .collect()
+    }
+
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
+        self.delete_item(&Key::rotation(id)).await
+    }
+
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.retry_or_give_up(&Key::rotation(id), id, attempts, next_attempt_at)
+            .await
+    }
+}
+
+impl DynamoStore {
+    /// Deletes an item; what is gone already is fine (a retried sweep does it twice).
+    async fn delete_item(&self, key: &Key) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&*self.table)
-            .set_key(Some(Key::mail(id).item()))
+            .set_key(Some(key.item()))
             .send()
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    async fn mail_failed(
+    /// Records a failed attempt of an outbox item (a mail, a rotation): due again at
+    /// `next_attempt_at`, or given up — kept, out of the due index, as a record of what
+    /// never happened.
+    async fn retry_or_give_up(
         &self,
+        key: &Key,
         id: &str,
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
@@ -672,7 +723,6 @@ impl Store for DynamoStore {
                 expr.name(OUTBOX_DUE.sort_key),
                 expr.value(s(due_position(at, id))),
             ),
-            // Kept, out of the due index, as a record of what never arrived.
             None => format!(
                 "SET {attempts_set}, {} = {} REMOVE {}, {}",
                 expr.name(GIVEN_UP),
@@ -685,7 +735,7 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&*self.table)
-            .set_key(Some(Key::mail(id).item()))
+            .set_key(Some(key.item()))
             .update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_names(expr.names())
@@ -693,7 +743,7 @@ impl Store for DynamoStore {
             .send()
             .await;
         match updated {
-            // No such mail (delivered meanwhile): nothing to record.
+            // No such item (done meanwhile): nothing to record.
             Err(e)
                 if matches!(
                     e.as_service_error(),

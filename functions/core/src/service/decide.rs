@@ -207,6 +207,10 @@ impl Service {
         };
         let mut t = request.apply(op, now)?;
         t.actor = actor;
+        // What the grant's end must do: rotate the credential it could reveal.
+        if let (Some(entry), Some(grant)) = (&entry, &t.next.grant) {
+            t.next.rotate_on_end = entry.rotation_for(&grant.permission_set);
+        }
         let mail = match &outcome_mail {
             Some(rights) => mail::approved(&t.next, rights),
             None => mail::denied(&t.next),

@@ -50,7 +50,11 @@ impl Service {
         // The mail goes to the outbox without its link; the token that makes the link
         // is kept in memory for this first delivery and stored only as its hash.
         let token = self.mint_token();
-        let notice = mail::decision_requested(&request, &entry.set_name(&request.permission_set));
+        let notice = mail::decision_requested(
+            &request,
+            &entry.set_name(&request.permission_set),
+            entry.reveals_unrotated(&request.permission_set),
+        );
         let outbox = vec![self.outgoing(request.id, MailPurpose::DecisionRequested, notice)];
         let new = CreateRequest {
             event: self.event(

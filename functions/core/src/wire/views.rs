@@ -674,7 +674,7 @@ mod tests {
     /// does not know.
     #[test]
     fn unknown_event_kinds_and_error_codes_still_read() {
-        let kind: EventKind = serde_json::from_str(r#""rotated""#).unwrap();
+        let kind: EventKind = serde_json::from_str(r#""key_escrowed""#).unwrap();
         assert_eq!(kind, EventKind::Unknown);
         let detail: ErrorDetail =
             serde_json::from_str(r#"{"code":"teapot","message":"short and stout"}"#).unwrap();
