@@ -160,7 +160,7 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
         .aws(
             "secretsmanager",
             "GetSecretValue",
-            &json!({"SecretId": "tempaccess/prod-db"}),
+            &json!({"SecretId": format!("tempaccess/{}/prod-db", stack.output("TableName"))}),
         )
         .await;
     let stored: Value = serde_json::from_str(secret["SecretString"].as_str().unwrap()).unwrap();
