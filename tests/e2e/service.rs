@@ -959,13 +959,13 @@ async fn a_revoked_grant_reveals_nothing_while_the_index_lags() {
     let w = {
         let lagging = lagging.clone();
         world_with(move |ports| {
-            let store = tempaccess_core::testing::LaggingIndex::new(ports.store.clone());
+            let store = tempaccess_core::testing::StoreWithFaults::new(ports.store.clone());
             lagging.set(store.clone()).ok();
             ports.store = store;
         })
         .await
     };
-    let lagging: &tempaccess_core::testing::LaggingIndex = lagging.get().expect("the store");
+    let lagging: &tempaccess_core::testing::StoreWithFaults = lagging.get().expect("the store");
     let alice = caller("alice");
     let prod_db = EntryId::parse("prod-db").unwrap();
     let grant = w.granted().await;
@@ -1060,4 +1060,35 @@ async fn ten_pending_requests_is_the_most_one_person_has() {
         )
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn one_failing_item_never_holds_the_sweep_back() {
+    let faults = Arc::new(std::sync::OnceLock::new());
+    let w = {
+        let faults = faults.clone();
+        world_with(move |ports| {
+            let store = tempaccess_core::testing::StoreWithFaults::new(ports.store.clone());
+            faults.set(store.clone()).ok();
+            ports.store = store;
+        })
+        .await
+    };
+    let faults: &tempaccess_core::testing::StoreWithFaults = faults.get().expect("the store");
+    // Two grants end at once; the first's write fails.
+    let stuck = w.granted().await;
+    let payroll = w.submit("alice", payroll()).await;
+    let fine = w
+        .decide(&payroll.id, Decision::Approve(Narrowing::default()))
+        .await;
+    faults.fail_writes_to(stuck.id);
+    w.advance(TimeDelta::hours(2));
+    let report = w.service.sweep().await.expect("the pass goes on");
+    assert_eq!((report.ended, report.errors), (1, 1), "{report:?}");
+    assert_eq!(w.read(&fine.id).await.state, State::Ended);
+    assert_eq!(
+        w.read(&stuck.id).await.state,
+        State::Approved,
+        "tried again next pass"
+    );
 }

@@ -271,7 +271,7 @@ impl Hosts {
     /// Whether `host` (a `Host` header) is one of them.
     pub fn allows(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();
-        self.0.iter().any(|h| *h == host)
+        self.0.contains(&host)
     }
 }
 

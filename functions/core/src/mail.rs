@@ -309,4 +309,51 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
     }
+
+    fn asked_with(message: &str) -> AccessRequest {
+        let mut r = crate::testing::pending(crate::testing::hour());
+        r.message = crate::text::Message::parse(message, "message").unwrap();
+        r
+    }
+
+    #[test]
+    fn a_message_cannot_pass_for_the_decision_link() {
+        let forged = "Please hurry.\n\nReview and decide: https://evil.example/decide#token=x";
+        let mail = with_link(
+            decision_requested(&asked_with(forged), "View password/Execute rights", false),
+            "https://tempaccess.example.com/decide#token=real",
+        );
+        let real = mail
+            .text
+            .find("Review and decide: https://tempaccess.example.com/decide#token=real")
+            .expect("the real link");
+        let quoted = mail
+            .text
+            .find("> Review and decide: https://evil")
+            .expect("quoted");
+        assert!(real < quoted, "the real link comes first:\n{}", mail.text);
+        for line in mail.text.lines().filter(|l| l.contains("evil.example")) {
+            assert!(line.starts_with("> "), "unquoted: {line:?}");
+        }
+        assert!(
+            !mail.html.contains("<a href=\"https://evil"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.text.contains(LINK_MARK) && !mail.html.contains(LINK_MARK));
+    }
+
+    #[test]
+    fn nobody_can_plant_the_link_mark() {
+        let planted = format!("see {LINK_MARK}");
+        assert!(crate::text::Message::parse(&planted, "message").is_err());
+    }
+
+    #[test]
+    fn an_unrotated_password_is_said_plainly() {
+        let mail = decision_requested(&asked_with("x"), "View password/Execute rights", true);
+        assert!(mail.text.contains(NOT_ROTATED));
+        let mail = decision_requested(&asked_with("x"), "View password/Execute rights", false);
+        assert!(!mail.text.contains(NOT_ROTATED));
+    }
 }

@@ -353,21 +353,32 @@ pub fn entry() -> Entry {
     }
 }
 
-/// A store whose index of people's open requests lags: while frozen, it answers
-/// [`Store::open_requests_of`] from a snapshot taken when frozen, as a DynamoDB index
-/// may still for a moment after a write. Everything else is the inner store's.
-pub struct LaggingIndex {
+/// A store with faults a test turns on: an index of people's open requests that lags
+/// (while frozen, [`Store::open_requests_of`] answers from a snapshot, as a DynamoDB
+/// index may for a moment after a write), and writes to chosen requests that fail.
+/// Everything else is the inner store's.
+pub struct StoreWithFaults {
     inner: Arc<dyn Store>,
     frozen: Mutex<Option<std::collections::HashMap<Email, Vec<AccessRequest>>>>,
+    failing: Mutex<Vec<RequestId>>,
 }
 
-impl LaggingIndex {
-    /// A decorator of `inner`, not lagging yet.
+impl StoreWithFaults {
+    /// A decorator of `inner`, with no fault yet.
     pub fn new(inner: Arc<dyn Store>) -> Arc<Self> {
         Arc::new(Self {
             inner,
             frozen: Mutex::new(None),
+            failing: Mutex::new(Vec::new()),
         })
+    }
+
+    /// From now on, every write to request `id` fails (the database refuses it).
+    pub fn fail_writes_to(&self, id: RequestId) {
+        self.failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id);
     }
 
     /// From now on, `who`'s open requests are what they are now (at `now`).
@@ -383,7 +394,7 @@ impl LaggingIndex {
 }
 
 #[async_trait]
-impl Store for LaggingIndex {
+impl Store for StoreWithFaults {
     async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
         self.inner.put_entry(entry).await
     }
@@ -403,6 +414,16 @@ impl Store for LaggingIndex {
         self.inner.create_request(new).await
     }
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
+        let failing = self
+            .failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&change.request.id);
+        if failing {
+            return Err(StoreError::Unavailable(
+                "the database refused the write".into(),
+            ));
+        }
         self.inner.apply(change).await
     }
     async fn request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
