@@ -27,7 +27,7 @@ use crate::ports::{
 use crate::request::{AccessRequest, DEFAULT_PENDING_EXPIRY};
 
 pub use decide::{Decision, DecisionView};
-pub use lifecycle::{EndOutcome, SweepReport};
+pub use lifecycle::{EndOutcome, SWEEP_BUDGET, SweepReport};
 pub use outbox::MAX_MAIL_ATTEMPTS;
 pub use queries::{ReportParams, ReportScope};
 
