@@ -189,7 +189,7 @@ fn welcome(url: &str, data: &Path, with_site: bool) -> String {
     };
     format!(
         "\n  {start}\n{}\n\n  Try first: as alice, Entries → Production database → Request Temporary Access;\n  \
-         then Mailbox shows bob's mail — follow its link and approve; back as alice, View password.\n  \
+         then Mailbox shows bob's mail — follow its link, sign in as bob and approve;\n  back as alice, View password.\n  \
          Data in {} (delete it to start over). Ctrl-C stops.\n",
         people.join("\n"),
         data.display()
