@@ -291,6 +291,7 @@ mod tests {
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
+            names: Default::default(),
         }
     }
 

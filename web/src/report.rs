@@ -112,8 +112,10 @@ impl ReportSelection {
             approver: set(&self.approver).map(str::to_lowercase),
             from: set(&self.from).and_then(|d| time::day_start(d, zone)),
             to: set(&self.to).and_then(|d| time::day_end(d, zone)),
+            order: None,
             limit: Some(limit.unwrap_or_else(|| self.page_size())),
             cursor: cursor.map(str::to_owned),
+            count: None,
         }
     }
 }
@@ -319,6 +321,7 @@ mod tests {
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
+            names: Default::default(),
         }
     }
 

@@ -73,8 +73,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         approver: args.approver,
         from: args.from,
         to: args.to,
+        order: None,
         limit: Some(MAX_PAGE),
         cursor: None,
+        count: None,
     }
     .parse()?;
     let mut items = Vec::new();

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::Timestamp;
@@ -50,8 +51,40 @@ impl Default for PageSize {
     }
 }
 
-/// Where a page stopped: the last request listed. Reports are newest first, so the
-/// next page holds what was created before it (ties by id).
+/// The order of a report: by when the requests were sent, the one order every store
+/// reads from an index (DynamoDB's indexes sort by creation time), so a page is read in
+/// order and never sorted after reading everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ReportOrder {
+    /// Newest first (ties by id, highest first).
+    #[default]
+    Newest,
+    /// Oldest first (ties by id, lowest first): an inbox's order.
+    Oldest,
+}
+
+impl ReportOrder {
+    /// Every order.
+    pub const ALL: [ReportOrder; 2] = [Self::Newest, Self::Oldest];
+
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+        }
+    }
+
+    /// The order named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// Where a page stopped: the last request listed. The next page holds what was
+/// created before it (newest first) or after it (oldest first), ties by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     /// When the last request listed was created.
@@ -117,8 +150,8 @@ impl Cursor {
     }
 }
 
-/// A short digest of what a query selects: its scope and filters, not its page size,
-/// clock or cursor.
+/// A short digest of what a query selects and in which order: its scope, filters and
+/// order, not its page size, clock or cursor.
 fn selection(q: &StoreQuery) -> String {
     let (scope, who) = match &q.scope {
         Scope::RequestedBy(who) => ("requested_by", Some(who)),
@@ -128,6 +161,7 @@ fn selection(q: &StoreQuery) -> String {
     let selection = (
         scope,
         who,
+        q.order,
         q.status,
         &q.entry_id,
         &q.requester,
@@ -270,6 +304,10 @@ mod tests {
             },
             StoreQuery {
                 from: Some(query().now),
+                ..query()
+            },
+            StoreQuery {
+                order: ReportOrder::Oldest,
                 ..query()
             },
         ];

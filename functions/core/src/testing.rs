@@ -237,6 +237,7 @@ pub fn every_request(now: Timestamp) -> StoreQuery {
         approver: None,
         from: None,
         to: None,
+        order: crate::report::ReportOrder::Newest,
         limit: PageSize::MAX,
         cursor: None,
         now,

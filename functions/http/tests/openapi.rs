@@ -195,6 +195,9 @@ impl Store for Unreachable {
     async fn query(&self, _: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         unreachable!()
     }
+    async fn count(&self, _: &StoreQuery) -> Result<u64, StoreError> {
+        unreachable!()
+    }
     async fn open_requests_of(
         &self,
         _: &Email,

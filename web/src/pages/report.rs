@@ -189,7 +189,9 @@ pub fn ReportPage() -> Html {
             html! { <ErrorNotice error={e.clone()} on_retry={data.reload.clone()} /> }
         }
         Load::Ready(list) => {
-            let RequestList { items, next_cursor } = &**list;
+            let RequestList {
+                items, next_cursor, ..
+            } = &**list;
             let (column, desc) = query.sort();
             let mut rows = items.clone();
             report::sort_rows(&mut rows, column, desc);

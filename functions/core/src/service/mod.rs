@@ -27,7 +27,7 @@ use crate::request::{AccessRequest, DEFAULT_PENDING_EXPIRY};
 pub use decide::{Decision, DecisionView};
 pub use lifecycle::{EndOutcome, SweepReport};
 pub use outbox::MAX_MAIL_ATTEMPTS;
-pub use queries::{ReportParams, ReportScope};
+pub use queries::{ReportPage, ReportParams, ReportScope};
 
 /// The adapters a [`Service`] runs on.
 #[derive(Clone)]

@@ -10,7 +10,7 @@ use tempaccess_core::wire::{
 };
 
 use crate::extract::JsonBody;
-use crate::routes::request_id;
+use crate::routes::{changed_view, request_id, views};
 use crate::{ApiError, AppState, SignedIn};
 
 /// The signed-in approver approves (as asked or narrower) or denies.
@@ -35,7 +35,7 @@ pub async fn decide(
         .service
         .decide(&caller.0, &id, decision, comment)
         .await?;
-    Ok(Json(RequestView::new(&request, app.service.now())))
+    Ok(Json(changed_view(&app, &request).await))
 }
 
 /// What the decision page shows for a link's token. Changes nothing (mail scanners
@@ -51,8 +51,11 @@ pub async fn lookup(
 ) -> Result<Json<DecisionPage>, ApiError> {
     let token = DecisionToken::parse(&body.token)?;
     let view = app.service.lookup_decision(&token).await?;
+    let request = views(&app, std::slice::from_ref(&view.request), &[])
+        .await?
+        .remove(0);
     Ok(Json(DecisionPage {
-        request: RequestView::new(&view.request, app.service.now()),
+        request,
         decidable: view.decidable,
         permission_sets: view
             .entry
@@ -79,5 +82,5 @@ pub async fn decide_by_link(
         .service
         .decide_by_token(&token, decision, comment)
         .await?;
-    Ok(Json(RequestView::new(&request, app.service.now())))
+    Ok(Json(changed_view(&app, &request).await))
 }
