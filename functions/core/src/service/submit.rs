@@ -43,7 +43,9 @@ impl Service {
         let mut secret = [0u8; 32];
         self.ports.random.fill(&mut secret);
         let token = DecisionToken::from_bytes(secret);
+        let names = self.mail_names(&request).await;
         let notice = mail::decision_requested(
+            &self.mail_context(&names),
             &request,
             &entry.set_name(&request.permission_set),
             token.link(&self.settings.site_url),
