@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::Timestamp;
-use crate::entry::describe_seconds;
+use crate::entry::{Entry, PermissionSet, describe_seconds};
 use crate::error::Error;
-use crate::ids::RequestId;
+use crate::ids::{PermissionSetId, RequestId};
 use crate::ports::{Scope, StoreError, StoreQuery};
 use crate::request::AccessRequest;
 use crate::timing::Requested;
@@ -174,8 +174,9 @@ fn selection(q: &StoreQuery) -> String {
     hex::encode(&Sha256::digest(json)[..8])
 }
 
-/// The report's columns, in order.
-pub const COLUMNS: [&str; 12] = [
+/// The report's columns, in order: the product's twelve, then when and by whom it was
+/// decided, the grant's own start and end, who ended it early and when, and its id.
+pub const COLUMNS: [&str; 19] = [
     "status",
     "requested_by",
     "entry",
@@ -188,6 +189,13 @@ pub const COLUMNS: [&str; 12] = [
     "approver",
     "request_message",
     "authorization_message",
+    "decided_at",
+    "decided_by",
+    "granted_start",
+    "granted_end",
+    "ended_early_at",
+    "ended_early_by",
+    "id",
 ];
 
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would read it
@@ -210,8 +218,21 @@ fn time(t: Option<Timestamp>) -> String {
         .unwrap_or_default()
 }
 
-/// The report's row for one request, read at `now`.
-pub fn row(r: &AccessRequest, now: Timestamp) -> [String; 12] {
+/// The name people read for the rights of `r`: the set's name on its entry (one of
+/// `entries`), the built-in set's name, else its id.
+fn rights(r: &AccessRequest, entries: &[Entry]) -> String {
+    let id = r.granted_permission_set().unwrap_or(&r.permission_set);
+    match entries.iter().find(|e| e.id == r.entry_id) {
+        Some(e) => e.set_name(id),
+        None if *id == PermissionSetId::view_password_execute() => {
+            PermissionSet::view_password_execute().name
+        }
+        None => id.to_string(),
+    }
+}
+
+/// The report's row for one request, read at `now`, its rights named as on `entries`.
+pub fn row(r: &AccessRequest, now: Timestamp, entries: &[Entry]) -> [String; 19] {
     let (start, end) = match r.requested {
         Requested::Window(w) => (Some(w.start()), Some(w.end())),
         Requested::Duration(_) => (None, None),
@@ -221,13 +242,12 @@ pub fn row(r: &AccessRequest, now: Timestamp) -> [String; 12] {
         .as_ref()
         .map(|g| describe_seconds((g.ends_at - g.starts_at).num_seconds()))
         .unwrap_or_default();
+    let person = |p: Option<&crate::ids::Email>| p.map(ToString::to_string).unwrap_or_default();
     [
         r.status(now).as_str().to_owned(),
         r.requester.to_string(),
         r.entry_name.clone(),
-        r.granted_permission_set()
-            .unwrap_or(&r.permission_set)
-            .to_string(),
+        rights(r, entries),
         time(Some(r.created_at)),
         time(start),
         time(end),
@@ -239,15 +259,22 @@ pub fn row(r: &AccessRequest, now: Timestamp) -> [String; 12] {
             .as_ref()
             .map(|c| c.as_str().to_owned())
             .unwrap_or_default(),
+        time(r.decided_at),
+        person(r.decided_by.as_ref()),
+        time(r.grant.as_ref().map(|g| g.starts_at)),
+        time(r.grant.as_ref().map(|g| g.ends_at)),
+        time(r.revoked_at),
+        person(r.revoked_by.as_ref()),
+        r.id.to_string(),
     ]
 }
 
 /// The whole report as CSV with a header line.
-pub fn csv(items: &[AccessRequest], now: Timestamp) -> String {
+pub fn csv(items: &[AccessRequest], now: Timestamp, entries: &[Entry]) -> String {
     let mut out = COLUMNS.join(",");
     out.push_str("\r\n");
     for r in items {
-        let cells: Vec<String> = row(r, now).iter().map(|c| cell(c)).collect();
+        let cells: Vec<String> = row(r, now, entries).iter().map(|c| cell(c)).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }

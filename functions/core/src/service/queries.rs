@@ -107,6 +107,11 @@ impl Service {
             .collect())
     }
 
+    /// Every entry (for the report's names of rights).
+    pub async fn entry_list(&self) -> Result<Vec<Entry>, Error> {
+        self.ports.store.entries().await.context("listing entries")
+    }
+
     /// Display names of the given people (their email when unknown).
     pub async fn names(&self, people: &[Email]) -> Result<HashMap<Email, String>, Error> {
         let mut names = HashMap::new();

@@ -91,7 +91,8 @@ pub async fn list_requests(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
     if wants_csv {
-        let mut response = report::csv(&page.items, now).into_response();
+        let entries = app.service.entry_list().await?;
+        let mut response = report::csv(&page.items, now, &entries).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
