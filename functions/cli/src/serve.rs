@@ -175,6 +175,7 @@ fn router(local: Local, site: Option<&Path>) -> Router {
     let app = tempaccess_http::harden(
         api.merge(dev)
             .fallback(move |request: Request| crate::site::fallback(site.clone(), request)),
+        &local.service,
     );
     let auth = local.auth.clone();
     app.layer(middleware::from_fn(move |req: Request, next: Next| {
