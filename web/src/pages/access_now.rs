@@ -13,7 +13,7 @@ use crate::route::Route;
 pub fn AccessNowPage() -> Html {
     let session = use_session();
     let data = use_api((), |api, _| async move {
-        let grants = api.access_now().await?;
+        let grants = api.access_now(false).await?;
         let sets: Vec<_> = api
             .entries()
             .await?

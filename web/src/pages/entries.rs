@@ -15,7 +15,7 @@ pub fn EntriesPage() -> Html {
     let me = session.email().unwrap_or_default();
     let data = use_api((), |api, _| async move {
         let entries = api.entries().await?;
-        let grants = api.access_now().await?;
+        let grants = api.access_now(false).await?;
         Ok((entries, grants))
     });
     let body = match &data.load {
