@@ -1,5 +1,6 @@
 //! Decision links in the browser: a used link shows the "already decided" page naming
-//! who decided, and an unknown one says the link is not valid. Neither changes anything.
+//! who decided, an unknown one says the link is not valid, and a link followed in a tab
+//! already on the decision page is read at once. None changes anything.
 
 use serde_json::json;
 use tempaccess_tests::app::{TestApp, prod_db_request};
@@ -20,7 +21,7 @@ async fn used_and_unknown_links_get_clear_pages() {
 
     b.goto(&format!("/decide#token={token}")).await;
     b.wait_for_text("This request was already decided").await;
-    b.wait_for_text("decided by bob@example.com").await;
+    b.wait_for_text("decided by Bob Approver").await;
     b.screenshot("already-decided").await;
     assert!(
         !b.body_text().await.contains("Approve\n"),
@@ -35,6 +36,21 @@ async fn used_and_unknown_links_get_clear_pages() {
     b.goto("/").await;
     b.goto("/decide").await;
     b.wait_for_text("This decision link is incomplete").await;
+    assert_eq!(b.title().await, "Decide on a request · tempaccess");
+
+    // A whole link followed in the same tab: only the fragment changes, and the page
+    // reads it without a reload.
+    let (_, fresh) = app
+        .submit_and_get_link(&alice, &prod_db_request(1800, "second look"))
+        .await;
+    b.eval(
+        "window.location.hash = 'token=' + arguments[0];",
+        vec![json!(fresh)],
+    )
+    .await;
+    b.wait_for_text("second look").await;
+    b.wait_for_text("opening this page changed nothing").await;
+    b.screenshot("same-tab-link").await;
 
     // Looking changed nothing: still active, approved once.
     assert_eq!(app.status_of(&alice, &id).await, "active");

@@ -5,8 +5,11 @@ use std::rc::Rc;
 use tempaccess_core::wire::SecretView;
 use yew::prelude::*;
 
+use chrono::{DateTime, Utc};
+
 use crate::api::ApiError;
-use crate::hooks::use_session;
+use crate::hooks::{Timeout, use_session};
+use crate::time;
 
 #[derive(Properties, PartialEq)]
 pub struct PasswordRevealProps {
@@ -14,6 +17,9 @@ pub struct PasswordRevealProps {
     pub entry_id: AttrValue,
     /// The entry's name, for labels.
     pub entry_name: AttrValue,
+    /// When the grant ends: the password is hidden then, whatever else happens.
+    #[prop_or_default]
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 /// Hidden, loading, shown, or refused.
@@ -26,6 +32,8 @@ pub enum Reveal {
         copied: Option<bool>,
     },
     Failed(ApiError),
+    /// The grant ended while the password was shown: forgotten.
+    Ended,
 }
 
 pub enum RevealAction {
@@ -33,6 +41,7 @@ pub enum RevealAction {
     Loaded(Result<SecretView, ApiError>),
     Copied(bool),
     Hide,
+    Ended,
 }
 
 impl Reducible for Reveal {
@@ -55,6 +64,7 @@ impl Reducible for Reveal {
             },
             // Forgets the credential, not only hides it.
             RevealAction::Hide => Reveal::Hidden,
+            RevealAction::Ended => Reveal::Ended,
         })
     }
 }
@@ -64,6 +74,18 @@ impl Reducible for Reveal {
 pub fn PasswordReveal(props: &PasswordRevealProps) -> Html {
     let session = use_session();
     let state = use_reducer(|| Reveal::Hidden);
+    {
+        // At the grant's end the password goes, even before the page hears of it.
+        let state = state.clone();
+        use_effect_with(props.ends_at, move |end| {
+            let timer = end.and_then(|end| {
+                Timeout::new((end - time::now()).num_milliseconds(), move || {
+                    state.dispatch(RevealAction::Ended)
+                })
+            });
+            move || drop(timer)
+        });
+    }
     let view = {
         let state = state.clone();
         let api = session.api();
@@ -90,6 +112,9 @@ pub fn PasswordReveal(props: &PasswordRevealProps) -> Html {
         Reveal::Loading => {
             html! { <p class="loading" role="status">{ "Fetching the password…" }</p> }
         }
+        Reveal::Ended => html! {
+            <p class="notice" role="status">{ "Your access has ended: the password is hidden." }</p>
+        },
         Reveal::Failed(e) => html! {
             <div class="notice error" role="alert">
                 <p>{ e.to_string() }</p>

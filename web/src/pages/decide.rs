@@ -9,9 +9,11 @@ use tempaccess_core::wire::{DecisionBody, DecisionPage, RequestView, TokenDecisi
 use yew::prelude::*;
 
 use crate::api::ApiError;
-use crate::components::{DecisionForm, ErrorNotice, Loading, RequestSummary, TimeText};
+use crate::components::{
+    DecisionForm, ErrorNotice, Loading, RequestSummary, TimeText, decided_words,
+};
 use crate::form::FieldErrors;
-use crate::hooks::{Load, use_api, use_session};
+use crate::hooks::{Load, use_api, use_event_listener, use_session, use_title};
 use crate::labels;
 
 /// The token in `#token=…`.
@@ -40,6 +42,8 @@ pub enum Deciding {
 pub enum DecideAction {
     Start,
     Done(Box<Result<RequestView, ApiError>>),
+    /// Another link was followed: start over.
+    Reset,
 }
 
 impl Reducible for Deciding {
@@ -48,6 +52,7 @@ impl Reducible for Deciding {
     fn reduce(self: Rc<Self>, action: DecideAction) -> Rc<Self> {
         Rc::new(match action {
             DecideAction::Start => Deciding::Busy,
+            DecideAction::Reset => Deciding::Idle,
             DecideAction::Done(result) => match *result {
                 Ok(r) => Deciding::Done(Rc::new(r)),
                 Err(e) if e.status() == Some(409) => Deciding::Conflict(e),
@@ -97,13 +102,32 @@ fn already_decided(status: Option<Status>, by: Option<&str>, at: Option<Html>) -
 /// The decision page.
 #[component]
 pub fn DecidePage() -> Html {
+    use_title("Decide on a request");
     let session = use_session();
-    let token = use_memo((), |_| {
+    // The token in the address: read again when a link is followed in the same tab
+    // (only the fragment changes, so the page stays).
+    let read_token = || {
         web_sys::window()
             .and_then(|w| w.location().hash().ok())
             .and_then(|h| token_from_fragment(&h))
-    });
+    };
+    let token = use_state(read_token);
+    {
+        let token = token.clone();
+        use_event_listener("hashchange", move |_| {
+            if let Some(t) = read_token() {
+                token.set(Some(t));
+            }
+        });
+    }
+
     let deciding = use_reducer(|| Deciding::Idle);
+    {
+        let deciding = deciding.clone();
+        use_effect_with((*token).clone(), move |_| {
+            deciding.dispatch(DecideAction::Reset)
+        });
+    }
     let page = use_api((*token).clone(), |api, token| async move {
         match token {
             Some(t) => api.lookup(&t).await.map(Some),
@@ -141,17 +165,9 @@ pub fn DecidePage() -> Html {
 
     match &*deciding {
         Deciding::Done(r) => {
-            let text = if r.status == Status::Denied {
-                format!(
-                    "You denied {}'s request for {}. They have been told.",
-                    r.requester, r.entry_name
-                )
-            } else {
-                format!(
-                    "You approved {}'s request for {}. They have been told.",
-                    r.requester, r.entry_name
-                )
-            };
+            let text = format!("{} They have been told by mail.", decided_words(r))
+                .replacen("Approved", "You approved", 1)
+                .replacen("Denied", "You denied", 1);
             return html! {
                 <section class="panel" aria-live="polite">
                     <h1>{ if r.status == Status::Denied { "Request denied" } else { "Request approved" } }</h1>
@@ -175,7 +191,8 @@ pub fn DecidePage() -> Html {
             .decided_by
             .clone()
             .or_else(|| request.revoked_by.clone())
-            .or_else(|| (request.status == Status::Cancelled).then(|| request.requester.clone()));
+            .or_else(|| (request.status == Status::Cancelled).then(|| request.requester.clone()))
+            .map(|who| request.name_of(&who).to_owned());
         return html! {
             <>
                 { already_decided(Some(request.status), by.as_deref(), request.decided_at.map(|at| html! { <TimeText {at} /> })) }
@@ -217,7 +234,7 @@ pub fn DecidePage() -> Html {
     html! {
         <section class="panel">
             <h1>{ "Temporary access request" }</h1>
-            <p class="lead">{ format!("{} asks for access to {}. Decide below; opening this page changed nothing.", request.requester, request.entry_name) }</p>
+            <p class="lead">{ format!("{} asks for access to {}. Decide below; opening this page changed nothing.", request.name_of(&request.requester), request.entry_name) }</p>
             <RequestSummary request={request.clone()} sets={sets.clone()} />
             if let Deciding::Failed(e) = &*deciding {
                 <ErrorNotice error={e.clone()} />

@@ -1,14 +1,23 @@
-//! One request and every event that happened to it.
+//! One request and every event that happened to it, live: its status follows the
+//! server's within seconds.
 
 use std::rc::Rc;
 
+use tempaccess_core::audit::EventKind;
+use tempaccess_core::request::Status;
+use tempaccess_core::wire::{EventView, RequestView};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::{ErrorNotice, Loading, RequestActions, RequestSummary, TimeText};
-use crate::hooks::{Load, use_api};
+use crate::components::{
+    ErrorNotice, Loading, RequestActions, RequestSummary, StaleNotice, TimeText,
+};
+use crate::hooks::{Live, Load, use_live_api, use_session, use_title};
 use crate::labels;
-use crate::route::Route;
+use crate::route::{Route, TimelineQuery};
+
+/// How often an open request's page reads it again.
+const EVERY_MS: i64 = 10_000;
 
 #[derive(Properties, PartialEq)]
 pub struct TimelinePageProps {
@@ -16,26 +25,79 @@ pub struct TimelinePageProps {
     pub id: AttrValue,
 }
 
+/// Who did an event, for people: "by Alice Example", "by you", or nothing for the
+/// product itself.
+pub fn actor(r: &RequestView, e: &EventView, me: &str) -> String {
+    match e.actor.as_str() {
+        "system" => "by the system".to_owned(),
+        who if e.kind == EventKind::Revoked && labels::ended_by_requester(r) && who == me => {
+            "by you (ended early)".to_owned()
+        }
+        who => format!("by {}", labels::who(r, who, me)),
+    }
+}
+
+/// What an event says, for people: the kind, in words that fit this request.
+pub fn event_label(r: &RequestView, e: &EventView) -> &'static str {
+    match e.kind {
+        EventKind::Revoked if labels::ended_by_requester(r) => "Ended early",
+        kind => labels::event(kind),
+    }
+}
+
 /// The request's summary, its actions, and its timeline.
 #[component]
 pub fn TimelinePage(props: &TimelinePageProps) -> Html {
+    let session = use_session();
+    let me = session.email().unwrap_or_default();
+    let location = use_location();
+    let back = location
+        .and_then(|l| l.query::<TimelineQuery>().ok())
+        .unwrap_or_default()
+        .back();
     let notice = use_state(|| None::<String>);
-    let data = use_api(props.id.clone(), |api, id| async move {
-        let detail = api.request_detail(&id).await?;
-        // Names of the entry's sets, when the person may see the entry.
-        let sets = api
-            .entries()
-            .await
-            .ok()
-            .and_then(|l| {
-                l.items
-                    .into_iter()
-                    .find(|e| e.id == detail.request.entry_id)
-            })
-            .map(|e| e.permission_sets)
-            .unwrap_or_default();
-        Ok((detail, sets))
-    });
+    let wake = use_state(|| None);
+    let data = use_live_api(
+        props.id.clone(),
+        Some(Live::every(EVERY_MS).waking_at(*wake)),
+        |api, id| async move {
+            let detail = api.request_detail(&id).await?;
+            // Names of the entry's sets, when the person may see the entry.
+            let sets = api
+                .entries()
+                .await
+                .ok()
+                .and_then(|l| {
+                    l.items
+                        .into_iter()
+                        .find(|e| e.id == detail.request.entry_id)
+                })
+                .map(|e| e.permission_sets)
+                .unwrap_or_default();
+            Ok((detail, sets))
+        },
+    );
+    let title = match &data.load {
+        Load::Ready(d) => format!("Request for {}", d.0.request.entry_name),
+        _ => "Request".to_owned(),
+    };
+    use_title(title.clone());
+    {
+        let wake = wake.clone();
+        let next = match &data.load {
+            Load::Ready(d) => {
+                let r = &d.0.request;
+                match r.status {
+                    Status::Pending => Some(r.expires_at),
+                    Status::Scheduled => r.starts_at,
+                    Status::Active => r.ends_at,
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        use_effect_with(next, move |next| wake.set(*next));
+    }
     let on_done = {
         let notice = notice.clone();
         let reload = data.reload.clone();
@@ -55,15 +117,19 @@ pub fn TimelinePage(props: &TimelinePageProps) -> Html {
             html! {
                 <>
                     <RequestSummary request={request.clone()} sets={Rc::new(sets.clone())} />
-                    <RequestActions request={request} {on_done} />
+                    <div class="actions">
+                        <RequestActions request={request.clone()} {on_done} small={false} />
+                    </div>
                     <h2>{ "Timeline" }</h2>
                     <ol class="timeline">
                         { for detail.events.iter().map(|e| html! {
                             <li class={format!("event event-{}", e.kind.as_str())}>
                                 <TimeText at={e.at} />
-                                <span class="event-kind">{ labels::event(e.kind) }</span>
-                                <span class="event-actor">{ format!("by {}", e.actor.as_str()) }</span>
-                                if !e.detail.is_empty() {
+                                <span class="event-kind">{ event_label(&request, e) }</span>
+                                <span class="event-actor">{ actor(&request, e, &me) }</span>
+                                if e.kind == EventKind::Requested {
+                                    <span class="event-detail">{ requested_detail(&request) }</span>
+                                } else if !e.detail.is_empty() {
                                     <span class="event-detail">{ &e.detail }</span>
                                 }
                             </li>
@@ -75,12 +141,25 @@ pub fn TimelinePage(props: &TimelinePageProps) -> Html {
     };
     html! {
         <section class="panel">
-            <p class="breadcrumb"><Link<Route> to={Route::Report}>{ "← Report" }</Link<Route>></p>
-            <h1>{ "Request" }</h1>
+            <p class="breadcrumb"><Link<Route> to={back.0}>{ back.1 }</Link<Route>></p>
+            <h1>{ title }</h1>
             if let Some(t) = &*notice {
                 <p class="notice success" role="status">{ t }</p>
             }
+            <StaleNotice error={data.stale.clone()} />
             { body }
         </section>
+    }
+}
+
+/// What was asked, in the page's words and the reader's zone (the stored event's own
+/// text is in UTC).
+fn requested_detail(r: &RequestView) -> Html {
+    match (r.requested.duration_seconds, r.requested.window) {
+        (Some(s), _) => html! { format!("{} from approval", crate::time::describe_seconds(s)) },
+        (None, Some(w)) => html! {
+            <>{ "From " }<TimeText at={w.start} />{ " to " }<TimeText at={w.end} /></>
+        },
+        _ => html! {},
     }
 }
