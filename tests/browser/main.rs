@@ -12,4 +12,5 @@ mod inbox;
 mod keyboard;
 mod live;
 mod navigation;
+mod pages;
 mod request_flow;
