@@ -179,6 +179,7 @@ async fn a_frame_starting_too_early_is_the_starts_error() {
         )
         .await;
     let b = Browser::start(&app.base_url, "forms-narrower").await;
+    b.sign_in("Bob Approver").await;
     b.goto(&format!("/decide#token={link}")).await;
     b.wait_for_text("Month end").await;
     b.by_id("decision-narrower")

@@ -124,11 +124,9 @@ async fn every_page_passes_axe_at_desktop_and_phone_width() {
         "Temporary access request",
     )
     .await;
-    check(&b, "decide").await;
-    b.click_button("Deny").await;
-    b.wait_for_text("Deny Alice Requester's request?").await;
-    check_as_is(&b, "deny-dialog", false).await;
-    b.click_button("Go back").await;
+    b.wait_for_text("Sign in to decide").await;
+    check(&b, "decide-signed-out").await;
+    b.eval("sessionStorage.clear(); return null;", vec![]).await;
     open(&b, "/decide", "This decision link is incomplete").await;
     check(&b, "decide-incomplete").await;
 
@@ -178,6 +176,18 @@ async fn every_page_passes_axe_at_desktop_and_phone_width() {
         .await;
     b.wait_for_text("Other approvers of this entry").await;
     check_as_is(&b, "approvals-open", false).await;
+    open(
+        &b,
+        &format!("/decide#token={link}"),
+        "Temporary access request",
+    )
+    .await;
+    b.wait_for_text("You are signed in as Bob Approver").await;
+    check(&b, "decide").await;
+    b.click_button("Deny").await;
+    b.wait_for_text("Deny Alice Requester's request?").await;
+    check_as_is(&b, "deny-dialog", false).await;
+    b.click_button("Go back").await;
     open(
         &b,
         "/reports?scope=approvals",

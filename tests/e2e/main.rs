@@ -11,4 +11,5 @@ mod report;
 mod rules;
 mod service;
 mod store_sqlite;
+mod trust;
 mod workflow;

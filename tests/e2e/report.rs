@@ -4,7 +4,8 @@
 use chrono::TimeDelta;
 use serde_json::json;
 use tempaccess_tests::app::{
-    ALICE, BOB, PROD_DB, TestApp, VIEW_PASSWORD_EXECUTE, items, prod_db_request, rfc3339, str_field,
+    ALICE, BOB, PAYROLL_RDP, PROD_DB, TestApp, VIEW_PASSWORD_EXECUTE, items, prod_db_request,
+    rfc3339, str_field,
 };
 
 #[tokio::test]
@@ -12,12 +13,23 @@ async fn the_report_pages_oldest_first_counts_and_names_people() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
+    let carol = app.login("carol").await;
+    let dave = app.login("dave").await;
+    // One pending request per entry and requester: five to bob from three people on
+    // his two entries.
+    let payroll = |n: usize| {
+        json!({"entry_id": PAYROLL_RDP, "permission_set": VIEW_PASSWORD_EXECUTE,
+               "approver_id": BOB, "duration_seconds": 3600, "message": format!("number {n}")})
+    };
     let mut made = Vec::new();
-    for i in 0..5 {
-        made.push(
-            app.submit_ok(&alice, &prod_db_request(3600, &format!("number {i}")))
-                .await,
-        );
+    for (who, body) in [
+        (&alice, prod_db_request(3600, "number 0")),
+        (&alice, payroll(1)),
+        (&carol, prod_db_request(3600, "number 2")),
+        (&dave, prod_db_request(3600, "number 3")),
+        (&carol, payroll(4)),
+    ] {
+        made.push(app.submit_ok(who, &body).await);
         // Distinct creation times, in the order made.
         app.advance_clock(1).await;
     }

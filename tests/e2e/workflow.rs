@@ -97,6 +97,7 @@ async fn request_approve_by_link_reveal_cancel_and_report() {
     // Approve by link.
     let approved = app
         .decide_by_link(
+            Some(&bob),
             &link,
             &json!({ "decision": "approve", "comment": "Go ahead" }),
         )
@@ -241,6 +242,7 @@ async fn request_approve_by_link_reveal_cancel_and_report() {
 async fn deny_tells_the_requester_why() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "Need to look at a table"))
         .await;
@@ -248,6 +250,7 @@ async fn deny_tells_the_requester_why() {
 
     let denied = app
         .decide_by_link(
+            Some(&bob),
             &link,
             &json!({ "decision": "deny", "comment": "Not during the release freeze" }),
         )
@@ -278,7 +281,7 @@ async fn deny_tells_the_requester_why() {
     let looked = app.lookup(&link).await.expect_json(200);
     assert_eq!(looked["decidable"], false, "{looked}");
     let again = app
-        .decide_by_link(&link, &json!({ "decision": "approve" }))
+        .decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await;
     again.expect_conflict("denied");
     let kinds = app.event_kinds(&alice, &id).await;
@@ -294,6 +297,7 @@ async fn deny_tells_the_requester_why() {
 async fn cancelling_a_pending_request_tells_the_approver() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "Maybe later"))
         .await;
@@ -314,7 +318,7 @@ async fn cancelling_a_pending_request_tells_the_approver() {
         to_bob[1]
     );
 
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await
         .expect_conflict("cancelled");
     app.cancel(&alice, &id, &json!({}))
@@ -328,11 +332,12 @@ async fn cancelling_a_pending_request_tells_the_approver() {
 async fn a_one_minute_grant_ends_on_time() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(60, "Quick look"))
         .await;
     let id = str_field(&created, "id");
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await
         .expect(200);
     let mails_before = app.wait_for_mail_to(ALICE, 1).await.len();
@@ -365,11 +370,12 @@ async fn a_one_minute_grant_ends_on_time() {
 async fn a_grant_survives_a_restart_and_still_ends() {
     let mut app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(600, "Across a restart"))
         .await;
     let id = str_field(&created, "id");
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await
         .expect(200);
     let clock_before = app.advance_clock(60).await;
@@ -412,6 +418,7 @@ async fn concurrent_decisions_on_one_link_have_one_winner() {
         .submit_and_get_link(&alice, &prod_db_request(3600, "Race me"))
         .await;
     let id = str_field(&created, "id");
+    let bob = app.login("bob").await;
 
     let mut racers = tokio::task::JoinSet::new();
     for i in 0..10 {
@@ -419,8 +426,15 @@ async fn concurrent_decisions_on_one_link_have_one_winner() {
         let url = app.url("/v1/decisions");
         let decision = if i % 2 == 0 { "approve" } else { "deny" };
         let body = json!({ "token": link, "decision": decision, "comment": format!("racer {i}") });
+        let bob = bob.clone();
         racers.spawn(async move {
-            let response = client.post(url).json(&body).send().await.expect("send");
+            let response = client
+                .post(url)
+                .bearer_auth(bob)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
             let status = response.status().as_u16();
             let body: Value = response.json().await.expect("a JSON reply");
             (status, body)

@@ -3,4 +3,5 @@ pub mod app;
 pub mod aws_world;
 pub mod browser;
 pub mod moto;
+pub mod stack;
 pub mod store_contract;

@@ -299,6 +299,18 @@ impl Api {
         .await
     }
 
+    /// `POST /v1/decisions/open`: what a decision link shows to the signed-in person
+    /// (who must be the approver it was mailed to); changes nothing.
+    pub async fn open_link(&self, token: &str) -> Result<DecisionPage, ApiError> {
+        self.post(
+            "/v1/decisions/open",
+            &LookupBody {
+                token: token.to_owned(),
+            },
+        )
+        .await
+    }
+
     /// `POST /v1/decisions`: decide with a link's token.
     pub async fn decide_by_link(&self, body: &TokenDecisionBody) -> Result<RequestView, ApiError> {
         after_change(self.post("/v1/decisions", body).await)
@@ -452,6 +464,7 @@ async fn token_call(
                 field: None,
                 current: None,
                 decided_by: None,
+                request_id: None,
             },
         });
     }
@@ -509,6 +522,7 @@ fn check(answer: Answer) -> Result<Answer, ApiError> {
             field: None,
             current: None,
             decided_by: None,
+            request_id: None,
         });
     Err(ApiError::Status {
         status: answer.status,
@@ -569,6 +583,7 @@ mod tests {
                 field: None,
                 current: None,
                 decided_by: None,
+                request_id: None,
             },
         }
     }

@@ -36,7 +36,7 @@ pub fn event(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Requested => "Requested",
         EventKind::Notified => "Approver notified",
-        EventKind::Viewed => "Decision page opened",
+        EventKind::Viewed => "Link opened",
         EventKind::Approved => "Approved",
         EventKind::Denied => "Denied",
         EventKind::Started => "Access started",
@@ -48,6 +48,8 @@ pub fn event(kind: EventKind) -> &'static str {
         EventKind::EmailFailed => "Email failed",
         EventKind::EmailRetried => "Email retried",
         EventKind::ScheduleFailed => "Schedule failed",
+        EventKind::Rotated => "Password rotated",
+        EventKind::RotationFailed => "Password rotation failed",
         EventKind::Unknown => "Other event",
     }
 }
@@ -268,6 +270,7 @@ mod tests {
             starts_at: Some(t("2030-01-01T10:00:00Z")),
             ends_at: Some(t("2030-01-01T11:00:00Z")),
             cancelled_at: None,
+            cancelled_by: None,
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,

@@ -16,6 +16,8 @@ mod dev;
 mod infra;
 mod publish;
 mod site;
+mod site_config;
+mod stack;
 mod test;
 mod tools;
 
@@ -27,7 +29,7 @@ tasks:
                           on http://127.0.0.1:8080, data in target/dev-data
   test [--quick] [--only <stage>[,<stage>…]]
                           every check CI runs, stopping at the first failure. Stages, in
-                          order: lint, unit, e2e, browser, aws, infra, package.
+                          order: lint, unit, e2e, browser, aws, infra, package, stack.
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
   site [--with-browser]   build the site into <target>/site (with Chromium and axe-core for its tests)
@@ -43,7 +45,13 @@ tasks:
                           target, then again warm (the table in BENCHMARKS.md)
   check-bootstraps        fail unless every `sam build` bootstrap is an arm64 executable
   moto                    run the AWS emulator in the foreground and print the
-                          TEMPACCESS_MOTO_URL to export for `cargo test`";
+                          TEMPACCESS_MOTO_URL to export for `cargo test`
+  stack [--port N] [--rate-speed N] [--no-build]
+                          the deployed stack on this machine: infra/template.yaml on the
+                          AWS emulator, the sam-built functions (under qemu), the HTTP
+                          API, hosted UI and site at http://localhost:8400 (API on N+1,
+                          hosted UI on N+2, mail and invocations on N+3), schedules
+                          firing; prints the demo people";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -65,6 +73,7 @@ fn try_main() -> Result<()> {
         "dev" => dev::run(&Workspace::locate()?, rest),
         "test" => test::run(&Workspace::locate()?, rest),
         "moto" => moto(),
+        "stack" => stack::task(&Workspace::locate()?, rest),
         "site" => site::task(rest),
         "bench-site" => site::bench(),
         "publish-site" => publish::run(&Workspace::locate()?, rest),
@@ -140,10 +149,20 @@ impl Workspace {
     }
 
     /// A `cargo` command run from the workspace root.
+    ///
+    /// Without the variables `cargo run` set for xtask itself (its manifest, its
+    /// package): build scripts that read them would otherwise see another crate than
+    /// in a cargo command typed by hand, and build again each time.
     fn cargo(&self) -> Command {
         let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
         let mut cmd = Command::new(cargo);
         cmd.current_dir(&self.root);
+        for (var, _) in env::vars_os() {
+            let var = var.to_string_lossy();
+            if var.starts_with("CARGO_MANIFEST_") || var.starts_with("CARGO_PKG_") {
+                cmd.env_remove(var.as_ref());
+            }
+        }
         cmd
     }
 

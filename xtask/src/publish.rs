@@ -6,26 +6,46 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Workspace;
 
-/// The site's settings for a deployed stack, from its outputs.
-pub fn site_config(outputs: &HashMap<String, String>) -> Result<Value> {
-    let get = |k: &str| {
-        outputs
-            .get(k)
-            .cloned()
-            .with_context(|| format!("the stack has no output {k}"))
-    };
-    Ok(json!({
-        "api_url": get("ApiUrl")?.trim_end_matches('/'),
-        "auth": {
-            "kind": "cognito",
-            "domain": get("CognitoDomain")?,
-            "client_id": get("UserPoolClientId")?,
+pub use crate::site_config::site_config;
+
+/// Publishes a built site into a directory standing for the site bucket (the local
+/// stack's): the files as `run` syncs them, and the `config.json` it writes from the
+/// stack's outputs. Returns that config.
+pub fn publish_to_directory(
+    dist: &std::path::Path,
+    bucket: &std::path::Path,
+    outputs: &HashMap<String, String>,
+) -> Result<Value> {
+    let config = site_config(outputs)?;
+    let _ = std::fs::remove_dir_all(bucket);
+    copy_tree(dist, bucket)?;
+    std::fs::write(
+        bucket.join("config.json"),
+        serde_json::to_vec_pretty(&config)?,
+    )?;
+    Ok(config)
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        // Like `aws s3 sync` of a build: the build key is not part of the site.
+        if name.to_string_lossy().starts_with('.') {
+            continue;
         }
-    }))
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &to.join(&name))?;
+        } else {
+            std::fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads `OutputKey`/`OutputValue` pairs as `describe-stacks` prints them.
@@ -138,6 +158,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_site_config_comes_from_the_outputs() {

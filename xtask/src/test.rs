@@ -9,6 +9,7 @@
 //! | aws | the AWS emulator: adapters, Store contract on DynamoDB, Lambda handlers and binaries, the HTTP suites on `serve --backend aws` |
 //! | infra | the template: SAM transform, cfn-lint, checkov, and its agreement with the code (each function's calls recorded on the emulator) |
 //! | package | `sam build` of every function for arm64 |
+//! | stack | the deployed stack (`cargo xtask stack`) on the emulator: the workflow in Chromium through Cognito-issued tokens, the fronts, reports and the documented table queries |
 //!
 //! Each stage installs only what it needs, so `--only` and `--quick` start no emulator
 //! and install no tool that their stages do not use.
@@ -20,7 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::tools::Moto;
-use crate::{Step, USAGE, Workspace, describe, infra, site};
+use crate::{Step, USAGE, Workspace, describe, infra, site, stack};
 
 /// A stage of the test run, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +33,11 @@ enum Stage {
     Aws,
     Infra,
     Package,
+    Stack,
 }
 
 impl Stage {
-    const ALL: [Stage; 7] = [
+    const ALL: [Stage; 8] = [
         Self::Lint,
         Self::Unit,
         Self::E2e,
@@ -43,6 +45,7 @@ impl Stage {
         Self::Aws,
         Self::Infra,
         Self::Package,
+        Self::Stack,
     ];
     /// What `--quick` runs.
     const QUICK: [Stage; 3] = [Self::Unit, Self::E2e, Self::Browser];
@@ -56,6 +59,7 @@ impl Stage {
             Self::Aws => "aws",
             Self::Infra => "infra",
             Self::Package => "package",
+            Self::Stack => "stack",
         }
     }
 
@@ -162,8 +166,9 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             run_step(build_binaries(ws), &mut tally)?;
             built = true;
         }
-        // Held for the stage: the emulator stops when the stage ends.
+        // Held for the stage: the emulator (and the stack) stop when the stage ends.
         let mut _moto = None;
+        let mut _stack = None;
         let steps = match stage {
             Stage::Lint => lint(ws)?,
             Stage::Unit => unit(ws),
@@ -183,6 +188,12 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
                 steps
             }
             Stage::Package => infra::build_steps(ws)?,
+            Stage::Stack => {
+                let running = stack::start(ws, &stack::Options::for_tests())?;
+                let steps = stack::test_steps(ws, &running)?;
+                _stack = Some(running);
+                steps
+            }
         };
         for step in steps {
             run_step(step, &mut tally)?;
@@ -373,7 +384,7 @@ mod tests {
             assert!(
                 !matches!(
                     stage,
-                    Stage::Aws | Stage::Infra | Stage::Package | Stage::Lint
+                    Stage::Aws | Stage::Infra | Stage::Package | Stage::Stack | Stage::Lint
                 ),
                 "{stage:?}"
             );

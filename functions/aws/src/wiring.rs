@@ -38,6 +38,7 @@ pub fn ports_on(settings: &AwsSettings, clients: &Clients, clock: Arc<dyn Clock>
             ScheduleTarget::from_settings(settings),
         )),
         secrets: Arc::new(SecretsManagerSecrets::new(clients.secrets.clone())),
+        rotator: Arc::new(SecretsManagerSecrets::new(clients.secrets.clone())),
         clock,
         random: Arc::new(OsRandom),
     }

@@ -68,11 +68,20 @@ impl Context<'_> {
     }
 }
 
-/// Builds a message from labelled rows, as text and as an HTML table.
+/// Where the decision link goes in a decision mail until it is sent. The outbox keeps
+/// the mail with this mark, never with a link: the link is made at delivery from a
+/// token minted then. The mark holds a control character, which no text a person
+/// writes can (see [`crate::text::Message`]), so nobody can plant it.
+pub const LINK_MARK: &str = "\u{1}decision-link\u{1}";
+
+/// Builds a message from labelled rows, as text and as an HTML table. What people
+/// wrote (a message, a comment, a reason) is quoted after the link, line by line in the
+/// text part, so it can never pass for a line of the product's own.
 struct Body {
     intro: String,
     rows: Vec<(&'static str, String)>,
     link: Option<(String, String)>,
+    quotes: Vec<(&'static str, String)>,
     outro: Option<String>,
 }
 
@@ -82,6 +91,7 @@ impl Body {
             intro: intro.into(),
             rows: Vec::new(),
             link: None,
+            quotes: Vec::new(),
             outro: None,
         }
     }
@@ -90,6 +100,15 @@ impl Body {
         let value = value.into();
         if !value.is_empty() {
             self.rows.push((label, value));
+        }
+        self
+    }
+
+    /// Text a person wrote, quoted.
+    fn quote(mut self, label: &'static str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        if !value.is_empty() {
+            self.quotes.push((label, value));
         }
         self
     }
@@ -129,6 +148,18 @@ impl Body {
                 escape_html(label)
             );
         }
+        for (label, value) in &self.quotes {
+            let _ = write!(text, "\n{label}:\n");
+            for line in value.lines() {
+                let _ = writeln!(text, "> {line}");
+            }
+            let _ = write!(
+                html,
+                "<p><strong>{}</strong></p><blockquote style=\"white-space:pre-wrap;border-left:3px solid #ccc;margin-left:0;padding-left:1em\">{}</blockquote>",
+                escape_html(label),
+                escape_html(value)
+            );
+        }
         if let Some(outro) = &self.outro {
             let _ = write!(text, "\n{outro}\n");
             let _ = write!(html, "<p>{}</p>", escape_html(outro));
@@ -159,8 +190,14 @@ fn describe_grant(r: &AccessRequest) -> String {
     })
 }
 
-/// Asks the approver to decide, with the decision link.
-pub fn decision_requested(cx: &Context, r: &AccessRequest, rights: &str, link: String) -> Mail {
+/// What the approver reads of an entry whose password is not rotated.
+pub const NOT_ROTATED: &str = "This entry's password is not rotated when access ends: \
+     a password seen during the grant keeps working after it.";
+
+/// Asks the approver to decide. The link is [`LINK_MARK`] until [`with_link`] puts
+/// the real one in at delivery. `unrotated`: the grant could reveal a password that
+/// is not rotated after it, and the approver is told so plainly.
+pub fn decision_requested(cx: &Context, r: &AccessRequest, rights: &str, unrotated: bool) -> Mail {
     let requester = cx.name(&r.requester);
     Body::new(format!(
         "{requester} asks for temporary access to {}.",
@@ -170,17 +207,25 @@ pub fn decision_requested(cx: &Context, r: &AccessRequest, rights: &str, link: S
     .row("Requested by", cx.name_and_email(&r.requester))
     .row("Rights", rights)
     .row("Duration", describe_requested(&r.requested))
-    .row("Message", r.message.as_str())
-    .link("Review and decide", link)
+    .row("Password", if unrotated { NOT_ROTATED } else { "" })
+    .link("Review and decide", LINK_MARK.to_owned())
+    .quote("Message from the requester", r.message.as_str())
     .outro(format!(
-        "Opening the link changes nothing: you decide on the page. The link works until {}, \
-         once.",
+        "Opening the link changes nothing: you decide on the page, signed in as yourself. \
+         The link works until {}, once.",
         time(r.expires_at)
     ))
     .into_mail(
         &r.approver,
         format!("Access request: {requester} for {}", r.entry_name),
     )
+}
+
+/// The decision mail with its link in place of [`LINK_MARK`].
+pub fn with_link(mut mail: Mail, link: &str) -> Mail {
+    mail.text = mail.text.replace(LINK_MARK, link);
+    mail.html = mail.html.replace(LINK_MARK, &escape_html(link));
+    mail
 }
 
 /// Tells the requester their request was approved, and what was granted when it is
@@ -210,7 +255,7 @@ pub fn approved(cx: &Context, r: &AccessRequest, rights: &str, asked_rights: &st
         .row("Rights asked", if narrower { asked_rights } else { "" })
         .row("Requested", describe_requested(&r.requested))
         .row("Granted", describe_grant(r))
-        .row("Message from the approver", comment(r))
+        .quote("Message from the approver", comment(r))
         .link("See the request", cx.request_page(r))
         .into_mail(&r.requester, subject)
 }
@@ -220,26 +265,35 @@ pub fn denied(cx: &Context, r: &AccessRequest) -> Mail {
     let by = r.decided_by.as_ref().map_or("The approver", |e| cx.name(e));
     Body::new(format!("{by} denied your request for {}.", r.entry_name))
         .row("Requested", describe_requested(&r.requested))
-        .row("Message from the approver", comment(r))
+        .quote("Message from the approver", comment(r))
         .link("See the request", cx.request_page(r))
         .into_mail(&r.requester, format!("Denied: access to {}", r.entry_name))
 }
 
-/// Tells the approver a pending request was withdrawn: the link is dead.
+/// Tells the approver a pending request was withdrawn (by its requester, or by an
+/// admin): the link is dead.
 pub fn cancelled(cx: &Context, r: &AccessRequest) -> Mail {
-    Body::new(format!(
-        "{} cancelled their request for {}. There is nothing to decide.",
-        cx.name(&r.requester),
-        r.entry_name
-    ))
-    .row(
-        "Reason",
-        r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
-    )
-    .into_mail(
-        &r.approver,
-        format!("Cancelled: request for {}", r.entry_name),
-    )
+    let requester = cx.name(&r.requester);
+    let intro = match &r.cancelled_by {
+        Some(by) if by != &r.requester => format!(
+            "{}, an administrator, cancelled {requester}'s request for {}. There is nothing to decide.",
+            cx.name_and_email(by),
+            r.entry_name
+        ),
+        _ => format!(
+            "{requester} cancelled their request for {}. There is nothing to decide.",
+            r.entry_name
+        ),
+    };
+    Body::new(intro)
+        .quote(
+            "Reason",
+            r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
+        )
+        .into_mail(
+            &r.approver,
+            format!("Cancelled: request for {}", r.entry_name),
+        )
 }
 
 /// Tells `to` (the requester, or the approver of the grant) that a grant was ended
@@ -267,7 +321,7 @@ pub fn revoked(cx: &Context, r: &AccessRequest, to: &Email) -> Mail {
     Body::new(intro)
         .row("Ended", r.revoked_at.map(time).unwrap_or_default())
         .row("Was granted", describe_grant(r))
-        .row(
+        .quote(
             "Reason",
             r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
         )
@@ -416,12 +470,7 @@ mod tests {
             "{}",
             told.text
         );
-        let asked = decision_requested(
-            &cx,
-            &pending(hour()),
-            "View",
-            "https://x/decide#token=t".into(),
-        );
+        let asked = decision_requested(&cx, &pending(hour()), "View", false);
         assert!(
             asked
                 .text
@@ -429,5 +478,75 @@ mod tests {
             "{}",
             asked.text
         );
+    }
+
+    fn cx() -> Context<'static> {
+        static NAMES: std::sync::LazyLock<HashMap<Email, String>> = std::sync::LazyLock::new(names);
+        Context {
+            names: &NAMES,
+            site_url: "https://tempaccess.example.com",
+        }
+    }
+
+    fn asked_with(message: &str) -> AccessRequest {
+        let mut r = crate::testing::pending(crate::testing::hour());
+        r.message = crate::text::Message::parse(message, "message").unwrap();
+        r
+    }
+
+    #[test]
+    fn a_message_cannot_pass_for_the_decision_link() {
+        let forged = "Please hurry.\n\nReview and decide: https://evil.example/decide#token=x";
+        let mail = with_link(
+            decision_requested(
+                &cx(),
+                &asked_with(forged),
+                "View password/Execute rights",
+                false,
+            ),
+            "https://tempaccess.example.com/decide#token=real",
+        );
+        let real = mail
+            .text
+            .find("Review and decide: https://tempaccess.example.com/decide#token=real")
+            .expect("the real link");
+        let quoted = mail
+            .text
+            .find("> Review and decide: https://evil")
+            .expect("quoted");
+        assert!(real < quoted, "the real link comes first:\n{}", mail.text);
+        for line in mail.text.lines().filter(|l| l.contains("evil.example")) {
+            assert!(line.starts_with("> "), "unquoted: {line:?}");
+        }
+        assert!(
+            !mail.html.contains("<a href=\"https://evil"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.text.contains(LINK_MARK) && !mail.html.contains(LINK_MARK));
+    }
+
+    #[test]
+    fn nobody_can_plant_the_link_mark() {
+        let planted = format!("see {LINK_MARK}");
+        assert!(crate::text::Message::parse(&planted, "message").is_err());
+    }
+
+    #[test]
+    fn an_unrotated_password_is_said_plainly() {
+        let mail = decision_requested(
+            &cx(),
+            &asked_with("x"),
+            "View password/Execute rights",
+            true,
+        );
+        assert!(mail.text.contains(NOT_ROTATED));
+        let mail = decision_requested(
+            &cx(),
+            &asked_with("x"),
+            "View password/Execute rights",
+            false,
+        );
+        assert!(!mail.text.contains(NOT_ROTATED));
     }
 }

@@ -11,8 +11,13 @@ use crate::config::CognitoConfig;
 /// Where the verifier waits while the browser is at the hosted UI.
 pub const PENDING_KEY: &str = "tempaccess.pkce";
 
-/// The site's path Cognito sends the browser back to.
+/// The site's path Cognito sends the browser back to after signing in (the app
+/// client's `CallbackURLs` must list the site's origin with it).
 pub const CALLBACK_PATH: &str = "/auth/callback";
+
+/// The site's path Cognito sends the browser back to after signing out (the app
+/// client's `LogoutURLs` must list the site's origin with it).
+pub const LOGOUT_PATH: &str = "/";
 
 /// A sign-in in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

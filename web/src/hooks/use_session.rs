@@ -118,9 +118,10 @@ impl SessionHandle {
             && let Some(window) = web_sys::window()
         {
             let origin = window.location().origin().unwrap_or_default();
-            let _ = window
-                .location()
-                .assign(&pkce::logout_url(cfg, &format!("{origin}/")));
+            let _ = window.location().assign(&pkce::logout_url(
+                cfg,
+                &format!("{origin}{}", pkce::LOGOUT_PATH),
+            ));
         }
     }
 }

@@ -152,7 +152,19 @@ pub fn RequestAccessPage(props: &RequestAccessPageProps) -> Html {
                 </div>
             }
             if let Sending::Failed(e) = &*sending {
-                <ErrorNotice error={e.clone()} />
+                // A second request while one is open: the server names the open one.
+                if let Some(id) = e.detail().and_then(|d| d.request_id.clone()) {
+                    <div class="notice error" role="alert">
+                        <p>
+                            { e.to_string() }{ " " }
+                            <Link<Route, TimelineQuery> to={Route::Timeline { id }} query={Some(TimelineQuery::from_page("entries"))}>
+                                { "See your open request" }
+                            </Link<Route, TimelineQuery>>
+                        </p>
+                    </div>
+                } else {
+                    <ErrorNotice error={e.clone()} />
+                }
             }
             <RequestForm entry={entry.clone()} me={session.email().unwrap_or_default()}
                 busy={matches!(*sending, Sending::Busy)} {server_errors} {on_submit} />

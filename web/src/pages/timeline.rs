@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use tempaccess_core::audit::EventKind;
+use tempaccess_core::audit::{Actor, EventKind};
 use tempaccess_core::request::Status;
 use tempaccess_core::wire::{EventView, RequestView};
 use yew::prelude::*;
@@ -28,12 +28,24 @@ pub struct TimelinePageProps {
 /// Who did an event, for people: "by Alice Example", "by you", or nothing for the
 /// product itself.
 pub fn actor(r: &RequestView, e: &EventView, me: &str) -> String {
-    match e.actor.as_str() {
-        "system" => "by the system".to_owned(),
-        who if e.kind == EventKind::Revoked && labels::ended_by_requester(r) && who == me => {
+    match &e.actor {
+        Actor::System => "by the system".to_owned(),
+        // Who really acted is not known: only whose link it was.
+        Actor::LinkHolder(approver) => {
+            let whose = match labels::who(r, approver.as_str(), me) {
+                "you" => "your".to_owned(),
+                name => format!("{name}'s"),
+            };
+            format!("by someone with {whose} link, signed out")
+        }
+        Actor::User(who)
+            if e.kind == EventKind::Revoked
+                && labels::ended_by_requester(r)
+                && who.as_str() == me =>
+        {
             "by you (ended early)".to_owned()
         }
-        who => format!("by {}", labels::who(r, who, me)),
+        Actor::User(who) => format!("by {}", labels::who(r, who.as_str(), me)),
     }
 }
 

@@ -136,8 +136,8 @@ pub async fn request_detail(
     let actors: Vec<Email> = events
         .iter()
         .filter_map(|e| match &e.actor {
-            Actor::User(who) => Some(who.clone()),
-            Actor::System(_) => None,
+            Actor::User(who) | Actor::LinkHolder(who) => Some(who.clone()),
+            Actor::System => None,
         })
         .collect();
     let request = views(&app, std::slice::from_ref(&request), &actors)
