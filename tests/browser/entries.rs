@@ -97,6 +97,9 @@ async fn entries_are_searched_and_say_what_each_state_means() {
         )
         .await;
     assert_eq!(wraps, "nowrap", "the password never breaks inside itself");
+    // The billing key is not rotated at the end, and the page says so plainly.
+    b.wait_for_text("This password is not rotated when your access ends")
+        .await;
     b.screenshot("entries").await;
     b.click_button("Hide password").await;
 
@@ -125,6 +128,12 @@ async fn entries_are_searched_and_say_what_each_state_means() {
     b.click_link("← Entries").await;
     b.goto("/entries/prod-db/request").await;
     b.wait_for_text("You already have a request for this entry waiting for a decision.")
+        .await;
+    // The production database's password rotates at the end: no warning on its form;
+    // the billing key's form says plainly that a password seen stays valid.
+    assert!(!b.body_text().await.contains("is not rotated"));
+    b.goto("/entries/billing-api-key/request").await;
+    b.wait_for_text("This entry's password is not rotated when your access ends")
         .await;
     b.close().await;
 }

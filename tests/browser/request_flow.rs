@@ -144,6 +144,9 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     let password = b.css(".secret-password").await.text().await.unwrap();
     let expected = app.secret(&alice, PROD_DB).await.expect_json(200);
     assert_eq!(password, str_field(&expected, "password"));
+    // Production database's password rotates at the end: said beside it.
+    b.wait_for_text("This password is changed when your access ends.")
+        .await;
     b.screenshot("password-revealed").await;
     b.click_button("Copy password").await;
     b.wait_for(Locator::XPath(

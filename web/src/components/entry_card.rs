@@ -177,7 +177,7 @@ pub fn EntryCard(props: &EntryCardProps) -> Html {
             }
             if shows_password {
                 if let Some(g) = grant {
-                    <PasswordReveal entry_id={e.id.clone()} entry_name={e.name.clone()} ends_at={g.ends_at} />
+                    <PasswordReveal entry_id={e.id.clone()} entry_name={e.name.clone()} ends_at={g.ends_at} rotates={e.rotates} />
                 }
             }
             <div class="actions">

@@ -11,6 +11,16 @@ use crate::api::ApiError;
 use crate::hooks::{Timeout, use_session};
 use crate::time;
 
+/// What becomes of a revealed password when the grant ends, said plainly.
+pub fn rotation_words(rotates: bool) -> &'static str {
+    if rotates {
+        "This password is changed when your access ends."
+    } else {
+        "This password is not rotated when your access ends: it keeps working after your \
+         access. Do not keep a copy."
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct PasswordRevealProps {
     /// The entry.
@@ -20,6 +30,9 @@ pub struct PasswordRevealProps {
     /// When the grant ends: the password is hidden then, whatever else happens.
     #[prop_or_default]
     pub ends_at: Option<DateTime<Utc>>,
+    /// Whether the password is changed when the grant ends (else it keeps working).
+    #[prop_or(true)]
+    pub rotates: bool,
 }
 
 /// Hidden, loading, shown, or refused.
@@ -151,6 +164,9 @@ pub fn PasswordReveal(props: &PasswordRevealProps) -> Html {
                         <button type="button" class="secondary" onclick={copy}>{ "Copy password" }</button>
                         <button type="button" onclick={hide}>{ "Hide password" }</button>
                     </div>
+                    <p class={classes!(if props.rotates { "hint" } else { "notice warning" }, "rotation")}>
+                        { rotation_words(props.rotates) }
+                    </p>
                     <p class="hint" role="status" aria-live="polite">
                         { match copied {
                             Some(true) => "Password copied to the clipboard.",

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::entry::{PermissionSet, Right};
 use tempaccess_core::wire::{EntryView, NewRequestBody};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
@@ -269,6 +270,13 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
             .unwrap_or_default()
     };
     let problems = summary(&errors, &entry, d);
+    // Whether the rights chosen can reveal the password.
+    let reveals = entry
+        .permission_sets
+        .iter()
+        .filter(|p| p.id == d.permission_set)
+        .filter_map(|p| PermissionSet::try_from(p).ok())
+        .any(|p| p.allows(Right::ViewPassword));
     let message_hint = if entry.message_required {
         "Required for this entry: tell the approver why you need access."
     } else {
@@ -295,6 +303,11 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
                     }
                 }) }
                 <FieldError id="permission_set-error" error={err("permission_set")} />
+                if !entry.rotates && reveals {
+                    <p class="notice warning not-rotated">
+                        { "This entry's password is not rotated when your access ends: a password you see during the grant keeps working after it." }
+                    </p>
+                }
             </fieldset>
 
             <div class="field">

@@ -165,6 +165,7 @@ mod tests {
             duration_presets_seconds: vec![],
             max_duration_seconds: 3600,
             message_required: false,
+            rotates: true,
             my_access: MyAccessView {
                 status: AccessStatus::None,
                 request_id: None,

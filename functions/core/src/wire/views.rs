@@ -167,6 +167,9 @@ pub struct EntryView {
     pub max_duration_seconds: i64,
     /// Whether a request must carry a message.
     pub message_required: bool,
+    /// Whether its password is rotated when a grant that could reveal it ends; when
+    /// not, a password seen during a grant keeps working after it.
+    pub rotates: bool,
     /// The caller's access now.
     pub my_access: MyAccessView,
 }
@@ -192,6 +195,7 @@ impl EntryView {
             duration_presets_seconds: e.duration_presets.iter().map(|d| d.seconds()).collect(),
             max_duration_seconds: e.max_duration.seconds(),
             message_required: e.message_required,
+            rotates: e.rotates,
             my_access: access.into(),
         }
     }
@@ -657,7 +661,7 @@ mod tests {
         let view = serde_json::to_string(&EntryView::new(&remote, &names, &access)).unwrap();
         assert_eq!(
             view,
-            r#"{"id":"prod-db","name":"Production database","kind":"remote-session","folder":"Databases","approvers":[{"id":"bob@example.com","name":"bob@example.com","email":"bob@example.com"}],"permission_sets":[{"id":"view-password-execute","name":"View password/Execute rights","rights":["view","view_password","execute"]},{"id":"execute","name":"Execute","rights":["execute"]},{"id":"edit","name":"Edit","rights":["view","edit"]}],"duration_presets_seconds":[],"max_duration_seconds":28800,"message_required":false,"my_access":{"status":"active","request_id":"01Q9GD6E000000000000000001","until":"2030-03-17T18:46:40Z"}}"#
+            r#"{"id":"prod-db","name":"Production database","kind":"remote-session","folder":"Databases","approvers":[{"id":"bob@example.com","name":"bob@example.com","email":"bob@example.com"}],"permission_sets":[{"id":"view-password-execute","name":"View password/Execute rights","rights":["view","view_password","execute"]},{"id":"execute","name":"Execute","rights":["execute"]},{"id":"edit","name":"Edit","rights":["view","edit"]}],"duration_presets_seconds":[],"max_duration_seconds":28800,"message_required":false,"rotates":false,"my_access":{"status":"active","request_id":"01Q9GD6E000000000000000001","until":"2030-03-17T18:46:40Z"}}"#
         );
         let none = crate::policy::my_access(&[], &remote.id, t0());
         assert_eq!(
