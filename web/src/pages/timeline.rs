@@ -175,3 +175,45 @@ fn requested_detail(r: &RequestView) -> Html {
         _ => html! {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_name_who_acted_and_a_link_used_signed_out_as_such() {
+        let r: RequestView = serde_json::from_value(serde_json::json!({
+            "id": "01J", "entry_id": "prod-db", "entry_name": "Production database",
+            "requester": "alice@example.com", "approver": "bob@example.com",
+            "permission_set": "view-password-execute", "granted_permission_set": null,
+            "requested": {"duration_seconds": 3600}, "message": "", "status": "pending",
+            "created_at": "2030-01-01T10:00:00Z", "expires_at": "2030-01-02T10:00:00Z",
+            "decided_at": null, "decided_by": null, "decision_comment": null,
+            "starts_at": null, "ends_at": null, "cancelled_at": null, "revoked_at": null,
+            "revoked_by": null, "revoke_reason": null,
+            "names": {"alice@example.com": "Alice Requester", "bob@example.com": "Bob Approver"}
+        }))
+        .unwrap();
+        let event = |actor: &str| -> EventView {
+            serde_json::from_value(serde_json::json!({
+                "at": "2030-01-01T10:05:00Z", "actor": actor, "kind": "viewed", "detail": ""
+            }))
+            .unwrap()
+        };
+        let alice = "alice@example.com";
+        assert_eq!(
+            actor(&r, &event("link:bob@example.com"), alice),
+            "by someone with Bob Approver's link, signed out"
+        );
+        assert_eq!(
+            actor(&r, &event("link:bob@example.com"), "bob@example.com"),
+            "by someone with your link, signed out"
+        );
+        assert_eq!(
+            actor(&r, &event("bob@example.com"), alice),
+            "by Bob Approver"
+        );
+        assert_eq!(actor(&r, &event(alice), alice), "by you");
+        assert_eq!(actor(&r, &event("system"), alice), "by the system");
+    }
+}
