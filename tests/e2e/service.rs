@@ -499,7 +499,8 @@ async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
     assert_eq!(w.scheduler.end_of(&active.id), None, "the end is forgotten");
 
     let own = w.granted().await;
-    let mails = w.mail.sent().len();
+    let to_alice = w.mail.sent_to("alice@example.com").len();
+    let to_bob = w.mail.sent_to("bob@example.com").len();
     let ended = w
         .service
         .cancel(&alice, &own.id, Message::default())
@@ -507,9 +508,14 @@ async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
         .unwrap();
     assert_eq!(ended.state, State::Revoked);
     assert_eq!(
-        w.mail.sent().len(),
-        mails,
-        "ending one's own access tells nobody"
+        w.mail.sent_to("bob@example.com").len(),
+        to_bob + 1,
+        "ending one's own access tells the approver who granted it"
+    );
+    assert_eq!(
+        w.mail.sent_to("alice@example.com").len(),
+        to_alice,
+        "and not the requester, who did it"
     );
 }
 

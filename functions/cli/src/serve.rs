@@ -211,10 +211,12 @@ fn router(local: Local, site: Option<&Path>, dev_login: bool, hosts: Hosts) -> R
         app = app.merge(dev);
     }
     let site = site.map(Path::to_path_buf);
-    let app =
-        tempaccess_http::harden(app.fallback(move |request: Request| {
+    let app = tempaccess_http::harden(
+        app.fallback(move |request: Request| {
             crate::site::fallback(site.clone(), dev_login, request)
-        }));
+        }),
+        &local.service,
+    );
     let app = if dev_login {
         let auth = local.auth.clone();
         let store = local.service.store().clone();

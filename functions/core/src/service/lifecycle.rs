@@ -78,7 +78,8 @@ impl Service {
             // Ended, revoked, or never approved.
             Err(_) => return Ok(EndOutcome::AlreadyDone),
         };
-        let m = mail::ended(&t.next);
+        let names = self.mail_names(&t.next).await;
+        let m = mail::ended(&self.mail_context(&names), &t.next);
         match self
             .commit(&request, t, vec![(MailPurpose::Notice, m)])
             .await
@@ -96,7 +97,8 @@ impl Service {
             // Decided, cancelled or expired meanwhile, or not yet due.
             Err(Refused::State { .. } | Refused::GrantOver) => return Ok(false),
         };
-        let m = mail::expired(&t.next);
+        let names = self.mail_names(&t.next).await;
+        let m = mail::expired(&self.mail_context(&names), &t.next);
         match self
             .commit(&request, t, vec![(MailPurpose::Notice, m)])
             .await
