@@ -202,7 +202,8 @@ async fn routes_and_cors_are_the_templates() {
     assert_eq!(r.headers()["access-control-allow-origin"], site.as_str());
     assert_eq!(
         r.headers()["access-control-expose-headers"],
-        "x-next-cursor"
+        "x-next-cursor,date",
+        "the template's ExposeHeaders: the next page's cursor, and the service's clock"
     );
     let lookup = stack
         .api(
