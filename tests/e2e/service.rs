@@ -396,13 +396,18 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
 async fn only_the_named_approver_decides_and_a_denial_is_told() {
     let w = world().await;
     let r = w.submitted().await;
-    for who in ["alice", "dave", "carol"] {
+    for (who, refusal) in [
+        ("alice", "forbidden"),
+        ("carol", "forbidden"),
+        // Not a party to it: for dave the request does not exist.
+        ("dave", "not_found"),
+    ] {
         let got = field_of(
             w.service
                 .decide(&caller(who), &r.id, Decision::Deny, Message::default())
                 .await,
         );
-        assert_eq!(got, ("forbidden", None), "{who}");
+        assert_eq!(got, (refusal, None), "{who}");
     }
     let denied = w
         .service
@@ -463,7 +468,7 @@ async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
             .cancel(&dave, &pending.id, Message::default())
             .await,
     );
-    assert_eq!(got, ("forbidden", None), "a stranger");
+    assert_eq!(got, ("not_found", None), "a stranger");
     let got = field_of(
         w.service
             .cancel(&bob, &pending.id, Message::default())
@@ -696,7 +701,11 @@ async fn a_timeline_shows_the_start_once_it_passed() {
     let w = world().await;
     let r = w.submitted().await;
     let got = field_of(w.service.request_detail(&caller("dave"), &r.id).await);
-    assert_eq!(got, ("forbidden", None));
+    assert_eq!(
+        got,
+        ("not_found", None),
+        "not a party: as if there were none"
+    );
     let frame = TimeFrame::new(start() + TimeDelta::hours(1), start() + TimeDelta::hours(2))
         .expect("a frame");
     let later = SubmitCommand {

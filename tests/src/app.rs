@@ -419,6 +419,48 @@ impl TestApp {
         items(&list).iter().map(|r| str_field(r, "id")).collect()
     }
 
+    // -- people and entries ---------------------------------------------------------
+
+    /// Writes `file` (the `tempaccess entries import` format: `{users?, entries}`) into
+    /// the app's store with the CLI, on whichever backend the app runs.
+    pub async fn import(&self, file: &Value) {
+        let path = self.dir.path().join("import.json");
+        std::fs::write(&path, file.to_string()).expect("write the import file");
+        let mut command = Command::new(&self.bin);
+        command.args(["entries", "import"]).arg(&path);
+        match &self.aws {
+            Some(aws) => {
+                command
+                    .args(["--backend", "aws"])
+                    .envs(aws.vars.iter().map(|(k, v)| (k, v)));
+            }
+            None => {
+                command.arg("--data").arg(self.data_dir());
+            }
+        }
+        let output = command
+            .output()
+            .await
+            .expect("run tempaccess entries import");
+        assert!(
+            output.status.success(),
+            "import failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// A sign-in token for `email` that the server signed but that expired an hour ago:
+    /// what someone holds when their session ran out.
+    pub fn expired_token(&self, email: &str) -> String {
+        let auth =
+            tempaccess_cli::dev_auth::DevAuth::open(&self.data_dir().join("dev-signing.key"))
+                .expect("read the server's signing key");
+        let email = tempaccess_core::ids::Email::parse(email).expect("an email");
+        let issued =
+            Utc::now() - tempaccess_cli::dev_auth::TOKEN_LIFETIME - chrono::TimeDelta::hours(1);
+        auth.issue(&email, issued)
+    }
+
     // -- mail ---------------------------------------------------------------------
 
     /// Every mail sent so far, oldest first.
