@@ -7,6 +7,7 @@
 
 mod authz;
 mod input;
+mod races;
 mod rules;
 mod service;
 mod store_sqlite;

@@ -1101,3 +1101,20 @@ async fn one_failing_item_never_holds_the_sweep_back() {
         "tried again next pass"
     );
 }
+
+#[tokio::test]
+async fn the_end_delivered_twice_at_once_early_and_late_ends_once_on_sqlite() {
+    let w = world().await;
+    tempaccess_tests::deliveries::the_end_delivered_twice_at_once_early_and_late_ends_once(
+        &w.service,
+        &w.clock,
+        || async {
+            w.mail
+                .sent()
+                .iter()
+                .filter(|m| m.subject.starts_with("Access ended:"))
+                .count()
+        },
+    )
+    .await;
+}
