@@ -6,6 +6,7 @@
 //! emulator with `TEMPACCESS_E2E_BACKEND=aws` (`cargo xtask test` runs both).
 
 mod authz;
+mod crash;
 mod input;
 mod races;
 mod rules;
