@@ -16,8 +16,6 @@
 //! `TEMPACCESS_BLESS=1 cargo test -p tempaccess-tests --test e2e authz` rewrites the
 //! table in RELIABILITY.md from [`ROWS`].
 
-use std::path::PathBuf;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use tempaccess_core::token::DecisionToken;
@@ -535,34 +533,11 @@ fn markdown() -> String {
     out
 }
 
-const BEGIN: &str = "<!-- authz-matrix: begin (generated from tests/e2e/authz.rs) -->\n";
-const END: &str = "<!-- authz-matrix: end -->";
-
-fn reliability_md() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../RELIABILITY.md")
-}
-
 #[test]
 fn the_matrix_in_reliability_md_is_the_one_tested() {
-    let path = reliability_md();
-    let text = std::fs::read_to_string(&path).expect("read RELIABILITY.md");
-    let start = text
-        .find(BEGIN)
-        .expect("RELIABILITY.md has the matrix's begin marker")
-        + BEGIN.len();
-    let end = text
-        .find(END)
-        .expect("RELIABILITY.md has the matrix's end marker");
-    let want = markdown();
-    if std::env::var_os("TEMPACCESS_BLESS").is_some() {
-        let new = format!("{}{want}{}", &text[..start], &text[end..]);
-        std::fs::write(&path, new).expect("write RELIABILITY.md");
-        return;
-    }
-    assert_eq!(
-        &text[start..end],
-        want,
-        "RELIABILITY.md's matrix differs from the tested one: rewrite it with \
-         `TEMPACCESS_BLESS=1 cargo test -p tempaccess-tests --test e2e authz`"
+    tempaccess_tests::doc::generated_section(
+        "authz-matrix",
+        &markdown(),
+        "TEMPACCESS_BLESS=1 cargo test -p tempaccess-tests --test e2e authz",
     );
 }

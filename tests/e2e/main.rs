@@ -8,6 +8,7 @@
 mod authz;
 mod crash;
 mod input;
+mod limits;
 mod races;
 mod rules;
 mod service;

@@ -221,7 +221,7 @@ impl TestApp {
         let response = builder
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"));
+            .unwrap_or_else(|e| panic!("{what}: request failed: {e:?}"));
         let status = response.status();
         let headers = response.headers().clone();
         let body = response

@@ -3,6 +3,7 @@ pub mod app;
 pub mod aws_world;
 pub mod browser;
 pub mod deliveries;
+pub mod doc;
 pub mod moto;
 pub mod stack;
 pub mod store_contract;
