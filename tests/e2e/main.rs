@@ -9,6 +9,7 @@ mod authz;
 mod crash;
 mod input;
 mod limits;
+mod load;
 mod races;
 mod rules;
 mod service;

@@ -266,7 +266,7 @@ fn build_binaries(ws: &Workspace) -> Step {
 ///
 /// Every cargo command of the run selects `--workspace` (and narrows by target), so
 /// features unify the same way each time and no dependency is built twice.
-fn suite(ws: &Workspace, name: &str) -> Command {
+pub(crate) fn suite(ws: &Workspace, name: &str) -> Command {
     let mut cmd = ws.cargo();
     cmd.args(["test", "--workspace", "--test", name]);
     cmd.env("TEMPACCESS_BIN", ws.bin("tempaccess"));
