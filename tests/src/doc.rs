@@ -3,6 +3,7 @@
 //! rewrites the copy instead.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 /// `RELIABILITY.md` at the root of the workspace.
 pub fn reliability_md() -> PathBuf {
@@ -13,6 +14,9 @@ pub fn reliability_md() -> PathBuf {
 /// `<!-- {name}: end -->` of RELIABILITY.md is `table`; with `TEMPACCESS_BLESS` set,
 /// writes `table` there. `rerun` is the command that rewrites it.
 pub fn generated_section(name: &str, table: &str, rerun: &str) {
+    // Tests run in parallel: one rewrite at a time, each reading the other's.
+    static FILE: Mutex<()> = Mutex::new(());
+    let _only_us = FILE.lock().unwrap_or_else(PoisonError::into_inner);
     let path = reliability_md();
     let text = std::fs::read_to_string(&path).expect("read RELIABILITY.md");
     let begin = format!("<!-- {name}: begin");
