@@ -9,6 +9,7 @@ mod authz;
 mod crash;
 mod input;
 mod limits;
+mod links;
 mod load;
 mod races;
 mod rules;

@@ -461,6 +461,37 @@ impl TestApp {
         auth.issue(&email, issued)
     }
 
+    /// On the AWS backend, every attribute of every item of the app's table, as text (a
+    /// test-only Scan): what someone with read access to the table would see.
+    pub async fn stored_items_text(&self) -> Option<String> {
+        let aws = self.aws.as_ref()?;
+        let table = aws
+            .vars
+            .iter()
+            .find(|(k, _)| k == "TEMPACCESS_TABLE")
+            .map(|(_, v)| v.clone())
+            .expect("the AWS backend names its table");
+        let client = aws_sdk_dynamodb::Client::new(&crate::moto::sdk_config().await);
+        let mut text = String::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan the table");
+            for item in page.items() {
+                text.push_str(&format!("{item:?}\n"));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Some(text);
+            }
+        }
+    }
+
     // -- mail ---------------------------------------------------------------------
 
     /// Every mail sent so far, oldest first.
