@@ -154,6 +154,7 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     let ends_at = parse_time(&detail["request"]["ends_at"]);
 
     // alice reveals the password: the one Secrets Manager holds.
+    browser_sign_out(&b).await;
     browser_sign_in(&b, "alice").await;
     b.wait_for(Locator::XPath(
         "//article[.//h2[normalize-space(.)='Production database']]//span[normalize-space(.)='Active']",
