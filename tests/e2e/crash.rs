@@ -21,27 +21,11 @@ use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::Store;
 use tempaccess_sqlite::SqliteStore;
 use tempaccess_tests::app::{TestApp, items, str_field};
+use tempaccess_tests::seeded::Rng;
 use tokio::sync::Mutex;
 
 /// Requesters working at once, one workflow after another each.
 const WORKERS: usize = 4;
-
-/// A small, seeded generator (xorshift64*): a failing run can be replayed.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -211,12 +195,7 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn sigkilled_under_load_and_restarted_nothing_is_lost_or_half_written() {
     let kills = env_u64("TEMPACCESS_CRASH_KILLS").unwrap_or(3);
-    let seed = env_u64("TEMPACCESS_CRASH_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-    }) | 1;
+    let seed = Rng::seed_from_env("TEMPACCESS_CRASH_SEED");
     eprintln!("crash run: {kills} kills, TEMPACCESS_CRASH_SEED={seed}");
     let addr = format!("127.0.0.1:{}", free_port());
     // Sweeps every second, as well as at each move of the clock.
@@ -252,13 +231,13 @@ async fn sigkilled_under_load_and_restarted_nothing_is_lost_or_half_written() {
         ledger: Mutex::new(Vec::new()),
     });
 
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut tasks = Vec::new();
     for (i, me) in ["r1", "r2", "r3", "r4"].into_iter().enumerate() {
         tasks.push(tokio::spawn(worker(
             load.clone(),
             me,
-            Rng(seed.wrapping_add(i as u64 + 1) | 1),
+            Rng::new(seed.wrapping_add(i as u64 + 1)),
         )));
     }
     // The clock runs 30 s per 200 ms, so grants end and requests expire during the load.

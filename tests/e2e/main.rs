@@ -7,6 +7,7 @@
 
 mod authz;
 mod crash;
+mod faults;
 mod input;
 mod limits;
 mod links;

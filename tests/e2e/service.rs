@@ -27,16 +27,16 @@ use tempaccess_sqlite::SqliteStore;
 const SITE: &str = "https://tempaccess.example.com";
 
 /// The use cases over a fresh in-memory store with the demo users and entries.
-struct World {
-    service: Service,
-    store: Arc<dyn Store>,
-    clock: Arc<ManualClock>,
-    mail: Arc<RecordingMailer>,
+pub(crate) struct World {
+    pub(crate) service: Service,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) mail: Arc<RecordingMailer>,
     scheduler: Arc<RecordingScheduler>,
     rotator: Arc<RecordingRotator>,
 }
 
-fn start() -> Timestamp {
+pub(crate) fn start() -> Timestamp {
     chrono::DateTime::parse_from_rfc3339("2030-03-01T09:00:00Z")
         .expect("a valid time")
         .to_utc()
@@ -47,7 +47,7 @@ async fn world() -> World {
 }
 
 /// A world whose ports `customize` may replace (to inject faults).
-async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
+pub(crate) async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
     let sqlite = SqliteStore::in_memory().expect("an in-memory database");
     tempaccess_cli::demo::seed(&sqlite)
         .await

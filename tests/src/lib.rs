@@ -5,5 +5,6 @@ pub mod browser;
 pub mod deliveries;
 pub mod doc;
 pub mod moto;
+pub mod seeded;
 pub mod stack;
 pub mod store_contract;

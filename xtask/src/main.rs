@@ -45,10 +45,11 @@ tasks:
                           on a fresh clone with empty build, tools and caches and no wasm
                           target, then again warm (the table in BENCHMARKS.md)
   check-bootstraps        fail unless every `sam build` bootstrap is an arm64 executable
-  soak [--kills N] [--race-rounds N] [--load-seconds N] [--aws]
+  soak [--kills N] [--fault-workflows N] [--race-rounds N] [--load-seconds N] [--aws]
                           the long runs behind RELIABILITY.md: the server SIGKILLed N
-                          times under load (25), the races N times (20), the load for N
-                          seconds (60); --aws runs the races and the load on the emulator too
+                          times under load (25), a seeded fault schedule over N workflows
+                          (2000), the races N times (20), the load for N seconds (60);
+                          --aws runs the races and the load on the emulator too
   moto                    run the AWS emulator in the foreground and print the
                           TEMPACCESS_MOTO_URL to export for `cargo test`
   stack [--port N] [--rate-speed N] [--no-build]

@@ -1,6 +1,6 @@
 //! `cargo xtask soak`: the long versions of the bounded runs `cargo xtask test` makes
-//! (the figures of RELIABILITY.md): the crash run with many kills, the races again and
-//! again, the load for a minute; with `--aws`, the races and the load again on the AWS
+//! (the figures of RELIABILITY.md): the crash run with many kills, a fault schedule over
+//! many workflows, the races again and again, the load for a minute; with `--aws`, the races and the load again on the AWS
 //! adapters on the emulator.
 
 use anyhow::{Result, bail};
@@ -11,6 +11,7 @@ use crate::{USAGE, Workspace, run, test};
 /// What to run, and how long.
 struct Options {
     kills: u32,
+    fault_workflows: u32,
     race_rounds: u32,
     load_seconds: u32,
     aws: bool,
@@ -19,6 +20,7 @@ struct Options {
 fn options(args: &[String]) -> Result<Options> {
     let mut o = Options {
         kills: 25,
+        fault_workflows: 2000,
         race_rounds: 20,
         load_seconds: 60,
         aws: false,
@@ -33,6 +35,7 @@ fn options(args: &[String]) -> Result<Options> {
         };
         match arg.as_str() {
             "--kills" => o.kills = number("--kills")?,
+            "--fault-workflows" => o.fault_workflows = number("--fault-workflows")?,
             "--race-rounds" => o.race_rounds = number("--race-rounds")?,
             "--load-seconds" => o.load_seconds = number("--load-seconds")?,
             "--aws" => o.aws = true,
@@ -55,6 +58,16 @@ pub fn run_soak(ws: &Workspace, args: &[String]) -> Result<()> {
         .env("TEMPACCESS_CRASH_KILLS", o.kills.to_string())
         .args(["crash::", "--", "--nocapture"]);
     run(crash)?;
+
+    println!(
+        "\n==> a seeded fault schedule over {} workflows",
+        o.fault_workflows
+    );
+    let mut faults = test::suite(ws, "e2e");
+    faults
+        .env("TEMPACCESS_FAULT_WORKFLOWS", o.fault_workflows.to_string())
+        .args(["faults::", "--", "--nocapture"]);
+    run(faults)?;
 
     let moto = if o.aws { Some(Moto::start()?) } else { None };
     let backends: Vec<Option<&str>> = match &moto {
