@@ -8,6 +8,7 @@
 mod authz;
 mod crash;
 mod faults;
+mod hostile;
 mod input;
 mod limits;
 mod links;
