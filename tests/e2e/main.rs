@@ -14,6 +14,7 @@ mod limits;
 mod links;
 mod load;
 mod races;
+mod report;
 mod rules;
 mod service;
 mod store_sqlite;

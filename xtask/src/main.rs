@@ -33,7 +33,7 @@ tasks:
                           order: lint, unit, e2e, browser, aws, infra, package, stack.
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
-  site [--with-browser]   build the site into <target>/site (with Chromium for its tests)
+  site [--with-browser]   build the site into <target>/site (with Chromium and axe-core for its tests)
   bench-site              build the site and print its wasm + js sizes, raw and gzip
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
