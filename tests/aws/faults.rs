@@ -300,3 +300,21 @@ async fn every_transition_has_one_winner_and_nothing_half_written() {
         .count();
     assert_eq!(ended, 1);
 }
+
+#[tokio::test]
+async fn the_end_delivered_twice_at_once_early_and_late_ends_once_on_dynamodb() {
+    let world = AwsWorld::new().await;
+    tempaccess_tests::deliveries::the_end_delivered_twice_at_once_early_and_late_ends_once(
+        &world.service,
+        &world.clock,
+        || async {
+            world
+                .sent_mail()
+                .await
+                .iter()
+                .filter(|m| m.subject.starts_with("Access ended:"))
+                .count()
+        },
+    )
+    .await;
+}

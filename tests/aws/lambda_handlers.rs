@@ -3,6 +3,7 @@
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
+use tempaccess_core::audit::EventKind;
 use tempaccess_http::Function;
 use tempaccess_tests::apigw::{Who, event};
 use tempaccess_tests::app::decision_tokens;
@@ -243,4 +244,88 @@ async fn the_revoke_function_ends_grants_and_sweeps_from_scheduler_events() {
         let diagnostic: lambda_runtime::Diagnostic = err.into();
         assert_eq!(diagnostic.error_type, "Permanent.BadEvent", "{bad}");
     }
+}
+
+/// `event` with one more header.
+fn with_header(event: String, name: &str, value: &str) -> String {
+    let mut e: Value = serde_json::from_str(&event).expect("an event");
+    e["headers"][name] = json!(value);
+    e.to_string()
+}
+
+#[tokio::test]
+async fn a_retried_invocation_of_every_http_function_does_no_harm() {
+    let world = AwsWorld::new().await;
+    // Lambda may run an event again (a retry after a timeout), even while the first
+    // run is still going: each function's retry, at once with the first.
+    let submit = with_header(
+        event(Who::Alice, "POST", "/v1/requests", Some(prod_db_body(600))),
+        "idempotency-key",
+        "retried-submit",
+    );
+    let (first, again) = tokio::join!(
+        invoke(&world, Function::Request, submit.clone()),
+        invoke(&world, Function::Request, submit.clone()),
+    );
+    assert_eq!((first.0, again.0), (201, 201), "{first:?} {again:?}");
+    assert_eq!(first.1["id"], again.1["id"], "one request");
+    let id = first.1["id"].as_str().expect("an id").to_owned();
+    let later = invoke(&world, Function::Request, submit).await;
+    assert_eq!(later.1["id"], id.as_str(), "a later retry too");
+
+    let decide = event(
+        Who::Bob,
+        "POST",
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve"})),
+    );
+    let (a, b) = tokio::join!(
+        invoke(&world, Function::Decide, decide.clone()),
+        invoke(&world, Function::Decide, decide),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+
+    let report = event(Who::Alice, "GET", &format!("/v1/requests/{id}"), None);
+    let (a, b) = tokio::join!(
+        invoke(&world, Function::Report, report.clone()),
+        invoke(&world, Function::Report, report),
+    );
+    assert_eq!((a.0, b.0), (200, 200));
+    assert_eq!(a.1["request"], b.1["request"], "a read changes nothing");
+
+    let cancel = event(
+        Who::Alice,
+        "POST",
+        &format!("/v1/requests/{id}/cancel"),
+        Some(json!({})),
+    );
+    let (a, b) = tokio::join!(
+        invoke(&world, Function::Cancel, cancel.clone()),
+        invoke(&world, Function::Cancel, cancel),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+
+    let events = world
+        .store
+        .events(&tempaccess_core::ids::RequestId::parse(&id).unwrap())
+        .await
+        .unwrap();
+    let count = |k: EventKind| events.iter().filter(|e| e.kind == k).count();
+    assert_eq!(count(EventKind::Requested), 1, "{events:?}");
+    assert_eq!(count(EventKind::Approved), 1, "{events:?}");
+    assert_eq!(count(EventKind::Revoked), 1, "{events:?}");
+    assert_eq!(count(EventKind::Rotated), 1, "{events:?}");
+    let mails = world.sent_mail().await;
+    let subjects = |prefix: &str| {
+        mails
+            .iter()
+            .filter(|m| m.subject.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(subjects("Access request:"), 1, "the approver asked once");
+    assert_eq!(subjects("Approved:"), 1, "the requester told once");
 }

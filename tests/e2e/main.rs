@@ -6,7 +6,14 @@
 //! emulator with `TEMPACCESS_E2E_BACKEND=aws` (`cargo xtask test` runs both).
 
 mod authz;
+mod crash;
+mod faults;
+mod hostile;
 mod input;
+mod limits;
+mod links;
+mod load;
+mod races;
 mod report;
 mod rules;
 mod service;

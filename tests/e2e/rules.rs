@@ -33,12 +33,21 @@ async fn only_the_named_approver_decides_when_signed_in() {
         .submit_ok(&alice, &prod_db_request(3600, "Please"))
         .await;
 
-    for (who, token) in [("dave", &dave), ("carol", &carol), ("alice", &alice)] {
+    // dave has no part in the request: for him it does not exist.
+    for (who, token, status, code) in [
+        ("dave", &dave, 404, "not_found"),
+        ("carol", &carol, 403, "forbidden"),
+        ("alice", &alice, 403, "forbidden"),
+    ] {
         let reply = app
             .decide(token, &id, &json!({ "decision": "approve" }))
             .await;
-        assert_eq!(reply.status.as_u16(), 403, "{who} may not decide: {reply}");
-        assert_eq!(reply.error_code().as_deref(), Some("forbidden"), "{reply}");
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{who} may not decide: {reply}"
+        );
+        assert_eq!(reply.error_code().as_deref(), Some(code), "{reply}");
     }
     assert_eq!(app.status_of(&alice, &id).await, "pending");
 

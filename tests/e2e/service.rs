@@ -27,16 +27,16 @@ use tempaccess_sqlite::SqliteStore;
 const SITE: &str = "https://tempaccess.example.com";
 
 /// The use cases over a fresh in-memory store with the demo users and entries.
-struct World {
-    service: Service,
-    store: Arc<dyn Store>,
-    clock: Arc<ManualClock>,
-    mail: Arc<RecordingMailer>,
+pub(crate) struct World {
+    pub(crate) service: Service,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) mail: Arc<RecordingMailer>,
     scheduler: Arc<RecordingScheduler>,
     rotator: Arc<RecordingRotator>,
 }
 
-fn start() -> Timestamp {
+pub(crate) fn start() -> Timestamp {
     chrono::DateTime::parse_from_rfc3339("2030-03-01T09:00:00Z")
         .expect("a valid time")
         .to_utc()
@@ -47,7 +47,7 @@ async fn world() -> World {
 }
 
 /// A world whose ports `customize` may replace (to inject faults).
-async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
+pub(crate) async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
     let sqlite = SqliteStore::in_memory().expect("an in-memory database");
     tempaccess_cli::demo::seed(&sqlite)
         .await
@@ -396,13 +396,18 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
 async fn only_the_named_approver_decides_and_a_denial_is_told() {
     let w = world().await;
     let r = w.submitted().await;
-    for who in ["alice", "dave", "carol"] {
+    for (who, refusal) in [
+        ("alice", "forbidden"),
+        ("carol", "forbidden"),
+        // Not a party to it: for dave the request does not exist.
+        ("dave", "not_found"),
+    ] {
         let got = field_of(
             w.service
                 .decide(&caller(who), &r.id, Decision::Deny, Message::default())
                 .await,
         );
-        assert_eq!(got, ("forbidden", None), "{who}");
+        assert_eq!(got, (refusal, None), "{who}");
     }
     let denied = w
         .service
@@ -463,7 +468,7 @@ async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
             .cancel(&dave, &pending.id, Message::default())
             .await,
     );
-    assert_eq!(got, ("forbidden", None), "a stranger");
+    assert_eq!(got, ("not_found", None), "a stranger");
     let got = field_of(
         w.service
             .cancel(&bob, &pending.id, Message::default())
@@ -702,7 +707,11 @@ async fn a_timeline_shows_the_start_once_it_passed() {
     let w = world().await;
     let r = w.submitted().await;
     let got = field_of(w.service.request_detail(&caller("dave"), &r.id).await);
-    assert_eq!(got, ("forbidden", None));
+    assert_eq!(
+        got,
+        ("not_found", None),
+        "not a party: as if there were none"
+    );
     let frame = TimeFrame::new(start() + TimeDelta::hours(1), start() + TimeDelta::hours(2))
         .expect("a frame");
     let later = SubmitCommand {
@@ -1097,6 +1106,23 @@ async fn one_failing_item_never_holds_the_sweep_back() {
         State::Approved,
         "tried again next pass"
     );
+}
+
+#[tokio::test]
+async fn the_end_delivered_twice_at_once_early_and_late_ends_once_on_sqlite() {
+    let w = world().await;
+    tempaccess_tests::deliveries::the_end_delivered_twice_at_once_early_and_late_ends_once(
+        &w.service,
+        &w.clock,
+        || async {
+            w.mail
+                .sent()
+                .iter()
+                .filter(|m| m.subject.starts_with("Access ended:"))
+                .count()
+        },
+    )
+    .await;
 }
 
 /// A mail service that is down until told otherwise, then slow: each send takes

@@ -324,13 +324,10 @@ async fn a_role_taken_away_takes_effect_at_once() {
     }
     let carol = app.login("carol").await;
     app.get("/v1/requests?scope=all", &carol).await.expect(200);
-    import(
-        &app,
-        json!({
-            "users": [{ "email": CAROL, "name": "Carol", "roles": [] }],
-            "entries": [],
-        }),
-    )
+    app.import(&json!({
+        "users": [{ "email": CAROL, "name": "Carol", "roles": [] }],
+        "entries": [],
+    }))
     .await;
     app.get("/v1/requests?scope=all", &carol)
         .await
@@ -360,7 +357,8 @@ async fn an_approver_removed_from_the_entry_can_no_longer_decide() {
         "id": VIEW_PASSWORD_EXECUTE, "name": "View password/Execute rights",
         "rights": ["view", "view_password", "execute"],
     }]);
-    import(&app, json!({ "entries": [entry_file_form(&payroll)] })).await;
+    app.import(&json!({ "entries": [entry_file_form(&payroll)] }))
+        .await;
     for reply in [
         app.decide(&bob, &id, &json!({ "decision": "approve" }))
             .await,
@@ -385,24 +383,4 @@ fn entry_file_form(e: &Value) -> Value {
         "max_duration_seconds": e["max_duration_seconds"],
         "message_required": e["message_required"],
     })
-}
-
-/// `tempaccess entries import` of `file` into the running server's data directory.
-async fn import(app: &TestApp, file: Value) {
-    let path = app.data_dir().with_file_name("import.json");
-    std::fs::write(&path, file.to_string()).expect("write the import file");
-    let bin = tempaccess_tests::app::built_binary("tempaccess");
-    let output = tokio::process::Command::new(bin)
-        .args(["entries", "import"])
-        .arg(&path)
-        .arg("--data")
-        .arg(app.data_dir())
-        .output()
-        .await
-        .expect("run tempaccess entries import");
-    assert!(
-        output.status.success(),
-        "import failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }

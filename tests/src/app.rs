@@ -221,7 +221,7 @@ impl TestApp {
         let response = builder
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"));
+            .unwrap_or_else(|e| panic!("{what}: request failed: {e:?}"));
         let status = response.status();
         let headers = response.headers().clone();
         let body = response
@@ -417,6 +417,79 @@ impl TestApp {
             .await
             .expect_json(200);
         items(&list).iter().map(|r| str_field(r, "id")).collect()
+    }
+
+    // -- people and entries ---------------------------------------------------------
+
+    /// Writes `file` (the `tempaccess entries import` format: `{users?, entries}`) into
+    /// the app's store with the CLI, on whichever backend the app runs.
+    pub async fn import(&self, file: &Value) {
+        let path = self.dir.path().join("import.json");
+        std::fs::write(&path, file.to_string()).expect("write the import file");
+        let mut command = Command::new(&self.bin);
+        command.args(["entries", "import"]).arg(&path);
+        match &self.aws {
+            Some(aws) => {
+                command
+                    .args(["--backend", "aws"])
+                    .envs(aws.vars.iter().map(|(k, v)| (k, v)));
+            }
+            None => {
+                command.arg("--data").arg(self.data_dir());
+            }
+        }
+        let output = command
+            .output()
+            .await
+            .expect("run tempaccess entries import");
+        assert!(
+            output.status.success(),
+            "import failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// A sign-in token for `email` that the server signed but that expired an hour ago:
+    /// what someone holds when their session ran out.
+    pub fn expired_token(&self, email: &str) -> String {
+        let auth =
+            tempaccess_cli::dev_auth::DevAuth::open(&self.data_dir().join("dev-signing.key"))
+                .expect("read the server's signing key");
+        let email = tempaccess_core::ids::Email::parse(email).expect("an email");
+        let issued =
+            Utc::now() - tempaccess_cli::dev_auth::TOKEN_LIFETIME - chrono::TimeDelta::hours(1);
+        auth.issue(&email, issued)
+    }
+
+    /// On the AWS backend, every attribute of every item of the app's table, as text (a
+    /// test-only Scan): what someone with read access to the table would see.
+    pub async fn stored_items_text(&self) -> Option<String> {
+        let aws = self.aws.as_ref()?;
+        let table = aws
+            .vars
+            .iter()
+            .find(|(k, _)| k == "TEMPACCESS_TABLE")
+            .map(|(_, v)| v.clone())
+            .expect("the AWS backend names its table");
+        let client = aws_sdk_dynamodb::Client::new(&crate::moto::sdk_config().await);
+        let mut text = String::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan the table");
+            for item in page.items() {
+                text.push_str(&format!("{item:?}\n"));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Some(text);
+            }
+        }
     }
 
     // -- mail ---------------------------------------------------------------------

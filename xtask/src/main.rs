@@ -17,6 +17,7 @@ mod infra;
 mod publish;
 mod site;
 mod site_config;
+mod soak;
 mod stack;
 mod test;
 mod tools;
@@ -44,6 +45,11 @@ tasks:
                           on a fresh clone with empty build, tools and caches and no wasm
                           target, then again warm (the table in BENCHMARKS.md)
   check-bootstraps        fail unless every `sam build` bootstrap is an arm64 executable
+  soak [--kills N] [--fault-workflows N] [--race-rounds N] [--load-seconds N] [--aws]
+                          the long runs behind RELIABILITY.md: the server SIGKILLed N
+                          times under load (25), a seeded fault schedule over N workflows
+                          (2000), the races N times (20), the load for N seconds (60);
+                          --aws runs the races and the load on the emulator too
   moto                    run the AWS emulator in the foreground and print the
                           TEMPACCESS_MOTO_URL to export for `cargo test`
   stack [--port N] [--rate-speed N] [--no-build]
@@ -80,6 +86,7 @@ fn try_main() -> Result<()> {
         "check-bootstraps" => infra::check_bootstraps(&Workspace::locate()?),
         "bench-functions" => infra::bench(&Workspace::locate()?),
         "bench-setup" => bench_setup::run(&Workspace::locate()?, rest),
+        "soak" => soak::run_soak(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -2,10 +2,11 @@
 //! `0600` (the database, the signing key, the demo credentials, the test clock). They
 //! hold who may do what and the credentials themselves.
 
-use std::fs::{DirBuilder, OpenOptions, Permissions};
+use std::fs::{DirBuilder, File, OpenOptions, Permissions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
@@ -21,19 +22,39 @@ pub fn private_dir(path: &Path) -> anyhow::Result<()> {
 }
 
 /// Writes `bytes` to `path`, the file `0600` (created so, never readable by others
-/// even for a moment).
+/// even for a moment), whole or not at all: the bytes go to a new file beside it, which
+/// then takes its name. A process killed midway leaves the old file as it was (a
+/// truncated `secrets.json` once kept the server from starting again).
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    // A file made by an older build keeps its mode through `open`: set it.
-    file.set_permissions(Permissions::from_mode(0o600))?;
-    file.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let temporary = path.with_file_name(format!(
+        ".{}.{}-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| -> std::io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        // The rename itself outlives a power cut once the directory is synced.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.with_context(|| format!("writing {}", path.display()))
 }
 
 /// Makes an existing file `0600`.
@@ -58,6 +79,12 @@ mod tests {
         assert_eq!(mode(&file), 0o600);
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "closed");
+        // Written whole beside it, then renamed: nothing else is left behind.
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["secret"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

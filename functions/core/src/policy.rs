@@ -151,8 +151,20 @@ pub fn check_pending_limits(
     Ok(())
 }
 
+/// What anyone who is not a party to a request (its requester, its approver, an admin)
+/// is told about it: that it does not exist, word for word what an id never issued
+/// gets, so that nobody can learn which ids exist by probing them.
+pub fn unseen_request() -> Error {
+    Error::NotFound {
+        what: "request",
+        field: None,
+    }
+}
+
 /// Checks that `caller` may decide `request`: its named approver, never its requester.
+/// Someone who may not see it is told it does not exist ([`unseen_request`]).
 pub fn may_decide(caller: &Caller, request: &AccessRequest) -> Result<(), Error> {
+    may_view(caller, request)?;
     if caller.email == request.requester {
         return Err(Error::forbidden("you cannot decide your own request"));
     }
@@ -208,14 +220,12 @@ pub fn still_approves(entry: Option<&Entry>, approver: &Email) -> Result<(), Err
 }
 
 /// Checks that `caller` may see `request` and its timeline: its requester, its
-/// approver or an admin.
+/// approver or an admin; to anyone else it does not exist ([`unseen_request`]).
 pub fn may_view(caller: &Caller, request: &AccessRequest) -> Result<(), Error> {
     if caller.email == request.requester || caller.email == request.approver || caller.is_admin() {
         Ok(())
     } else {
-        Err(Error::forbidden(
-            "only the requester, the approver or an admin may see this request",
-        ))
+        Err(unseen_request())
     }
 }
 
@@ -269,12 +279,10 @@ pub enum Ending {
 }
 
 /// What a person with `roles` may do with a cancel call to a request whose status is
-/// `status`; `Ok(None)` when the status allows none of it (the state machine says why).
+/// `status` (someone with none of the roles is told it does not exist); `Ok(None)` when the status allows none of it (the state machine says why).
 pub fn ending(roles: Roles, status: Status) -> Result<Option<Ending>, Error> {
     if !(roles.requester || roles.approver || roles.admin) {
-        return Err(Error::forbidden(
-            "only the requester, the approver or an admin may do this",
-        ));
+        return Err(unseen_request());
     }
     match status {
         Status::Pending if roles.requester || roles.admin => Ok(Some(Ending::Cancel)),

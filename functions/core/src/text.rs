@@ -28,6 +28,12 @@ impl Message {
         {
             return Err(Error::invalid(field, "must not contain control characters"));
         }
+        if s.chars().any(overrides_direction) {
+            return Err(Error::invalid(
+                field,
+                "must not contain characters that override the direction of text",
+            ));
+        }
         Ok(Self(s.to_owned()))
     }
 
@@ -40,6 +46,14 @@ impl Message {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// The embeddings, overrides and isolates of the Unicode bidirectional algorithm: they
+/// make text display in another order than it reads (`invoice\u{202E}fdp.exe` shows as
+/// "invoiceexe.pdf"), in a mail, a page or a spreadsheet alike. The marks (LRM, RLM)
+/// that right-to-left writing needs are not among them.
+fn overrides_direction(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl TryFrom<String> for Message {
@@ -69,5 +83,14 @@ mod tests {
         let err = Message::parse(&"x".repeat(MAX_TEXT_CHARS + 1), "comment").unwrap_err();
         assert_eq!(err.field(), Some("comment"));
         assert!(Message::parse("bell\u{7}", "message").is_err());
+    }
+
+    #[test]
+    fn refuses_what_reorders_text_and_keeps_right_to_left_writing() {
+        for hostile in ["invoice\u{202E}fdp.exe", "a\u{2066}b\u{2069}", "\u{202A}x"] {
+            let err = Message::parse(hostile, "reason").unwrap_err();
+            assert_eq!(err.field(), Some("reason"), "{hostile:?}");
+        }
+        assert!(Message::parse("שלום \u{200F}עולם", "message").is_ok());
     }
 }

@@ -54,9 +54,8 @@ impl Service {
             match self.ports.rotator.rotate(&item.secret_ref).await {
                 Ok(()) => {
                     rotated += 1;
-                    if let Err(e) = store.rotation_done(&item.id).await {
-                        tracing::warn!(rotation_id = %item.id, error = %e, "a done rotation stays pending");
-                    }
+                    // The timeline first: a process that dies between the two writes
+                    // rotates again and says so twice, rather than rotating in silence.
                     self.record(
                         item.request_id,
                         Actor::SYSTEM,
@@ -65,6 +64,9 @@ impl Service {
                             .to_owned(),
                     )
                     .await;
+                    if let Err(e) = store.rotation_done(&item.id).await {
+                        tracing::warn!(rotation_id = %item.id, error = %e, "a done rotation stays pending");
+                    }
                 }
                 Err(e) => {
                     failed += 1;
