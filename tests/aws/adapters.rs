@@ -435,6 +435,47 @@ async fn secrets_round_trip_by_name_and_arn() {
 }
 
 #[tokio::test]
+async fn a_rotation_is_asked_of_secrets_manager_and_a_missing_secret_is_given_up() {
+    use tempaccess_core::ports::{RotateError, Rotator};
+    let client = clients().await.secrets;
+    let name = unique("tempaccess/rotate");
+    put_credential(
+        &client,
+        &name,
+        &credential("seen"),
+        &[("tempaccess:entry", "db")],
+    )
+    .await
+    .expect("created");
+    let before = client
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("describe");
+    assert!(before.last_rotated_date().is_none());
+
+    let rotator = SecretsManagerSecrets::new(client.clone());
+    rotator.rotate(&name).await.expect("rotated");
+    let after = client
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("describe");
+    assert!(
+        after.last_rotated_date().is_some(),
+        "RotateSecret was called"
+    );
+
+    let missing = unique("tempaccess/no-such-secret");
+    match rotator.rotate(&missing).await {
+        Err(RotateError::Permanent(e)) => assert!(e.to_string().contains(&missing), "{e}"),
+        other => panic!("a missing secret is given up at once, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_missing_secret_is_an_error_naming_it() {
     let secrets = SecretsManagerSecrets::new(clients().await.secrets);
     let name = unique("tempaccess/missing");

@@ -133,6 +133,7 @@ async fn each_operation_makes_the_calls_counted() {
                 "request (submit)",
                 calls(&[
                     ("DynamoDB.GetItem", 1),
+                    ("DynamoDB.Query", 1),
                     ("DynamoDB.PutItem", 1),
                     ("DynamoDB.TransactWriteItems", 1),
                     ("DynamoDB.DeleteItem", 1),
@@ -152,7 +153,7 @@ async fn each_operation_makes_the_calls_counted() {
             (
                 "reveal (the password during the grant)",
                 calls(&[
-                    ("DynamoDB.GetItem", 1),
+                    ("DynamoDB.GetItem", 2),
                     ("DynamoDB.Query", 1),
                     ("DynamoDB.PutItem", 1),
                     ("Secrets Manager.GetSecretValue", 1),
@@ -167,8 +168,10 @@ async fn each_operation_makes_the_calls_counted() {
                 calls(&[
                     ("DynamoDB.GetItem", 1),
                     ("DynamoDB.TransactWriteItems", 1),
-                    ("DynamoDB.DeleteItem", 1),
+                    ("DynamoDB.DeleteItem", 2),
+                    ("DynamoDB.PutItem", 1),
                     ("SESv2.SendEmail", 1),
+                    ("Secrets Manager.RotateSecret", 1),
                 ])
             ),
         ]

@@ -39,6 +39,41 @@ async fn fresh() -> Fixture {
 
 tempaccess_tests::store_contract_tests!(async { fresh().await.store });
 
+/// Nothing in the table (every attribute of every item) rebuilds a live link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_stored_rebuilds_a_decision_link() -> anyhow::Result<()> {
+    let f = fresh().await;
+    let (client, table) = (f.client.clone(), f.table.clone());
+    let dump: tempaccess_tests::store_contract::Dump = Box::new(move || {
+        let (client, table) = (client.clone(), table.clone());
+        Box::pin(async move {
+            // A test reads the whole table; the product never scans.
+            let mut text = String::new();
+            let mut start = None;
+            loop {
+                let page = client
+                    .scan()
+                    .table_name(&table)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await?;
+                for item in page.items() {
+                    text.push_str(&format!("{item:?}"));
+                }
+                start = page.last_evaluated_key().cloned();
+                if start.is_none() {
+                    return Ok(text);
+                }
+            }
+        })
+    });
+    tempaccess_tests::store_contract::nothing_stored_rebuilds_a_decision_link(
+        std::sync::Arc::new(f.store),
+        dump,
+    )
+    .await
+}
+
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }

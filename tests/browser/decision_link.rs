@@ -9,17 +9,28 @@ use tempaccess_tests::browser::{Browser, site_dir};
 async fn used_and_unknown_links_get_clear_pages() {
     let app = TestApp::spawn_with_site(&site_dir()).await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, token) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "deploy"))
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    app.decide_by_link(&token, &json!({"decision": "approve", "comment": "ok"}))
-        .await
-        .expect(200);
+    app.decide_by_link(
+        Some(&bob),
+        &token,
+        &json!({"decision": "approve", "comment": "ok"}),
+    )
+    .await
+    .expect(200);
     let b = Browser::start(&app.base_url, "decision-link").await;
 
     b.goto(&format!("/decide#token={token}")).await;
     b.wait_for_text("This request was already decided").await;
+    // The token leaves the address bar and the history once the page has read it.
+    let href = b.eval("return window.location.href;", vec![]).await;
+    assert!(
+        !href.as_str().unwrap_or_default().contains(&token),
+        "the token stays in the address: {href}"
+    );
     b.wait_for_text("decided by bob@example.com").await;
     b.screenshot("already-decided").await;
     assert!(
@@ -32,7 +43,10 @@ async fn used_and_unknown_links_get_clear_pages() {
     b.wait_for_text("This decision link is not valid").await;
     b.screenshot("unknown-link").await;
 
+    // A tab that never held a link (the page keeps a link's token per tab, so a
+    // reload after the address was cleaned still works).
     b.goto("/").await;
+    b.eval("sessionStorage.clear(); return null;", vec![]).await;
     b.goto("/decide").await;
     b.wait_for_text("This decision link is incomplete").await;
 
@@ -41,5 +55,51 @@ async fn used_and_unknown_links_get_clear_pages() {
     let kinds = app.event_kinds(&alice, &id).await;
     assert_eq!(kinds.iter().filter(|k| *k == "approved").count(), 1);
 
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_approver_signs_in_from_the_link_to_decide_and_nobody_else_can() {
+    let app = TestApp::spawn_with_site(&site_dir()).await;
+    let alice = app.login("alice").await;
+    let (created, token) = app
+        .submit_and_get_link(&alice, &prod_db_request(3600, "from the mail"))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let b = Browser::start(&app.base_url, "decision-sign-in").await;
+
+    // alice, the requester, holding bob's link: refused, nothing to click.
+    b.sign_in("Alice Requester").await;
+    b.goto(&format!("/decide#token={token}")).await;
+    b.wait_for_text("You cannot decide this request").await;
+    b.screenshot("requester-refused").await;
+    assert!(!b.body_text().await.contains("Approve\n"));
+    b.sign_out().await;
+
+    // Signed out: the request as the mail showed it, and who must sign in.
+    b.goto(&format!("/decide#token={token}")).await;
+    b.wait_for_text("To decide, sign in as bob@example.com")
+        .await;
+    b.screenshot("sign-in-to-decide").await;
+    b.click_link("Sign in to decide").await;
+    b.wait_for(fantoccini::Locator::XPath(
+        "//button[contains(@class,'demo-user')][.//span[normalize-space(.)='Bob Approver']]",
+    ))
+    .await
+    .click()
+    .await
+    .expect("sign in as bob");
+    // Back on the page, the token kept by this tab, bob decides.
+    b.click_button("Approve").await;
+    b.wait_for_text("Request approved").await;
+    b.screenshot("approved-signed-in").await;
+    let detail = app.request_detail(&alice, &id).await;
+    let approved = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "approved")
+        .expect("approved");
+    assert_eq!(approved["actor"], "bob@example.com", "{detail}");
     b.close().await;
 }

@@ -91,6 +91,17 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     .click()
     .await
     .expect("follow the decision link");
+    // Signed out, the link shows the request; deciding takes bob signed in.
+    b.wait_for_text("To decide, sign in as bob@example.com")
+        .await;
+    b.click_link("Sign in to decide").await;
+    b.wait_for(Locator::XPath(
+        "//button[contains(@class,'demo-user')][.//span[normalize-space(.)='Bob Approver']]",
+    ))
+    .await
+    .click()
+    .await
+    .expect("sign in as bob");
     b.wait_for_text("opening this page changed nothing").await;
     b.wait_for_text("Hotfix for ticket 4711").await;
     b.screenshot("decision-page").await;

@@ -310,7 +310,11 @@ async fn limits_themselves_are_accepted() {
             "window": window(start, start + Duration::seconds(28_800)),
         })),
     ] {
-        app.submit_request(&alice, &body).await.expect(201);
+        let created = app.submit_request(&alice, &body).await.expect_json(201);
+        // Withdrawn, so the next may be sent: one pending request per entry.
+        app.cancel(&alice, &str_field(&created, "id"), &json!({}))
+            .await
+            .expect(200);
     }
 }
 
@@ -333,10 +337,15 @@ async fn bad_decisions_are_refused_and_change_nothing() {
     app.post_raw("/v1/decisions", None, r#"{"token": "#)
         .await
         .expect_error(400, "invalid_input", Some("body"));
-    app.decide_by_link(&link, &json!({ "decision": "approve", "colour": "red" }))
-        .await
-        .expect_error(400, "invalid_input", Some("colour"));
     app.decide_by_link(
+        Some(&bob),
+        &link,
+        &json!({ "decision": "approve", "colour": "red" }),
+    )
+    .await
+    .expect_error(400, "invalid_input", Some("colour"));
+    app.decide_by_link(
+        Some(&bob),
         &link,
         &json!({ "decision": "approve", "duration_seconds": 3601 }),
     )

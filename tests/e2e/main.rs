@@ -10,4 +10,5 @@ mod input;
 mod rules;
 mod service;
 mod store_sqlite;
+mod trust;
 mod workflow;

@@ -5,7 +5,7 @@ use chrono::{Duration, SubsecRound};
 use serde_json::json;
 use tempaccess_tests::app::{
     ALICE, BILLING_API_KEY, BOB, CAROL, PROD_DB, TestApp, VIEW_PASSWORD_EXECUTE, items, parse_time,
-    prod_db_request, rfc3339, str_field, user_id,
+    payroll_request, prod_db_request, rfc3339, str_field, user_id,
 };
 
 #[tokio::test]
@@ -145,6 +145,7 @@ async fn a_custom_time_frame_is_scheduled_then_active_then_ended() {
 async fn a_pending_request_expires_after_a_day() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "Nobody answers"))
         .await;
@@ -161,9 +162,14 @@ async fn a_pending_request_expires_after_a_day() {
 
     app.advance_clock(61).await;
     assert_eq!(app.status_of(&alice, &id).await, "expired");
-    let looked = app.lookup(&link).await.expect_json(200);
-    assert_eq!(looked["decidable"], false, "{looked}");
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    // The link died with the request: it no longer answers at all.
+    app.lookup(&link)
+        .await
+        .expect_error(404, "not_found", Some("token"));
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
+        .await
+        .expect_error(404, "not_found", Some("token"));
+    app.decide(&bob, &id, &json!({ "decision": "approve" }))
         .await
         .expect_conflict("expired");
     let kinds = app.event_kinds(&alice, &id).await;
@@ -309,16 +315,24 @@ async fn reports_filter_by_status_and_page_newest_first() {
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
     let mut ids = Vec::new();
-    for i in 0..3 {
-        ids.push(
-            app.submit_ok(&alice, &prod_db_request(3600, &format!("request {i}")))
-                .await,
-        );
+    // One pending request per entry: the first is denied before the second is sent,
+    // and the third goes to another entry.
+    for (i, body) in [
+        prod_db_request(3600, "request 0"),
+        prod_db_request(3600, "request 1"),
+        payroll_request(3600, "request 2"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ids.push(app.submit_ok(&alice, body).await);
+        if i == 0 {
+            app.decide(&bob, &ids[0], &json!({ "decision": "deny" }))
+                .await
+                .expect(200);
+        }
         app.advance_clock(60).await;
     }
-    app.decide(&bob, &ids[0], &json!({ "decision": "deny" }))
-        .await
-        .expect(200);
 
     let denied = app
         .get("/v1/requests?scope=mine&status=denied", &alice)

@@ -16,7 +16,7 @@ use tempaccess_core::service::{
 };
 use tempaccess_core::testing::{
     CountingRandom, DownScheduler, FlakyMailer, ManualClock, NamedSecrets, RecordingMailer,
-    RecordingScheduler, caller,
+    RecordingRotator, RecordingScheduler, caller,
 };
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested, TimeFrame};
@@ -33,6 +33,7 @@ struct World {
     clock: Arc<ManualClock>,
     mail: Arc<RecordingMailer>,
     scheduler: Arc<RecordingScheduler>,
+    rotator: Arc<RecordingRotator>,
 }
 
 fn start() -> Timestamp {
@@ -55,11 +56,13 @@ async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
     let clock = ManualClock::new(start());
     let mail = RecordingMailer::new();
     let scheduler = RecordingScheduler::new();
+    let rotator = RecordingRotator::new();
     let mut ports = Ports {
         store: store.clone(),
         mailer: mail.clone(),
         scheduler: scheduler.clone(),
         secrets: Arc::new(NamedSecrets),
+        rotator: rotator.clone(),
         clock: clock.clone(),
         random: Arc::new(CountingRandom::default()),
     };
@@ -70,6 +73,7 @@ async fn world_with(customize: impl FnOnce(&mut Ports)) -> World {
         clock,
         mail,
         scheduler,
+        rotator,
     }
 }
 
@@ -121,7 +125,9 @@ fn field_of(result: Result<impl std::fmt::Debug, Error>) -> (&'static str, Optio
         Error::Forbidden(_) => "forbidden",
         Error::NotFound { .. } => "not_found",
         Error::Conflict { .. } => "conflict",
-        Error::Unauthenticated => "unauthenticated",
+        Error::Unauthenticated | Error::SignInRequired(_) => "unauthenticated",
+        Error::OpenRequest { .. } => "open_request",
+        Error::TooMany(_) => "too_many",
         Error::Unavailable { .. } => "unavailable",
     };
     (kind, err.field().map(str::to_owned))
@@ -296,11 +302,35 @@ async fn a_repeated_idempotency_key_returns_the_first_request() {
     w.advance(TimeDelta::minutes(5));
     let again = w
         .service
-        .submit(&alice, ask("prod-db", "bob@example.com", 600), key())
+        .submit(&alice, ask("prod-db", "bob@example.com", 3600), key())
         .await
         .unwrap();
     assert_eq!(again, first);
     assert_eq!(w.mail.sent().len(), 1, "one request, one mail");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_never_stands_for_another_request() {
+    let w = world().await;
+    let alice = caller("alice");
+    let key = || Some("submit-1".to_owned());
+    w.service
+        .submit(&alice, ask("prod-db", "bob@example.com", 3600), key())
+        .await
+        .unwrap();
+    for other in [
+        ask("prod-db", "bob@example.com", 600),
+        ask("billing-api-key", "dave@example.com", 600),
+        payroll(),
+    ] {
+        let got = field_of(w.service.submit(&alice, other.clone(), key()).await);
+        assert_eq!(
+            got,
+            ("rejected", Some("Idempotency-Key".to_owned())),
+            "{other:?}"
+        );
+    }
+    assert_eq!(w.mail.sent().len(), 1, "nothing else was sent");
 }
 
 #[tokio::test]
@@ -309,7 +339,8 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
     let r = w.submitted().await;
     w.advance(TimeDelta::minutes(10));
     let token = w.token_of("bob@example.com");
-    let view = w.service.lookup_decision(&token).await.unwrap();
+    let bob = caller("bob");
+    let view = w.service.lookup_decision(&token, Some(&bob)).await.unwrap();
     assert!(view.decidable);
     assert_eq!(view.request.id, r.id);
     assert_eq!(w.events(&r.id).await.last(), Some(&EventKind::Viewed));
@@ -318,6 +349,7 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
         .service
         .decide_by_token(
             &token,
+            Some(&bob),
             Decision::Approve(Narrowing::default()),
             message("Go ahead"),
         )
@@ -336,10 +368,16 @@ async fn a_link_approves_as_asked_and_the_end_is_scheduled() {
     assert_eq!(w.events(&r.id).await.last(), Some(&EventKind::Approved));
 
     // The link is spent: it shows the request, and a second decision names the first.
-    assert!(!w.service.lookup_decision(&token).await.unwrap().decidable);
+    assert!(
+        !w.service
+            .lookup_decision(&token, Some(&bob))
+            .await
+            .unwrap()
+            .decidable
+    );
     match w
         .service
-        .decide_by_token(&token, Decision::Deny, Message::default())
+        .decide_by_token(&token, Some(&bob), Decision::Deny, Message::default())
         .await
     {
         Err(Error::Conflict {
@@ -495,10 +533,16 @@ async fn a_grant_ends_at_its_end_once() {
         w.service.end_grant(&unknown).await.unwrap(),
         EndOutcome::Missing
     );
+    let events = w.events(&r.id).await;
     assert_eq!(
-        w.events(&r.id).await.last(),
-        Some(&EventKind::Ended),
-        "recorded once"
+        events.iter().filter(|k| **k == EventKind::Ended).count(),
+        1,
+        "recorded once: {events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&EventKind::Rotated),
+        "and the password it could reveal rotated after it"
     );
 }
 
@@ -551,7 +595,9 @@ async fn a_failed_mail_is_retried_with_backoff_then_given_up() {
 
     // A mail that never goes through is given up after its last attempt.
     flaky.fail_next(u32::MAX);
-    let r = w.submitted().await;
+    let r = w
+        .submit("alice", ask("billing-api-key", "dave@example.com", 600))
+        .await;
     for _ in 1..MAX_MAIL_ATTEMPTS {
         w.advance(TimeDelta::hours(1));
         assert_eq!(w.service.sweep().await.unwrap().mails_failed, 1);
@@ -655,7 +701,7 @@ async fn a_timeline_shows_the_start_once_it_passed() {
         .expect("a frame");
     let later = SubmitCommand {
         requested: Requested::Window(frame),
-        ..ask("prod-db", "bob@example.com", 3600)
+        ..payroll()
     };
     let later = w.submit("alice", later).await;
     w.decide(&later.id, Decision::Approve(Narrowing::default()))
@@ -692,10 +738,13 @@ async fn entries_and_access_now_show_each_callers_access() {
     assert_eq!(entries.len(), 3);
     assert_eq!(status_on(&entries, "prod-db"), None);
 
-    w.submitted().await;
+    let pending = w.submitted().await;
     let entries = w.service.entries_for(&alice).await.unwrap();
     assert_eq!(status_on(&entries, "prod-db"), Some(Status::Pending));
-    let granted = w.granted().await;
+    let granted = w
+        .decide(&pending.id, Decision::Approve(Narrowing::default()))
+        .await;
+    w.submitted().await;
     let entries = w.service.entries_for(&alice).await.unwrap();
     assert_eq!(
         status_on(&entries, "prod-db"),
@@ -730,10 +779,12 @@ async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
     let w = world().await;
     let alice = caller("alice");
     let prod_db = EntryId::parse("prod-db").unwrap();
-    w.submitted().await;
+    let pending = w.submitted().await;
     let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
     assert_eq!(got, ("forbidden", None), "not before approval");
-    let grant = w.granted().await;
+    let grant = w
+        .decide(&pending.id, Decision::Approve(Narrowing::default()))
+        .await;
     let credential = w.service.reveal_secret(&alice, &prod_db).await.unwrap();
     assert_eq!(credential.password, "password-local/prod-db");
     assert_eq!(
@@ -758,4 +809,286 @@ async fn a_password_is_revealed_only_during_a_grant_with_that_right() {
     w.advance(TimeDelta::hours(1));
     let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
     assert_eq!(got, ("forbidden", None), "never after the end");
+}
+
+/// A grant of prod-db (its password rotates) ended by `end`, and what happened to its
+/// credential.
+async fn rotated_after(w: &World, end: impl AsyncFnOnce(&World, &AccessRequest)) -> Vec<String> {
+    let grant = w
+        .decide(
+            &w.submitted().await.id,
+            Decision::Approve(Narrowing::default()),
+        )
+        .await;
+    end(w, &grant).await;
+    w.rotator.rotated()
+}
+
+#[tokio::test]
+async fn a_password_seen_during_a_grant_is_rotated_when_it_ends() {
+    // At its end (the sweep's catch-up, here).
+    let w = world().await;
+    let rotated = rotated_after(&w, async |w, _| {
+        w.advance(TimeDelta::hours(2));
+        assert_eq!(w.service.sweep().await.unwrap().ended, 1);
+    })
+    .await;
+    assert_eq!(rotated, ["local/prod-db"]);
+
+    // Ended early by its holder, or revoked by the approver.
+    for who in ["alice", "bob"] {
+        let w = world().await;
+        let rotated = rotated_after(&w, async |w, g| {
+            w.service
+                .cancel(&caller(who), &g.id, message("done"))
+                .await
+                .unwrap();
+        })
+        .await;
+        assert_eq!(rotated, ["local/prod-db"], "ended by {who}");
+    }
+
+    // The timeline says so.
+    let w = world().await;
+    let grant = w.granted().await;
+    w.service
+        .cancel(&caller("alice"), &grant.id, Message::default())
+        .await
+        .unwrap();
+    assert_eq!(w.events(&grant.id).await.last(), Some(&EventKind::Rotated));
+}
+
+#[tokio::test]
+async fn nothing_is_rotated_that_no_grant_could_reveal() {
+    // A grant revoked before it started revealed nothing.
+    let w = world().await;
+    let frame = TimeFrame::new(start() + TimeDelta::hours(1), start() + TimeDelta::hours(2))
+        .expect("a frame");
+    let later = w
+        .submit(
+            "alice",
+            SubmitCommand {
+                requested: Requested::Window(frame),
+                ..ask("prod-db", "bob@example.com", 3600)
+            },
+        )
+        .await;
+    w.decide(&later.id, Decision::Approve(Narrowing::default()))
+        .await;
+    w.service
+        .cancel(&caller("bob"), &later.id, message("not needed"))
+        .await
+        .unwrap();
+    // Execute only: no password to see.
+    let payroll = w.submit("alice", payroll()).await;
+    w.decide(&payroll.id, operator_only()).await;
+    w.service
+        .cancel(&caller("alice"), &payroll.id, Message::default())
+        .await
+        .unwrap();
+    // An entry that does not rotate: nothing asked, and the approver was told.
+    let billing = w
+        .submit("alice", ask("billing-api-key", "dave@example.com", 600))
+        .await;
+    let to_dave = w.mail.sent_to("dave@example.com");
+    assert!(
+        to_dave[0].text.contains(tempaccess_core::mail::NOT_ROTATED),
+        "the approver reads that the password is not rotated: {}",
+        to_dave[0].text
+    );
+    assert!(
+        !w.mail.sent_to("bob@example.com")[0]
+            .text
+            .contains(tempaccess_core::mail::NOT_ROTATED),
+        "and only then"
+    );
+    w.service
+        .decide(
+            &caller("dave"),
+            &billing.id,
+            Decision::Approve(Narrowing::default()),
+            Message::default(),
+        )
+        .await
+        .unwrap();
+    w.advance(TimeDelta::hours(3));
+    w.service.sweep().await.unwrap();
+    assert_eq!(w.rotator.rotated(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_failed_rotation_is_retried_then_given_up_and_always_said() {
+    let w = world().await;
+    w.rotator.fail_next(1, false);
+    let grant = w.granted().await;
+    w.service
+        .cancel(&caller("alice"), &grant.id, Message::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.events(&grant.id).await.last(),
+        Some(&EventKind::RotationFailed)
+    );
+    assert_eq!(
+        w.service.sweep().await.unwrap().rotated,
+        0,
+        "not before its backoff"
+    );
+    w.advance(TimeDelta::minutes(2));
+    assert_eq!(w.service.sweep().await.unwrap().rotated, 1);
+    assert_eq!(w.events(&grant.id).await.last(), Some(&EventKind::Rotated));
+
+    // Refused for good: given up at once, and the timeline says to rotate by hand.
+    w.rotator.fail_next(1, true);
+    let grant = w.granted().await;
+    w.service
+        .cancel(&caller("alice"), &grant.id, Message::default())
+        .await
+        .unwrap();
+    let events = w.store.events(&grant.id).await.unwrap();
+    let failed = events.last().expect("an event");
+    assert_eq!(failed.kind, EventKind::RotationFailed);
+    assert!(failed.detail.contains("by hand"), "{}", failed.detail);
+    w.advance(TimeDelta::days(1));
+    assert_eq!(w.service.sweep().await.unwrap().rotations_failed, 0);
+}
+
+#[tokio::test]
+async fn a_revoked_grant_reveals_nothing_while_the_index_lags() {
+    let lagging = Arc::new(std::sync::OnceLock::new());
+    let w = {
+        let lagging = lagging.clone();
+        world_with(move |ports| {
+            let store = tempaccess_core::testing::StoreWithFaults::new(ports.store.clone());
+            lagging.set(store.clone()).ok();
+            ports.store = store;
+        })
+        .await
+    };
+    let lagging: &tempaccess_core::testing::StoreWithFaults = lagging.get().expect("the store");
+    let alice = caller("alice");
+    let prod_db = EntryId::parse("prod-db").unwrap();
+    let grant = w.granted().await;
+    w.service.reveal_secret(&alice, &prod_db).await.unwrap();
+    // The index still shows the grant active after it was revoked.
+    lagging.freeze(&alice.email, w.service.now()).await.unwrap();
+    w.service
+        .cancel(&caller("bob"), &grant.id, message("leaving"))
+        .await
+        .unwrap();
+    let got = field_of(w.service.reveal_secret(&alice, &prod_db).await);
+    assert_eq!(got, ("forbidden", None));
+    let reveals = kinds(&w.store.events(&grant.id).await.unwrap())
+        .into_iter()
+        .filter(|k| *k == EventKind::PasswordRevealed)
+        .count();
+    assert_eq!(reveals, 1, "the refused reveal recorded nothing");
+}
+
+#[tokio::test]
+async fn the_timeline_keeps_internals_out_of_failures() {
+    struct LeakyScheduler;
+    #[async_trait::async_trait]
+    impl tempaccess_core::ports::Scheduler for LeakyScheduler {
+        async fn schedule_end(
+            &self,
+            _: &RequestId,
+            _: Timestamp,
+        ) -> Result<(), tempaccess_core::ports::BoxError> {
+            Err("AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/x".into())
+        }
+        async fn cancel_end(&self, _: &RequestId) -> Result<(), tempaccess_core::ports::BoxError> {
+            Ok(())
+        }
+    }
+    let w = world_with(|ports| {
+        ports.scheduler = Arc::new(LeakyScheduler);
+        ports.mailer = FlakyMailer::new(ports.mailer.clone(), 1);
+    })
+    .await;
+    let r = w.submitted().await;
+    let granted = w
+        .decide(&r.id, Decision::Approve(Narrowing::default()))
+        .await;
+    for event in w.store.events(&granted.id).await.unwrap() {
+        for internal in ["arn:", "AccessDenied", "unreachable", "Exception"] {
+            assert!(
+                !event.detail.contains(internal),
+                "{:?} shows {internal:?}: {}",
+                event.kind,
+                event.detail
+            );
+        }
+    }
+    assert!(
+        kinds(&w.store.events(&granted.id).await.unwrap()).contains(&EventKind::ScheduleFailed)
+    );
+}
+
+#[tokio::test]
+async fn ten_pending_requests_is_the_most_one_person_has() {
+    let w = world().await;
+    let alice = caller("alice");
+    for i in 0..11 {
+        let mut e = tempaccess_core::testing::entry();
+        e.id = EntryId::parse(&format!("extra-{i}")).unwrap();
+        e.approvers = vec![email("bob@example.com")];
+        w.store.put_entry(&e).await.unwrap();
+    }
+    for i in 0..10 {
+        w.service
+            .submit(
+                &alice,
+                ask(&format!("extra-{i}"), "bob@example.com", 600),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let got = field_of(
+        w.service
+            .submit(&alice, ask("extra-10", "bob@example.com", 600), None)
+            .await,
+    );
+    assert_eq!(got, ("too_many", None));
+    // Others are not held back.
+    w.service
+        .submit(
+            &caller("carol"),
+            ask("extra-10", "bob@example.com", 600),
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn one_failing_item_never_holds_the_sweep_back() {
+    let faults = Arc::new(std::sync::OnceLock::new());
+    let w = {
+        let faults = faults.clone();
+        world_with(move |ports| {
+            let store = tempaccess_core::testing::StoreWithFaults::new(ports.store.clone());
+            faults.set(store.clone()).ok();
+            ports.store = store;
+        })
+        .await
+    };
+    let faults: &tempaccess_core::testing::StoreWithFaults = faults.get().expect("the store");
+    // Two grants end at once; the first's write fails.
+    let stuck = w.granted().await;
+    let payroll = w.submit("alice", payroll()).await;
+    let fine = w
+        .decide(&payroll.id, Decision::Approve(Narrowing::default()))
+        .await;
+    faults.fail_writes_to(stuck.id);
+    w.advance(TimeDelta::hours(2));
+    let report = w.service.sweep().await.expect("the pass goes on");
+    assert_eq!((report.ended, report.errors), (1, 1), "{report:?}");
+    assert_eq!(w.read(&fine.id).await.state, State::Ended);
+    assert_eq!(
+        w.read(&stuck.id).await.state,
+        State::Approved,
+        "tried again next pass"
+    );
 }

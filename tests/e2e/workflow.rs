@@ -97,6 +97,7 @@ async fn request_approve_by_link_reveal_cancel_and_report() {
     // Approve by link.
     let approved = app
         .decide_by_link(
+            Some(&bob),
             &link,
             &json!({ "decision": "approve", "comment": "Go ahead" }),
         )
@@ -235,6 +236,7 @@ async fn request_approve_by_link_reveal_cancel_and_report() {
 async fn deny_tells_the_requester_why() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "Need to look at a table"))
         .await;
@@ -242,6 +244,7 @@ async fn deny_tells_the_requester_why() {
 
     let denied = app
         .decide_by_link(
+            Some(&bob),
             &link,
             &json!({ "decision": "deny", "comment": "Not during the release freeze" }),
         )
@@ -272,7 +275,7 @@ async fn deny_tells_the_requester_why() {
     let looked = app.lookup(&link).await.expect_json(200);
     assert_eq!(looked["decidable"], false, "{looked}");
     let again = app
-        .decide_by_link(&link, &json!({ "decision": "approve" }))
+        .decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await;
     again.expect_conflict("denied");
     let kinds = app.event_kinds(&alice, &id).await;
@@ -288,6 +291,7 @@ async fn deny_tells_the_requester_why() {
 async fn cancelling_a_pending_request_tells_the_approver() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(3600, "Maybe later"))
         .await;
@@ -308,7 +312,7 @@ async fn cancelling_a_pending_request_tells_the_approver() {
         to_bob[1]
     );
 
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await
         .expect_conflict("cancelled");
     app.cancel(&alice, &id, &json!({}))
@@ -322,11 +326,12 @@ async fn cancelling_a_pending_request_tells_the_approver() {
 async fn a_one_minute_grant_ends_on_time() {
     let app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(60, "Quick look"))
         .await;
     let id = str_field(&created, "id");
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await
         .expect(200);
     let mails_before = app.wait_for_mail_to(ALICE, 1).await.len();
@@ -359,11 +364,12 @@ async fn a_one_minute_grant_ends_on_time() {
 async fn a_grant_survives_a_restart_and_still_ends() {
     let mut app = TestApp::spawn().await;
     let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
     let (created, link) = app
         .submit_and_get_link(&alice, &prod_db_request(600, "Across a restart"))
         .await;
     let id = str_field(&created, "id");
-    app.decide_by_link(&link, &json!({ "decision": "approve" }))
+    app.decide_by_link(Some(&bob), &link, &json!({ "decision": "approve" }))
         .await
         .expect(200);
     let clock_before = app.advance_clock(60).await;
@@ -406,6 +412,7 @@ async fn concurrent_decisions_on_one_link_have_one_winner() {
         .submit_and_get_link(&alice, &prod_db_request(3600, "Race me"))
         .await;
     let id = str_field(&created, "id");
+    let bob = app.login("bob").await;
 
     let mut racers = tokio::task::JoinSet::new();
     for i in 0..10 {
@@ -413,8 +420,15 @@ async fn concurrent_decisions_on_one_link_have_one_winner() {
         let url = app.url("/v1/decisions");
         let decision = if i % 2 == 0 { "approve" } else { "deny" };
         let body = json!({ "token": link, "decision": decision, "comment": format!("racer {i}") });
+        let bob = bob.clone();
         racers.spawn(async move {
-            let response = client.post(url).json(&body).send().await.expect("send");
+            let response = client
+                .post(url)
+                .bearer_auth(bob)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
             let status = response.status().as_u16();
             let body: Value = response.json().await.expect("a JSON reply");
             (status, body)

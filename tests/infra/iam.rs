@@ -224,29 +224,14 @@ async fn each_function_is_granted_exactly_what_it_calls() {
     let report = job("report", &settings, clock.clone()).await;
     let revoke = job("revoke", &settings, clock.clone()).await;
 
-    // request: entries, submits (one repeated with its key), a mail that fails.
+    // request: entries, submits (one repeated with its key), a mail that fails. A
+    // requester has one pending request per entry: each is for another entry.
     invoke(
         &request.service,
         Function::Request,
         event(Who::Alice, "GET", "/v1/entries", None),
     )
     .await;
-    let mut ids = Vec::new();
-    for _ in 0..3 {
-        let (status, created) = invoke(
-            &request.service,
-            Function::Request,
-            event(
-                Who::Alice,
-                "POST",
-                "/v1/requests",
-                Some(body("prod-db", "bob@example.com", 600)),
-            ),
-        )
-        .await;
-        assert_eq!(status, 201, "{created}");
-        ids.push(created["id"].as_str().unwrap().to_owned());
-    }
     let mut keyed = serde_json::from_str::<serde_json::Value>(&event(
         Who::Alice,
         "POST",
@@ -255,24 +240,39 @@ async fn each_function_is_granted_exactly_what_it_calls() {
     ))
     .unwrap();
     keyed["headers"]["idempotency-key"] = json!("iam-test-key");
+    let mut ids = Vec::new();
     for _ in 0..2 {
-        let (status, _) = invoke(&request.service, Function::Request, keyed.to_string()).await;
-        assert!(status == 201 || status == 200);
+        let (status, created) =
+            invoke(&request.service, Function::Request, keyed.to_string()).await;
+        assert!(status == 201 || status == 200, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_owned());
     }
-    request.fail_next_mails(1);
-    invoke(
-        &request.service,
-        Function::Request,
-        event(
-            Who::Alice,
-            "POST",
-            "/v1/requests",
-            Some(body("prod-db", "bob@example.com", 600)),
-        ),
-    )
-    .await;
+    assert_eq!(ids[0], ids[1], "a repeat returns the first");
+    ids.pop();
+    for (entry, approver, failing) in [
+        ("payroll-rdp", "bob@example.com", false),
+        ("billing-api-key", "dave@example.com", true),
+    ] {
+        if failing {
+            request.fail_next_mails(1);
+        }
+        let (status, created) = invoke(
+            &request.service,
+            Function::Request,
+            event(
+                Who::Alice,
+                "POST",
+                "/v1/requests",
+                Some(body(entry, approver, 600)),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
 
-    // decide: look up and approve by link, deny signed in, lose a race, a failing mail.
+    // decide: look a link up signed out and signed in, approve with it signed in, lose
+    // a race, a failing mail.
     let token = moto::sent_messages(Some(&settings.mail_from))
         .await
         .iter()
@@ -290,11 +290,23 @@ async fn each_function_is_granted_exactly_what_it_calls() {
         ),
     )
     .await;
+    let (status, page) = invoke(
+        &decide.service,
+        Function::Decide,
+        event(
+            Who::Bob,
+            "POST",
+            "/v1/decisions/open",
+            Some(json!({"token": token})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
     let (status, approved) = invoke(
         &decide.service,
         Function::Decide,
         event(
-            Who::Nobody,
+            Who::Bob,
             "POST",
             "/v1/decisions",
             Some(json!({"token": token, "decision": "approve"})),
@@ -307,7 +319,7 @@ async fn each_function_is_granted_exactly_what_it_calls() {
         &decide.service,
         Function::Decide,
         event(
-            Who::Nobody,
+            Who::Bob,
             "POST",
             "/v1/decisions",
             Some(json!({"token": token, "decision": "deny"})),

@@ -207,12 +207,24 @@ fn the_functions_environment_is_what_the_configuration_reads() {
             (s(k), value)
         })
         .collect();
+    // A `!Ref` of a parameter stands for its default.
+    let parameter = |name: &str| {
+        t["Parameters"][name]["Default"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("parameter {name} has no default"))
+    };
     let with_url = |k: &str| match k {
         "TEMPACCESS_SITE_URL" => Some("https://d111111abcdef8.cloudfront.net".to_owned()),
         "TEMPACCESS_MAIL_FROM" => Some("tempaccess@example.com".to_owned()),
+        "TEMPACCESS_LINK_DECISIONS" => Some(parameter("LinkDecisions")),
         _ => vars.get(k).cloned(),
     };
     let settings = AwsSettings::from_lookup(with_url).expect("every required variable is set");
+    assert!(
+        !settings.link_decisions,
+        "a deployment decides by link alone only when told to"
+    );
     assert!(settings.configuration_set.is_some());
     assert!(settings.dead_letter_arn.is_some());
 }
@@ -370,7 +382,9 @@ fn the_content_security_policy_allows_what_the_site_calls() {
         &resource(&t, "SiteHeaders")["Properties"]["ResponseHeadersPolicyConfig"]
             ["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"],
     )
-    .replace("${AWS::Region}", "us-east-1");
+    .replace("${AWS::Region}", "us-east-1")
+    // The prefix the plausible outputs below are made with.
+    .replace("${CognitoDomainPrefix}", "tempaccess-example");
     let directive = |name: &str| -> Vec<String> {
         policy
             .split(';')

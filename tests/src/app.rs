@@ -69,6 +69,8 @@ pub struct TestApp {
     site: Option<PathBuf>,
     /// The environment of `serve --backend aws`, when the suites run on AWS.
     aws: Option<AwsEnv>,
+    /// More arguments of `serve`.
+    extra: Vec<String>,
 }
 
 /// The AWS backend's environment for one app.
@@ -123,16 +125,23 @@ impl AwsEnv {
 impl TestApp {
     /// Starts the server on a fresh data directory with the test clock.
     pub async fn spawn() -> TestApp {
-        Self::spawn_serving(None).await
+        Self::spawn_serving(None, &[]).await
+    }
+
+    /// Starts the server as [`TestApp::spawn`] does, with more arguments of `serve`
+    /// (`--link-decisions`, say).
+    pub async fn spawn_with_args(args: &[&str]) -> TestApp {
+        Self::spawn_serving(None, args).await
     }
 
     /// Starts the server as [`TestApp::spawn`] does, also serving the built site in
     /// `site` at `/` (`serve --site`), for browser tests.
     pub async fn spawn_with_site(site: &Path) -> TestApp {
-        Self::spawn_serving(Some(site.to_path_buf())).await
+        Self::spawn_serving(Some(site.to_path_buf()), &[]).await
     }
 
-    async fn spawn_serving(site: Option<PathBuf>) -> TestApp {
+    async fn spawn_serving(site: Option<PathBuf>, args: &[&str]) -> TestApp {
+        let extra: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let bin = server_binary();
         let dir = ScratchDir::new();
         std::fs::create_dir_all(dir.path().join("data")).expect("create the data directory");
@@ -140,7 +149,7 @@ impl TestApp {
         if let Some(aws) = &aws {
             aws.bootstrap(&bin).await;
         }
-        let (child, base_url) = start(&bin, &dir, aws.as_ref(), site.as_deref()).await;
+        let (child, base_url) = start(&bin, &dir, aws.as_ref(), site.as_deref(), &extra).await;
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -153,6 +162,7 @@ impl TestApp {
             child,
             aws,
             site,
+            extra,
         }
     }
 
@@ -168,6 +178,7 @@ impl TestApp {
             &self.dir,
             self.aws.as_ref(),
             self.site.as_deref(),
+            &self.extra,
         )
         .await;
         self.child = child;
@@ -364,14 +375,27 @@ impl TestApp {
             .await
     }
 
-    /// `POST /v1/decisions` with a decision token (no sign-in); `body` holds the
-    /// decision and its options, the token is added.
-    pub async fn decide_by_link(&self, link_token: &str, body: &Value) -> Reply {
+    /// `POST /v1/decisions/open`: the decision page of a link, signed in.
+    pub async fn open_link(&self, token: &str, link_token: &str) -> Reply {
+        self.post_json("/v1/decisions/open", token, &json!({ "token": link_token }))
+            .await
+    }
+
+    /// `POST /v1/decisions` with a decision token, as the person signed in with
+    /// `token` (the approver the mail went to, normally), or signed out with `None`;
+    /// `body` holds the decision and its options, the link's token is added.
+    pub async fn decide_by_link(
+        &self,
+        token: Option<&str>,
+        link_token: &str,
+        body: &Value,
+    ) -> Reply {
         let mut body = body.clone();
         body.as_object_mut()
             .expect("a decision body is a JSON object")
             .insert("token".into(), Value::String(link_token.to_string()));
-        self.post_anon("/v1/decisions", &body).await
+        self.call(Method::POST, "/v1/decisions", token, Some(&body))
+            .await
     }
 
     /// `POST /v1/requests/{id}/cancel`.
@@ -723,6 +747,17 @@ pub fn prod_db_request(duration_seconds: i64, message: &str) -> Value {
     })
 }
 
+/// A request body for payroll-rdp (approvers bob and dave; a message is required) to bob.
+pub fn payroll_request(duration_seconds: i64, message: &str) -> Value {
+    json!({
+        "entry_id": PAYROLL_RDP,
+        "permission_set": VIEW_PASSWORD_EXECUTE,
+        "approver_id": BOB,
+        "duration_seconds": duration_seconds,
+        "message": message,
+    })
+}
+
 // -- process ----------------------------------------------------------------------
 
 /// A binary of the workspace built by `cargo build` (the Lambda functions, say): beside
@@ -770,15 +805,21 @@ async fn start(
     dir: &ScratchDir,
     aws: Option<&AwsEnv>,
     site: Option<&Path>,
+    extra: &[String],
 ) -> (Child, String) {
     let log = OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.log_path())
         .expect("open the server log");
+    let addr = if extra.iter().any(|a| a == "--addr") {
+        None
+    } else {
+        Some("127.0.0.1:0")
+    };
     let mut child = Command::new(bin)
         .arg("serve")
-        .args(["--addr", "127.0.0.1:0"])
+        .args(addr.iter().flat_map(|a| ["--addr", a]))
         .arg("--data")
         .arg(dir.path().join("data"))
         .arg("--test-clock")
@@ -786,7 +827,14 @@ async fn start(
             site.iter()
                 .flat_map(|s| [OsStr::new("--site"), s.as_os_str()]),
         )
-        .args(aws.map(|_| ["--backend", "aws"]).into_iter().flatten())
+        // The suites sign in with the demo sign-in on the AWS backend too: on an
+        // emulator, with nothing real behind it.
+        .args(
+            aws.map(|_| ["--backend", "aws", "--insecure-dev-login"])
+                .into_iter()
+                .flatten(),
+        )
+        .args(extra)
         .envs(aws.iter().flat_map(|a| a.vars.iter().map(|(k, v)| (k, v))))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

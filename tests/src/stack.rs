@@ -358,8 +358,15 @@ fn location(r: &reqwest::Response) -> Option<String> {
 /// Signs in on the site through the hosted UI, as a person does: "Sign in", the
 /// hosted UI's form, back to the site signed in.
 pub async fn browser_sign_in(b: &Browser, who: &str) {
-    let (email, password) = Stack::get().person(who);
     b.goto("/sign-in").await;
+    browser_sign_in_here(b, who).await;
+}
+
+/// Signs `who` in from the site's sign-in page the browser is on: its button, the
+/// hosted UI's form, and back on the site signed in (on the page sign-in was asked
+/// from).
+pub async fn browser_sign_in_here(b: &Browser, who: &str) {
+    let (email, password) = Stack::get().person(who);
     b.click_button("Sign in").await;
     b.by_id("signInFormUsername").await;
     b.type_into("signInFormUsername", &email).await;

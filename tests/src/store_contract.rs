@@ -17,7 +17,7 @@ use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, User};
 use tempaccess_core::ids::{self, Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::ports::{
     Change, CreateRequest, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, OutgoingMail,
-    Page, Scope, StoreError, StoreQuery,
+    Page, PendingRotation, Scope, StoreError, StoreQuery,
 };
 use tempaccess_core::report::PageSize;
 use tempaccess_core::request::{
@@ -42,6 +42,9 @@ macro_rules! store_contract_tests {
             a_reused_idempotency_key_returns_the_first_request_and_writes_nothing,
             idempotency_keys_belong_to_one_requester,
             an_idempotency_key_is_free_after_its_window,
+            one_pending_request_per_requester_and_entry,
+            concurrent_requests_for_one_entry_leave_one_pending,
+            another_token_for_a_request_is_kept_beside_the_first,
             apply_writes_the_request_its_event_and_its_mail,
             a_stale_apply_conflicts_and_writes_nothing,
             a_create_that_fails_part_way_writes_nothing,
@@ -61,6 +64,8 @@ macro_rules! store_contract_tests {
             stale_pending_are_pending_requests_past_their_expiry,
             due_mail_is_retried_later_or_given_up,
             delivered_mail_leaves_the_outbox,
+            a_rotation_is_written_with_the_end_that_calls_for_it,
+            due_rotations_are_retried_later_or_given_up,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -121,6 +126,7 @@ pub fn entry(id: &str, name: &str) -> Entry {
         max_duration: max,
         message_required: false,
         secret_ref: Some(format!("tempaccess/{id}")),
+        rotates: true,
     }
 }
 
@@ -201,6 +207,7 @@ pub fn new_request(
             MailPurpose::DecisionRequested,
         )],
         idempotency: None,
+        one_pending_per_entry: false,
         request,
     }
 }
@@ -230,6 +237,7 @@ pub fn change(before: &AccessRequest, op: Op, t: Timestamp) -> Change {
         },
         expected_version: before.version,
         outbox: vec![outgoing(before, &before.requester, t, MailPurpose::Notice)],
+        rotations: vec![],
         request: transition.next,
     }
 }
@@ -413,6 +421,104 @@ pub async fn a_reused_idempotency_key_returns_the_first_request_and_writes_nothi
     assert_eq!(due.len(), 1, "only the first request's mail: {due:?}");
     assert_eq!(due[0].request_id, first.id);
     assert_eq!(ids_of(store, every_request(at(10))).await?, vec![first.id]);
+    Ok(())
+}
+
+/// With `one_pending_per_entry`, a requester has one pending request per entry: a
+/// second is refused naming the first and writes nothing, until the first is decided,
+/// cancelled or past its expiry (swept or not). Other entries and other requesters
+/// are not held back.
+pub async fn one_pending_request_per_requester_and_entry(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let held = |who: &str, entry: &str, t: Timestamp| {
+        let mut new = new_request(who, "bob@example.com", entry, t);
+        new.one_pending_per_entry = true;
+        new
+    };
+    let first = create(store, held("alice@example.com", "prod-db", at(0))).await?;
+
+    let second = held("alice@example.com", "prod-db", at(1));
+    let (id, token) = (second.request.id, second.token.hash.clone());
+    match store.create_request(second).await {
+        Err(StoreError::OpenRequest { existing }) => assert_eq!(existing, first.id),
+        other => panic!("expected OpenRequest, got {other:?}"),
+    }
+    assert_eq!(store.request(&id).await?, None, "nothing written");
+    assert_eq!(store.token(&token).await?, None, "nothing written");
+    create(store, held("alice@example.com", "web-admin", at(1))).await?;
+    create(store, held("carol@example.com", "prod-db", at(1))).await?;
+
+    // Decided: the place is free.
+    commit(store, approve(&first, at(2), at(2), at(62))).await?;
+    let third = create(store, held("alice@example.com", "prod-db", at(3))).await?;
+    // Cancelled: free again.
+    let cancel = change(
+        &third,
+        Op::Cancel {
+            by: third.requester.clone(),
+            reason: Message::default(),
+        },
+        at(4),
+    );
+    commit(store, cancel).await?;
+    let fourth = create(store, held("alice@example.com", "prod-db", at(5))).await?;
+    // Past its expiry, whether or not the sweep has marked it: free.
+    let after = fourth.expires_at;
+    create(store, held("alice@example.com", "prod-db", after)).await?;
+    Ok(())
+}
+
+/// Requests for one entry sent at once by one requester: exactly one is written.
+pub async fn concurrent_requests_for_one_entry_leave_one_pending(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut new = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
+            new.one_pending_per_entry = true;
+            store.create_request(new).await
+        }));
+    }
+    let mut written = 0;
+    for task in tasks {
+        match task.await? {
+            Ok(()) => written += 1,
+            Err(StoreError::OpenRequest { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    ensure!(written == 1, "{written} of 8 were written");
+    let query = StoreQuery {
+        scope: Scope::RequestedBy(email("alice@example.com")),
+        ..every_request(at(10))
+    };
+    ensure!(ids_of(&*store, query).await?.len() == 1);
+    Ok(())
+}
+
+/// A request may have more than one live token (a decision mail sent again carries a
+/// new link); each names the request and its approver.
+pub async fn another_token_for_a_request_is_kept_beside_the_first(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let new = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
+    let first = new.token.clone();
+    create(store, new).await?;
+    let mut seed = [9u8; 32];
+    seed[..8].copy_from_slice(&unique().to_le_bytes());
+    let second = TokenRecord {
+        hash: DecisionToken::from_bytes(seed).hash(),
+        ..first.clone()
+    };
+    store.put_token(&second).await?;
+    store.put_token(&second).await?;
+    assert_eq!(store.token(&first.hash).await?, Some(first));
+    assert_eq!(store.token(&second.hash).await?, Some(second));
     Ok(())
 }
 
@@ -1288,5 +1394,222 @@ pub async fn delivered_mail_leaves_the_outbox(store: Arc<dyn Store>) -> anyhow::
     // Delivered twice (a retried sweep) is harmless.
     store.mail_delivered(&m1.id).await?;
     assert_eq!(store.due_mail(far_future(), 10).await?, vec![m2]);
+    Ok(())
+}
+
+/// A rotation, due at `due`, for `request`'s credential.
+fn rotation(request: &AccessRequest, due: Timestamp) -> PendingRotation {
+    PendingRotation {
+        id: ulid_at(due),
+        request_id: request.id,
+        secret_ref: format!("tempaccess/{}", request.entry_id),
+        attempts: 0,
+        next_attempt_at: due,
+    }
+}
+
+/// A grant's end is written with the rotation it calls for, in one write: a failed
+/// write leaves neither, a done rotation leaves the due ones.
+pub async fn a_rotation_is_written_with_the_end_that_calls_for_it(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let grant = granted(store, at(0), at(0), at(60)).await?;
+    let mut end = change(&grant, Op::End, at(61));
+    let due = rotation(&grant, at(62));
+    end.rotations = vec![due.clone()];
+    // A stale end writes nothing, the rotation included.
+    let mut stale = end.clone();
+    stale.expected_version = grant.version + 5;
+    assert!(matches!(
+        store.apply(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.due_rotations(far_future(), 10).await?, vec![]);
+
+    commit(store, end).await?;
+    assert_eq!(
+        store.due_rotations(at(61), 10).await?,
+        vec![],
+        "not yet due"
+    );
+    assert_eq!(store.due_rotations(at(62), 10).await?, vec![due.clone()]);
+    store.rotation_done(&due.id).await?;
+    store.rotation_done(&due.id).await?;
+    assert_eq!(store.due_rotations(far_future(), 10).await?, vec![]);
+    Ok(())
+}
+
+/// A failed rotation is due again at its next attempt; a given-up one never again.
+pub async fn due_rotations_are_retried_later_or_given_up(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let mut due = Vec::new();
+    for minute in [0, 1] {
+        let grant = granted(store, at(minute), at(minute), at(minute + 60)).await?;
+        let mut end = change(&grant, Op::End, at(minute + 61));
+        let r = rotation(&grant, at(minute + 62));
+        end.rotations = vec![r.clone()];
+        commit(store, end).await?;
+        due.push(r);
+    }
+    let (r1, r2) = (due[0].clone(), due[1].clone());
+    assert_eq!(
+        store.due_rotations(at(100), 10).await?,
+        vec![r1.clone(), r2.clone()]
+    );
+    assert_eq!(store.due_rotations(at(100), 1).await?, vec![r1.clone()]);
+    store.rotation_failed(&r1.id, 1, Some(at(120))).await?;
+    assert_eq!(store.due_rotations(at(119), 10).await?, vec![r2.clone()]);
+    let retried = PendingRotation {
+        attempts: 1,
+        next_attempt_at: at(120),
+        ..r1.clone()
+    };
+    assert_eq!(
+        store.due_rotations(at(120), 10).await?,
+        vec![r2.clone(), retried]
+    );
+    store.rotation_failed(&r1.id, 2, None).await?;
+    assert_eq!(store.due_rotations(far_future(), 10).await?, vec![r2]);
+    // An attempt recorded for a rotation done meanwhile changes nothing.
+    store.rotation_failed("01NOTHING", 1, Some(at(200))).await?;
+    Ok(())
+}
+
+/// Randomness from the OS that remembers every 32-byte draw: the decision tokens.
+#[derive(Default)]
+pub struct RecordingRandom(std::sync::Mutex<Vec<[u8; 32]>>);
+
+impl tempaccess_core::ports::Random for RecordingRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        tempaccess_core::system::OsRandom.fill(buf);
+        if let Ok(token) = <[u8; 32]>::try_from(&*buf) {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(token);
+        }
+    }
+}
+
+impl RecordingRandom {
+    /// Every token drawn so far, as links carry them.
+    pub fn tokens(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|bytes| DecisionToken::from_bytes(*bytes).expose().to_owned())
+            .collect()
+    }
+}
+
+/// Whatever a store holds, as text: the test of each backend reads it whole.
+pub type Dump = Box<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Nothing a store holds lets anyone rebuild a live decision link: after each step of
+/// a whole workflow (a request, a mail that fails and is sent again with a new link, a
+/// look, a decision, a cancelled and an expired request), no issued token is anywhere
+/// in what the store keeps — outbox, events, tokens, requests — only hashes.
+pub async fn nothing_stored_rebuilds_a_decision_link(
+    store: Arc<dyn Store>,
+    dump: Dump,
+) -> anyhow::Result<()> {
+    use tempaccess_core::service::{Decision, Ports, Service, Settings};
+    use tempaccess_core::testing::{
+        FlakyMailer, ManualClock, NamedSecrets, RecordingMailer, RecordingRotator,
+        RecordingScheduler, caller,
+    };
+    for e in [
+        entry("prod-db", "Production database"),
+        entry("web-admin", "Web admin"),
+        entry("billing", "Billing"),
+    ] {
+        store
+            .put_entry(&Entry {
+                approvers: vec![email("bob@example.com")],
+                ..e
+            })
+            .await?;
+    }
+    let random = Arc::new(RecordingRandom::default());
+    let clock = ManualClock::new(at(0));
+    let mail = RecordingMailer::new();
+    let flaky = FlakyMailer::new(mail.clone(), 1);
+    let service = Service::new(
+        Ports {
+            store: store.clone(),
+            mailer: flaky,
+            scheduler: RecordingScheduler::new(),
+            secrets: Arc::new(NamedSecrets),
+            rotator: RecordingRotator::new(),
+            clock: clock.clone(),
+            random: random.clone(),
+        },
+        Settings::new("https://tempaccess.example.com"),
+    );
+    let check = |step: &'static str| {
+        let random = random.clone();
+        let dumped = dump();
+        async move {
+            let text = dumped.await?;
+            let tokens = random.tokens();
+            ensure!(!tokens.is_empty(), "{step}: no token issued yet");
+            for token in tokens {
+                ensure!(
+                    !text.contains(&token),
+                    "{step}: a live token is stored ({} bytes of store read)",
+                    text.len()
+                );
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    let ask = |entry_id: &str| SubmitCommand {
+        entry_id: EntryId::parse(entry_id).expect("a valid id"),
+        permission_set: PermissionSetId::view_password_execute(),
+        approver: email("bob@example.com"),
+        requested: Requested::Duration(
+            AccessDuration::from_seconds(3600, "duration_seconds").expect("a valid duration"),
+        ),
+        message: message("Please"),
+    };
+    let alice = caller("alice");
+    let bob = caller("bob");
+
+    // The first mail fails: it stays in the outbox, without its link.
+    let first = service.submit(&alice, ask("prod-db"), None).await?;
+    check("after a request whose mail failed").await?;
+    clock.advance(TimeDelta::minutes(5));
+    service.sweep().await?;
+    check("after the mail went out with a new link").await?;
+    let link = mail
+        .sent_to("bob@example.com")
+        .last()
+        .and_then(|m| crate::app::decision_tokens(&m.text).into_iter().next())
+        .context("the decision mail's link")?;
+    let token = DecisionToken::parse(&link)?;
+    service.lookup_decision(&token, Some(&bob)).await?;
+    check("after a look").await?;
+    service
+        .decide_by_token(&token, Some(&bob), Decision::Deny, Message::default())
+        .await?;
+    check("after a decision").await?;
+    let cancelled = service.submit(&alice, ask("web-admin"), None).await?;
+    service
+        .cancel(&alice, &cancelled.id, Message::default())
+        .await?;
+    check("after a cancellation").await?;
+    service.submit(&alice, ask("billing"), None).await?;
+    clock.advance(TimeDelta::days(2));
+    service.sweep().await?;
+    check("after an expiry").await?;
+    ensure!(store.request(&first.id).await?.is_some());
     Ok(())
 }

@@ -157,11 +157,13 @@ async fn the_documented_queries_return_what_the_report_shows() {
     // Something for each question: a request waiting for bob, a grant active now.
     let alice = stack.sign_in("alice").await.id_token;
     let dave = stack.sign_in("dave").await.id_token;
+    // (dave asks: one pending request per person and entry, and alice's prod-db is the
+    // browser workflow's.)
     let pending = json!({"entry_id": "prod-db", "permission_set": "view-password-execute",
                          "approver_id": "bob@example.com", "duration_seconds": 3600,
                          "message": "queried: waiting"});
     stack
-        .api(Method::POST, "/v1/requests", Some(&alice), Some(&pending))
+        .api(Method::POST, "/v1/requests", Some(&dave), Some(&pending))
         .await
         .expect(201);
     let active = stack

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tempaccess_tests::app::{decision_tokens, items, parse_time, str_field};
 use tempaccess_tests::aws_world::sent_mail_from;
 use tempaccess_tests::browser::Browser;
-use tempaccess_tests::stack::{Stack, browser_sign_in, browser_sign_out};
+use tempaccess_tests::stack::{Stack, browser_sign_in, browser_sign_in_here, browser_sign_out};
 
 /// Polls `probe` every second for at most `limit`.
 async fn within<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
@@ -127,6 +127,11 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
         "the stack's mail page lists the link to the site"
     );
     b.client.goto(&url).await.expect("open the decision link");
+    // Signed out, the page shows the request and who must sign in to decide.
+    b.wait_for_text("To decide, sign in as bob@example.com")
+        .await;
+    b.click_link("Sign in to decide").await;
+    browser_sign_in_here(&b, "bob").await;
     b.wait_for_text("opening this page changed nothing").await;
     b.wait_for_text("Hotfix on the deployed stack").await;
     b.screenshot("decision-page").await;
@@ -149,6 +154,7 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     let ends_at = parse_time(&detail["request"]["ends_at"]);
 
     // alice reveals the password: the one Secrets Manager holds.
+    browser_sign_out(&b).await;
     browser_sign_in(&b, "alice").await;
     b.wait_for(Locator::XPath(
         "//article[.//h2[normalize-space(.)='Production database']]//span[normalize-space(.)='Active']",
@@ -160,7 +166,7 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
         .aws(
             "secretsmanager",
             "GetSecretValue",
-            &json!({"SecretId": "tempaccess/prod-db"}),
+            &json!({"SecretId": format!("tempaccess/{}/prod-db", stack.output("TableName"))}),
         )
         .await;
     let stored: Value = serde_json::from_str(secret["SecretString"].as_str().unwrap()).unwrap();

@@ -235,6 +235,18 @@ impl Api {
         .await
     }
 
+    /// `POST /v1/decisions/open`: what a decision link shows to the signed-in person
+    /// (who must be the approver it was mailed to); changes nothing.
+    pub async fn open_link(&self, token: &str) -> Result<DecisionPage, ApiError> {
+        self.post(
+            "/v1/decisions/open",
+            &LookupBody {
+                token: token.to_owned(),
+            },
+        )
+        .await
+    }
+
     /// `POST /v1/decisions`: decide with a link's token.
     pub async fn decide_by_link(&self, body: &TokenDecisionBody) -> Result<RequestView, ApiError> {
         self.post("/v1/decisions", body).await
@@ -386,6 +398,7 @@ async fn token_call(
                 field: None,
                 current: None,
                 decided_by: None,
+                request_id: None,
             },
         });
     }
@@ -440,6 +453,7 @@ fn check(answer: Answer) -> Result<Answer, ApiError> {
             field: None,
             current: None,
             decided_by: None,
+            request_id: None,
         });
     Err(ApiError::Status {
         status: answer.status,

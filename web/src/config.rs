@@ -41,6 +41,9 @@ pub enum AuthConfig {
     },
     /// Cognito's hosted UI, authorization code with PKCE.
     Cognito(CognitoConfig),
+    /// No sign-in here (a local server on real data without the demo sign-in): only
+    /// what anyone may call works, such as a decision link's page.
+    None,
 }
 
 /// A demo person of the embedded default.

@@ -1,6 +1,6 @@
 //! Words for people: statuses, timeline events, entry kinds, rights.
 
-use tempaccess_core::audit::EventKind;
+use tempaccess_core::audit::{Actor, EventKind};
 use tempaccess_core::entry::{EntryKind, PermissionSet};
 use tempaccess_core::request::Status;
 use tempaccess_core::service::ReportScope;
@@ -34,7 +34,7 @@ pub fn event(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Requested => "Requested",
         EventKind::Notified => "Approver notified",
-        EventKind::Viewed => "Viewed by the approver",
+        EventKind::Viewed => "Link opened",
         EventKind::Approved => "Approved",
         EventKind::Denied => "Denied",
         EventKind::Started => "Access started",
@@ -46,7 +46,19 @@ pub fn event(kind: EventKind) -> &'static str {
         EventKind::EmailFailed => "Email failed",
         EventKind::EmailRetried => "Email retried",
         EventKind::ScheduleFailed => "Schedule failed",
+        EventKind::Rotated => "Password rotated",
+        EventKind::RotationFailed => "Password rotation failed",
         EventKind::Unknown => "Other event",
+    }
+}
+
+/// Who did something, for a timeline: a person, someone holding an approver's link
+/// while signed out, or the product.
+pub fn actor(a: &Actor) -> String {
+    match a {
+        Actor::User(e) => format!("by {e}"),
+        Actor::LinkHolder(e) => format!("by someone with {e}'s link, signed out"),
+        Actor::System => "by the system".to_owned(),
     }
 }
 

@@ -316,6 +316,7 @@ mod tests {
             starts_at: None,
             ends_at: None,
             cancelled_at: None,
+            cancelled_by: None,
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,

@@ -75,10 +75,18 @@ pub fn switch(route: Route) -> Html {
     }
 }
 
-/// A path of this site to go to after sign-in: never another origin.
+/// A path of this site to go to after sign-in: never another origin. Browsers drop
+/// tabs and line breaks from a URL and read a backslash as `/`, so a path holding any of
+/// them, or any other space or control character, is refused whole rather than cleaned.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
             p.to_owned()
         }
         _ => "/".to_owned(),
@@ -95,5 +103,21 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example.com")), "/");
         assert_eq!(safe_next(Some("https://evil.example.com")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn next_cannot_leave_the_site_by_characters_browsers_drop() {
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\\evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{a0}/evil.example",
+        ] {
+            assert_eq!(safe_next(Some(sneaky)), "/", "{sneaky:?}");
+        }
+        assert_eq!(safe_next(Some("/decide")), "/decide");
     }
 }

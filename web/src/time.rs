@@ -28,8 +28,12 @@ pub fn offset_label(minutes: i32) -> String {
 }
 
 /// The wall-clock time in `zone` at `at`.
+/// Saturates at the ends of time rather than overflow: no instant the server sends can
+/// stop a page.
 pub fn to_local(at: DateTime<Utc>, zone: &dyn Zone) -> NaiveDateTime {
-    (at + TimeDelta::minutes(i64::from(zone.offset_minutes(at)))).naive_utc()
+    at.checked_add_signed(TimeDelta::minutes(i64::from(zone.offset_minutes(at))))
+        .unwrap_or(at)
+        .naive_utc()
 }
 
 /// The instant a wall-clock time in `zone` names. A time skipped by a change to
@@ -38,9 +42,10 @@ pub fn to_local(at: DateTime<Utc>, zone: &dyn Zone) -> NaiveDateTime {
 pub fn from_local(local: NaiveDateTime, zone: &dyn Zone) -> DateTime<Utc> {
     let as_utc = local.and_utc();
     // Any change of offset near `local` lies within a day of it.
-    let before = zone.offset_minutes(as_utc - TimeDelta::days(1));
-    let after = zone.offset_minutes(as_utc + TimeDelta::days(1));
-    let at = |offset: i32| as_utc - TimeDelta::minutes(i64::from(offset));
+    let shift = |d: TimeDelta| as_utc.checked_add_signed(d).unwrap_or(as_utc);
+    let before = zone.offset_minutes(shift(-TimeDelta::days(1)));
+    let after = zone.offset_minutes(shift(TimeDelta::days(1)));
+    let at = |offset: i32| shift(-TimeDelta::minutes(i64::from(offset)));
     let fits = |offset: i32| zone.offset_minutes(at(offset)) == offset;
     match (fits(before), fits(after)) {
         (true, true) => at(before).min(at(after)),
@@ -249,5 +254,16 @@ mod tests {
         assert_eq!(format(at, &NewYork2030), "Tue 15 Jan 2030, 09:30 UTC-05:00");
         assert_eq!(format(at, &Fixed(0)), "Tue 15 Jan 2030, 14:30 UTC");
         assert_eq!(offset_label(330), "UTC+05:30");
+    }
+
+    #[test]
+    fn the_ends_of_time_never_stop_a_page() {
+        for at in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC] {
+            for zone in [Fixed(330), Fixed(-600), Fixed(0)] {
+                let _ = format(at, &zone);
+                let _ = input_value(at, &zone);
+                let _ = from_local(at.naive_utc(), &zone);
+            }
+        }
     }
 }

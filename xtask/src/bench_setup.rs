@@ -3,7 +3,9 @@
 //!
 //! Cold means a fresh clone of the committed tree, an empty build directory, an empty
 //! tools directory, empty cargo, pip and npm caches, and no wasm target (it is removed
-//! from the toolchain, as on a machine that had `stable` before this project). Each
+//! from a copy of the toolchain in a `RUSTUP_HOME` of the fresh state's own, as on a
+//! machine that had `stable` before this project; the machine's toolchain, and any
+//! build running on it meanwhile, keep theirs). Each
 //! cold figure starts from such a state of its own; each warm figure repeats the same
 //! command at once, with nothing changed.
 //!
@@ -45,13 +47,61 @@ impl Fresh {
         if !status.success() {
             bail!("git clone failed");
         }
+        let fresh = Self { root, clone };
+        fresh.own_toolchain()?;
         // rustup says so when the target is not installed: that is fine.
         let _ = Command::new("rustup")
-            .current_dir(&clone)
+            .current_dir(&fresh.clone)
             .args(["target", "remove", WASM_TARGET])
+            .env("RUSTUP_HOME", fresh.rustup_home())
             .stderr(Stdio::null())
             .status();
-        Ok(Self { root, clone })
+        Ok(fresh)
+    }
+
+    fn rustup_home(&self) -> PathBuf {
+        self.root.join("rustup-home")
+    }
+
+    /// A `RUSTUP_HOME` holding the machine's default toolchain: its files hard-linked
+    /// (removing a target unlinks them, leaving the machine's own), the files rustup
+    /// rewrites in place copied.
+    fn own_toolchain(&self) -> Result<()> {
+        let machine = std::env::var_os("RUSTUP_HOME").map_or_else(
+            || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".rustup"),
+            PathBuf::from,
+        );
+        let home = self.rustup_home();
+        std::fs::create_dir_all(home.join("toolchains"))?;
+        let settings = std::fs::read_to_string(machine.join("settings.toml"))
+            .context("reading rustup's settings.toml")?;
+        std::fs::write(home.join("settings.toml"), &settings)?;
+        let toolchain = settings
+            .lines()
+            .find_map(|l| l.strip_prefix("default_toolchain = "))
+            .map(|v| v.trim().trim_matches('"').to_owned())
+            .context("rustup has no default toolchain")?;
+        let from = machine.join("toolchains").join(&toolchain);
+        let to = home.join("toolchains").join(&toolchain);
+        let status = Command::new("cp")
+            .arg("-al")
+            .arg(&from)
+            .arg(&to)
+            .status()
+            .context("cp -al")?;
+        if !status.success() {
+            bail!("could not link {} into {}", from.display(), to.display());
+        }
+        let rustlib = to.join("lib/rustlib");
+        for file in std::fs::read_dir(&rustlib)? {
+            let path = file?.path();
+            if path.is_file() {
+                let bytes = std::fs::read(&path)?;
+                std::fs::remove_file(&path)?;
+                std::fs::write(&path, bytes)?;
+            }
+        }
+        Ok(())
     }
 
     /// `cargo xtask <args>` in the clone, with every cache of this fresh state.
@@ -64,6 +114,7 @@ impl Fresh {
             .env_remove("CARGO_MANIFEST_DIR")
             .env("CARGO_TARGET_DIR", self.root.join("target"))
             .env("CARGO_HOME", self.root.join("cargo-home"))
+            .env("RUSTUP_HOME", self.rustup_home())
             .env("TEMPACCESS_TOOLS", self.root.join("tools"))
             .env("PIP_CACHE_DIR", self.root.join("pip-cache"))
             .env("npm_config_cache", self.root.join("npm-cache"));

@@ -29,6 +29,9 @@ pub mod vars {
     pub const SITE_URL: &str = "TEMPACCESS_SITE_URL";
     /// How long a request may stay pending, in minutes (optional).
     pub const PENDING_EXPIRY_MINUTES: &str = "TEMPACCESS_PENDING_EXPIRY_MINUTES";
+    /// `true` to take decisions by a mailed link alone, with nobody signed in
+    /// (optional; `false` unless set).
+    pub const LINK_DECISIONS: &str = "TEMPACCESS_LINK_DECISIONS";
 }
 
 /// Values that make the local CLI work against an emulator with nothing but the
@@ -100,6 +103,8 @@ pub struct AwsSettings {
     pub site_url: String,
     /// How long a request may stay pending.
     pub pending_expiry: TimeDelta,
+    /// Whether a mailed link decides with nobody signed in.
+    pub link_decisions: bool,
 }
 
 impl AwsSettings {
@@ -126,6 +131,7 @@ impl AwsSettings {
             dead_letter_arn: None,
             site_url: local::SITE_URL.to_owned(),
             pending_expiry: DEFAULT_PENDING_EXPIRY,
+            link_decisions: false,
         }
     }
 
@@ -160,6 +166,10 @@ impl AwsSettings {
                 .map(pending_expiry)
                 .transpose()?
                 .unwrap_or(DEFAULT_PENDING_EXPIRY),
+            link_decisions: get(vars::LINK_DECISIONS)
+                .map(link_decisions)
+                .transpose()?
+                .unwrap_or(false),
         })
     }
 
@@ -168,6 +178,7 @@ impl AwsSettings {
         Settings {
             site_url: self.site_url.clone(),
             pending_expiry: self.pending_expiry,
+            link_decisions: self.link_decisions,
         }
     }
 }
@@ -195,6 +206,17 @@ fn table_name(v: String) -> Result<String, ConfigError> {
         var: vars::TABLE,
         reason: "a table name is 3 to 255 letters, digits, '_', '-' or '.'",
     })
+}
+
+fn link_decisions(v: String) -> Result<bool, ConfigError> {
+    match v.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            var: vars::LINK_DECISIONS,
+            reason: "must be true or false",
+        }),
+    }
 }
 
 fn mail_from(v: String) -> Result<String, ConfigError> {

@@ -115,7 +115,10 @@ pub fn schedule_name(grant: &RequestId) -> String {
 pub fn at_expression(at: Timestamp) -> String {
     let whole = at.with_nanosecond(0).unwrap_or(at);
     let at = if whole < at {
-        whole + TimeDelta::seconds(1)
+        // Checked: at the end of time the whole second is the latest there is.
+        whole
+            .checked_add_signed(TimeDelta::seconds(1))
+            .unwrap_or(whole)
     } else {
         whole
     };

@@ -5,7 +5,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::Tag;
-use tempaccess_core::ports::{BoxError, Credential, Secrets};
+use tempaccess_core::ports::{BoxError, Credential, RotateError, Rotator, Secrets};
 
 use crate::sdk_error::sdk_reason;
 
@@ -94,6 +94,41 @@ impl Secrets for SecretsManagerSecrets {
             }
             .into()
         })
+    }
+}
+
+/// Starts a rotation of the secret (`RotateSecret`, immediately): the secret's owner
+/// has set up how it rotates (a rotation function), as Secrets Manager intends; this
+/// product only asks for it at a grant's end.
+#[async_trait]
+impl Rotator for SecretsManagerSecrets {
+    #[tracing::instrument(skip_all, fields(secret_ref = %secret_ref))]
+    async fn rotate(&self, secret_ref: &str) -> Result<(), RotateError> {
+        self.client
+            .rotate_secret()
+            .secret_id(secret_ref)
+            .rotate_immediately(true)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| {
+                let reason = sdk_reason(&e);
+                let permanent = e.as_service_error().is_some_and(|e| {
+                    // No such secret, no rotation set up for it, not allowed: asking
+                    // again will not help. A rotation still in progress (an
+                    // InvalidRequestException too) may finish: retried until given up.
+                    e.is_resource_not_found_exception()
+                        || e.is_invalid_parameter_exception()
+                        || (e.is_invalid_request_exception() && !reason.contains("in progress"))
+                }) || e.raw_response().is_some_and(|r| r.status().as_u16() == 403);
+                let error: BoxError =
+                    format!("rotating secret {secret_ref} failed: {reason}").into();
+                if permanent {
+                    RotateError::Permanent(error)
+                } else {
+                    RotateError::Retryable(error)
+                }
+            })
     }
 }
 

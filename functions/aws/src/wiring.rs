@@ -12,7 +12,8 @@ use aws_config::SdkConfig;
 use tempaccess_core::Timestamp;
 use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::{
-    BoxError, Clock, Credential, Mail, MailError, Mailer, Scheduler, Secrets, Store,
+    BoxError, Clock, Credential, Mail, MailError, Mailer, RotateError, Rotator, Scheduler, Secrets,
+    Store,
 };
 use tempaccess_core::service::{Ports, Service};
 use tempaccess_core::system::{OsRandom, SystemClock};
@@ -27,7 +28,7 @@ pub struct Services {
     pub ses: bool,
     /// EventBridge Scheduler (the Scheduler).
     pub scheduler: bool,
-    /// Secrets Manager (the Secrets).
+    /// Secrets Manager (the Secrets and the Rotator).
     pub secrets: bool,
 }
 
@@ -69,6 +70,7 @@ pub fn ports_for(
         mailer: mailer(settings, clients, services.ses),
         scheduler: scheduler(settings, clients, services.scheduler),
         secrets: secrets(clients, services.secrets),
+        rotator: rotator(clients, services.secrets),
         clock,
         random: Arc::new(OsRandom),
     }
@@ -110,6 +112,17 @@ fn secrets(clients: &Clients, wanted: bool) -> Arc<dyn Secrets> {
     Arc::new(NotLinked("Secrets Manager"))
 }
 
+#[cfg_attr(not(feature = "secrets"), allow(unused_variables))]
+fn rotator(clients: &Clients, wanted: bool) -> Arc<dyn Rotator> {
+    #[cfg(feature = "secrets")]
+    if wanted {
+        return Arc::new(crate::secrets::SecretsManagerSecrets::new(
+            clients.secrets.clone(),
+        ));
+    }
+    Arc::new(NotLinked("Secrets Manager"))
+}
+
 /// The port of a service whose client this function does not link: every call fails
 /// (retryable), and says so in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +153,13 @@ impl Scheduler for NotLinked {
     }
     async fn cancel_end(&self, _: &RequestId) -> Result<(), BoxError> {
         Err(self.refuse("cancel an end"))
+    }
+}
+
+#[async_trait]
+impl Rotator for NotLinked {
+    async fn rotate(&self, _: &str) -> Result<(), RotateError> {
+        Err(RotateError::Retryable(self.refuse("rotate a credential")))
     }
 }
 

@@ -40,9 +40,11 @@ pub async fn bootstrap_with(
                 username: format!("{}_admin", entry.id.as_str().replace('-', "_")),
                 password: demo::random_password(),
             };
+            // Named for this table: deployments (and tests) sharing an account or an
+            // emulator never share a demo credential, nor rotate each other's.
             let arn = secrets::put_credential(
                 &clients.secrets,
-                &format!("tempaccess/{}", entry.id),
+                &format!("tempaccess/{}/{}", settings.table_name, entry.id),
                 &credential,
                 &[("tempaccess:entry", entry.id.as_str())],
             )

@@ -33,7 +33,7 @@ pub struct Opened {
     /// The ports the service runs on.
     pub ports: Ports,
     /// The local mailbox (SQLite backend only; on AWS mail goes to SES).
-    pub mailbox: Option<SqliteStore>,
+    pub mailbox: Option<Mailbox>,
     /// The in-process timer: the scheduler on SQLite, a second, on-time one on AWS.
     pub timer: Arc<Timer>,
 }
@@ -53,16 +53,19 @@ pub async fn open(
             if seed_demo && demo::seed(&store).await? {
                 tracing::info!("demo users and entries written");
             }
+            let mailbox = Mailbox::new(clock.clone());
+            let secrets = Arc::new(FileSecrets::open(&data.join("secrets.json"))?);
             Ok(Opened {
                 ports: Ports {
-                    store: Arc::new(store.clone()),
-                    mailer: Arc::new(Mailbox::new(store.clone(), clock.clone())),
+                    store: Arc::new(store),
+                    mailer: Arc::new(mailbox.clone()),
                     scheduler: timer.clone(),
-                    secrets: Arc::new(FileSecrets::open(&data.join("secrets.json"))?),
+                    secrets: secrets.clone(),
+                    rotator: secrets,
                     clock,
                     random: Arc::new(OsRandom),
                 },
-                mailbox: Some(store),
+                mailbox: Some(mailbox),
                 timer,
             })
         }

@@ -35,7 +35,7 @@ impl TestClock {
             .offset_ms
             .fetch_add(by.num_milliseconds(), Ordering::SeqCst)
             + by.num_milliseconds();
-        std::fs::write(&self.path, total.to_string())?;
+        crate::files::write_private(&self.path, total.to_string().as_bytes())?;
         Ok(self.now())
     }
 }

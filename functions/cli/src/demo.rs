@@ -8,7 +8,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, Right, User, default_presets};
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId};
-use tempaccess_core::ports::{BoxError, Credential, Secrets, Store};
+use tempaccess_core::ports::{BoxError, Credential, RotateError, Rotator, Secrets, Store};
 use tempaccess_core::timing::AccessDuration;
 
 fn email(s: &str) -> Email {
@@ -41,7 +41,8 @@ pub fn entries() -> Vec<Entry> {
                  sets: Vec<PermissionSet>,
                  max,
                  message_required,
-                 secret: bool| Entry {
+                 secret: bool,
+                 rotates: bool| Entry {
         id: EntryId::parse(id).expect("valid"),
         name: name.to_owned(),
         kind,
@@ -52,6 +53,7 @@ pub fn entries() -> Vec<Entry> {
         max_duration: max,
         message_required,
         secret_ref: secret.then(|| format!("local/{id}")),
+        rotates,
     };
     let operator = PermissionSet {
         id: PermissionSetId::parse("operator").expect("valid"),
@@ -69,6 +71,7 @@ pub fn entries() -> Vec<Entry> {
             hours(8),
             false,
             true,
+            true,
         ),
         entry(
             "payroll-rdp",
@@ -78,6 +81,7 @@ pub fn entries() -> Vec<Entry> {
             &["bob@example.com", "dave@example.com"],
             vec![PermissionSet::view_password_execute(), operator],
             hours(4),
+            true,
             true,
             true,
         ),
@@ -91,6 +95,9 @@ pub fn entries() -> Vec<Entry> {
             hours(1),
             false,
             true,
+            // A key its owner cannot rotate on demand: the site and the approver's
+            // mail say a password seen stays valid.
+            false,
         ),
     ]
 }
@@ -116,10 +123,12 @@ pub fn random_password() -> String {
     hex::encode(bytes)
 }
 
-/// Credentials kept in a JSON file in the data directory (`secrets.json`), keyed by
-/// the entries' `secret_ref`. The demo's are generated on first start.
+/// Credentials kept in a JSON file in the data directory (`secrets.json`, `0600`),
+/// keyed by the entries' `secret_ref`. The demo's are generated on first start; a
+/// rotation writes a new random password there.
 pub struct FileSecrets {
-    secrets: HashMap<String, Credential>,
+    path: std::path::PathBuf,
+    secrets: std::sync::Mutex<HashMap<String, Credential>>,
 }
 
 impl FileSecrets {
@@ -140,31 +149,85 @@ impl FileSecrets {
                     )
                 })
                 .collect();
-            std::fs::write(path, serde_json::to_vec_pretty(&demo)?)
-                .with_context(|| format!("writing {}", path.display()))?;
+            crate::files::write_private(path, &serde_json::to_vec_pretty(&demo)?)?;
         }
+        crate::files::restrict(path)?;
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Ok(Self {
-            secrets: serde_json::from_str(&text)
-                .with_context(|| format!("parsing {}", path.display()))?,
+            path: path.to_path_buf(),
+            secrets: std::sync::Mutex::new(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?,
+            ),
         })
+    }
+
+    fn secrets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Credential>> {
+        self.secrets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 #[async_trait]
 impl Secrets for FileSecrets {
     async fn credential(&self, secret_ref: &str) -> Result<Credential, BoxError> {
-        self.secrets
+        self.secrets()
             .get(secret_ref)
             .cloned()
             .ok_or_else(|| format!("no credential under {secret_ref}").into())
     }
 }
 
+/// A new random password, written to the file before it counts as rotated.
+#[async_trait]
+impl Rotator for FileSecrets {
+    async fn rotate(&self, secret_ref: &str) -> Result<(), RotateError> {
+        let mut secrets = self.secrets();
+        let Some(credential) = secrets.get_mut(secret_ref) else {
+            return Err(RotateError::Permanent(
+                format!("no credential under {secret_ref}").into(),
+            ));
+        };
+        let previous = std::mem::replace(&mut credential.password, random_password());
+        let written = serde_json::to_vec_pretty(&*secrets)
+            .map_err(anyhow::Error::from)
+            .and_then(|json| crate::files::write_private(&self.path, &json));
+        if let Err(e) = written {
+            // Not rotated after all: keep what the file still says.
+            if let Some(credential) = secrets.get_mut(secret_ref) {
+                credential.password = previous;
+            }
+            return Err(RotateError::Retryable(e.into()));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_rotation_writes_a_new_password_the_next_read_gets() {
+        let dir = std::env::temp_dir().join(format!("tempaccess-rotate-{}", std::process::id()));
+        crate::files::private_dir(&dir).unwrap();
+        let path = dir.join("secrets.json");
+        let secrets = FileSecrets::open(&path).unwrap();
+        let before = secrets.credential("local/prod-db").await.unwrap();
+        secrets.rotate("local/prod-db").await.unwrap();
+        let after = secrets.credential("local/prod-db").await.unwrap();
+        assert_ne!(after.password, before.password);
+        assert_eq!(after.username, before.username);
+        let reopened = FileSecrets::open(&path).unwrap();
+        assert_eq!(reopened.credential("local/prod-db").await.unwrap(), after);
+        assert!(matches!(
+            secrets.rotate("local/nothing").await,
+            Err(RotateError::Permanent(_))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn demo_entries_are_valid_and_bob_approves_a_credential() {

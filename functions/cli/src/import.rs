@@ -47,6 +47,10 @@ pub struct EntrySpec {
     /// The credential's secret (a Secrets Manager ARN on AWS).
     #[serde(default)]
     secret_ref: Option<String>,
+    /// Whether the credential is rotated at a grant's end (its secret has rotation
+    /// configured by its owner). Unset: not rotated, and said so.
+    #[serde(default)]
+    rotates: bool,
 }
 
 impl EntrySpec {
@@ -76,6 +80,7 @@ impl EntrySpec {
             max_duration: max,
             message_required: self.message_required,
             secret_ref: self.secret_ref,
+            rotates: self.rotates,
         };
         entry.validate().with_context(|| format!("entry {id}"))?;
         let mut seen = std::collections::HashSet::new();
@@ -95,6 +100,10 @@ impl EntrySpec {
                 "entry {id}: a credential entry offering view-password needs a secret_ref"
             );
         }
+        anyhow::ensure!(
+            !entry.rotates || entry.secret_ref.is_some(),
+            "entry {id}: only an entry with a secret_ref can rotate it"
+        );
         Ok(entry)
     }
 }

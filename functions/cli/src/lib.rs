@@ -8,6 +8,7 @@ pub mod backend;
 pub mod clock;
 pub mod demo;
 pub mod dev_auth;
+pub mod files;
 pub mod import;
 pub mod mailbox;
 pub mod report;

@@ -22,7 +22,6 @@ use tempaccess_core::system::SystemClock;
 use tempaccess_core::wire::{ErrorCode, LoginBody, MailView, TokenView};
 use tempaccess_http::extract::JsonBody;
 use tempaccess_http::{ApiError, AppState};
-use tempaccess_sqlite::SqliteStore;
 
 use crate::backend::{self, Backend};
 use crate::clock::TestClock;
@@ -54,12 +53,29 @@ pub struct ServeArgs {
     /// AWS_ENDPOINT_URL for an emulator).
     #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
     pub backend: Backend,
+    /// Take decisions by a mailed link alone, with nobody signed in (for approvers
+    /// without an account): whoever holds the mail can then decide.
+    #[arg(long)]
+    pub link_decisions: bool,
+    /// Offer the password-less demo sign-in (`/v1/dev/*`) even on the AWS backend or
+    /// on an address other than loopback: anyone who reaches the port can then act as
+    /// anyone, admins included. Never against real data.
+    #[arg(long)]
+    pub insecure_dev_login: bool,
+}
+
+impl ServeArgs {
+    /// Whether the demo sign-in is offered: by default only on SQLite (demo data) and
+    /// a loopback address (this machine alone).
+    pub fn dev_login(&self) -> bool {
+        self.insecure_dev_login || (self.backend == Backend::Sqlite && self.addr.ip().is_loopback())
+    }
 }
 
 #[derive(Clone)]
 struct Local {
     service: Service,
-    mailbox: Option<SqliteStore>,
+    mailbox: Option<crate::mailbox::Mailbox>,
     auth: DevAuth,
     test_clock: Option<Arc<TestClock>>,
     timer: Arc<Timer>,
@@ -68,8 +84,24 @@ struct Local {
 /// Opens the data directory, seeds the demo on first start, re-arms the timer and
 /// serves until Ctrl-C. Prints `tempaccess listening on <url>` once ready.
 pub async fn serve(opts: ServeArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&opts.data)
-        .with_context(|| format!("creating {}", opts.data.display()))?;
+    crate::files::private_dir(&opts.data)?;
+    let dev_login = opts.dev_login();
+    if opts.insecure_dev_login {
+        eprintln!(
+            "WARNING: --insecure-dev-login: anyone who reaches {} can sign in as anyone, \
+             admins included, without a password",
+            opts.addr
+        );
+    } else if !dev_login {
+        eprintln!(
+            "tempaccess: no demo sign-in here ({}): only the routes anyone may call answer",
+            if opts.backend == Backend::Aws {
+                "the AWS backend holds real people"
+            } else {
+                "the address is not loopback"
+            }
+        );
+    }
     let test_clock = if opts.test_clock {
         Some(Arc::new(TestClock::open(opts.data.join("test-clock"))?))
     } else {
@@ -89,7 +121,9 @@ pub async fn serve(opts: ServeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{local_addr}"));
     let opened = backend::open(opts.backend, &opts.data, clock, true).await?;
     let timer = opened.timer;
-    let service = Service::new(opened.ports, Settings::new(site_url.clone()));
+    let mut settings = Settings::new(site_url.clone());
+    settings.link_decisions = opts.link_decisions;
+    let service = Service::new(opened.ports, settings);
     timer.rearm(&service).await?;
     let sweep_every = Duration::from_secs(opts.sweep_seconds.max(1));
     tokio::spawn(timer.clone().run(service.clone(), sweep_every));
@@ -101,9 +135,10 @@ pub async fn serve(opts: ServeArgs) -> anyhow::Result<()> {
         test_clock,
         timer,
     };
-    let app = router(local, opts.site.as_deref());
+    let hosts = Hosts::new(local_addr, &site_url);
+    let app = router(local, opts.site.as_deref(), dev_login, hosts);
     println!("tempaccess listening on http://{local_addr}");
-    if opts.backend == Backend::Sqlite {
+    if opts.backend == Backend::Sqlite && dev_login {
         println!("{}", welcome(&site_url, &opts.data, opts.site.is_some()));
     }
     tracing::info!(%local_addr, data = %opts.data.display(), backend = ?opts.backend, "serving");
@@ -161,26 +196,101 @@ fn welcome(url: &str, data: &Path, with_site: bool) -> String {
     )
 }
 
-fn router(local: Local, site: Option<&Path>) -> Router {
+fn router(local: Local, site: Option<&Path>, dev_login: bool, hosts: Hosts) -> Router {
     let (api, _) = tempaccess_http::openapi::all_parts().split_for_parts();
     let api = api.with_state(AppState {
         service: local.service.clone(),
     });
-    let dev = Router::new()
-        .route("/v1/dev/login", post(login))
-        .route("/v1/dev/mail", get(mail))
-        .route("/v1/dev/clock", get(clock_now).post(advance_clock))
-        .with_state(local.clone());
+    let mut app = api;
+    if dev_login {
+        let dev = Router::new()
+            .route("/v1/dev/login", post(login))
+            .route("/v1/dev/mail", get(mail))
+            .route("/v1/dev/clock", get(clock_now).post(advance_clock))
+            .with_state(local.clone());
+        app = app.merge(dev);
+    }
     let site = site.map(Path::to_path_buf);
-    let app = tempaccess_http::harden(
-        api.merge(dev)
-            .fallback(move |request: Request| crate::site::fallback(site.clone(), request)),
-    );
-    let auth = local.auth.clone();
+    let app =
+        tempaccess_http::harden(app.fallback(move |request: Request| {
+            crate::site::fallback(site.clone(), dev_login, request)
+        }));
+    let app = if dev_login {
+        let auth = local.auth.clone();
+        let store = local.service.store().clone();
+        app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            dev_auth::authorize(auth.clone(), store.clone(), req, next)
+        }))
+    } else {
+        app
+    };
     app.layer(middleware::from_fn(move |req: Request, next: Next| {
-        dev_auth::authorize(auth.clone(), req, next)
+        check_host(hosts.clone(), req, next)
     }))
     .layer(middleware::from_fn(log_request))
+}
+
+/// The `Host`s this server answers: the address it listens on, loopback names with
+/// its port, and the site's public URL. Any other is a request meant for someone else
+/// (or a page elsewhere rebinding a name to this machine) and gets 421.
+#[derive(Debug, Clone)]
+pub struct Hosts(Arc<Vec<String>>);
+
+impl Hosts {
+    /// The hosts of a server on `addr` whose site is at `site_url`.
+    pub fn new(addr: SocketAddr, site_url: &str) -> Self {
+        let port = addr.port();
+        let mut hosts = vec![
+            addr.to_string(),
+            format!("localhost:{port}"),
+            format!("127.0.0.1:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        if let Some(authority) = site_url
+            .split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or(rest))
+        {
+            let authority = authority.to_ascii_lowercase();
+            // A default port may be left out of `Host`, or written in.
+            for (scheme, default) in [("http://", ":80"), ("https://", ":443")] {
+                if site_url.starts_with(scheme) {
+                    match authority.strip_suffix(default) {
+                        Some(bare) => hosts.push(bare.to_owned()),
+                        None if !authority.contains(':') || authority.ends_with(']') => {
+                            hosts.push(format!("{authority}{default}"));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            hosts.push(authority);
+        }
+        Self(Arc::new(hosts))
+    }
+
+    /// Whether `host` (a `Host` header) is one of them.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        self.0.contains(&host)
+    }
+}
+
+async fn check_host(hosts: Hosts, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    match host {
+        Some(host) if hosts.allows(host) => next.run(request).await,
+        _ => {
+            use axum::response::IntoResponse;
+            ApiError::new(
+                ErrorCode::Misdirected,
+                "this server answers only for its own address",
+            )
+            .into_response()
+        }
+    }
 }
 
 async fn log_request(request: Request, next: Next) -> Response {
@@ -211,13 +321,8 @@ async fn login(
         .await
         .map_err(|e| tempaccess_core::Error::unavailable("reading the user", e))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such user"))?;
-    let caller = tempaccess_core::entry::Caller {
-        email: user.email,
-        name: user.name,
-        roles: user.roles,
-    };
     Ok(Json(TokenView {
-        token: local.auth.issue(&caller),
+        token: local.auth.issue(&user.email, Utc::now()),
     }))
 }
 
@@ -228,10 +333,7 @@ async fn mail(State(local): State<Local>) -> Result<Json<Vec<MailView>>, ApiErro
             "on the AWS backend mail goes to SES, not to a local mailbox",
         ));
     };
-    let mails = mailbox
-        .mailbox()
-        .await
-        .map_err(|e| tempaccess_core::Error::unavailable("reading the mailbox", e))?;
+    let mails = mailbox.mails();
     Ok(Json(
         mails
             .into_iter()
@@ -292,6 +394,55 @@ async fn advance_clock(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_this_servers_own_names_are_answered() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let hosts = Hosts::new(addr, "http://127.0.0.1:8080");
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "[::1]:8080",
+        ] {
+            assert!(hosts.allows(ok), "{ok}");
+        }
+        for refused in [
+            "evil.example",
+            "evil.example:8080",
+            "127.0.0.1:9090",
+            "localhost",
+            "",
+        ] {
+            assert!(!hosts.allows(refused), "{refused}");
+        }
+        let public = Hosts::new(addr, "https://access.example.com/");
+        assert!(public.allows("access.example.com"));
+        assert!(public.allows("access.example.com:443"));
+    }
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let mut argv = vec!["serve"];
+        argv.extend_from_slice(extra);
+        Cli::parse_from(argv).serve
+    }
+
+    #[test]
+    fn the_demo_sign_in_is_offered_only_on_loopback_sqlite_unless_forced() {
+        assert!(args(&[]).dev_login());
+        assert!(args(&["--addr", "[::1]:8080"]).dev_login());
+        assert!(!args(&["--addr", "0.0.0.0:8080"]).dev_login());
+        assert!(!args(&["--addr", "192.168.1.5:8080"]).dev_login());
+        assert!(!args(&["--backend", "aws"]).dev_login());
+        assert!(args(&["--backend", "aws", "--insecure-dev-login"]).dev_login());
+        assert!(args(&["--addr", "0.0.0.0:8080", "--insecure-dev-login"]).dev_login());
+    }
 
     #[test]
     fn the_welcome_names_the_url_and_every_demo_person() {

@@ -21,13 +21,13 @@ pub const CONFIG_PATH: &str = "/config.json";
 
 /// Unknown API paths get a JSON 404; `/config.json` the embedded default's settings;
 /// anything else is the site (its `index.html` for the site's own routes).
-pub async fn fallback(site: Option<PathBuf>, request: Request) -> Response {
+pub async fn fallback(site: Option<PathBuf>, dev_login: bool, request: Request) -> Response {
     let path = request.uri().path();
     if path.starts_with("/v1/") || path == "/v1" {
         return ApiError::no_route().into_response();
     }
     if path == CONFIG_PATH {
-        return config_json();
+        return config_json(dev_login);
     }
     let Some(root) = site else {
         return (
@@ -40,9 +40,12 @@ pub async fn fallback(site: Option<PathBuf>, request: Request) -> Response {
     serve_file(&root, path).await
 }
 
-/// The settings of the embedded default: the API on this origin, dev sign-in with
-/// the demo people.
-pub fn config() -> serde_json::Value {
+/// The settings of the embedded default: the API on this origin, and the demo
+/// sign-in with the demo people where it is offered (else none: the site says so).
+pub fn config(dev_login: bool) -> serde_json::Value {
+    if !dev_login {
+        return serde_json::json!({ "api_url": "", "auth": { "kind": "none" } });
+    }
     let approvers: Vec<String> = demo::entries()
         .iter()
         .flat_map(|e| e.approvers.iter().map(ToString::to_string))
@@ -71,10 +74,10 @@ pub fn config() -> serde_json::Value {
     })
 }
 
-fn config_json() -> Response {
+fn config_json(dev_login: bool) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        config().to_string(),
+        config(dev_login).to_string(),
     )
         .into_response()
 }
@@ -178,7 +181,8 @@ mod tests {
 
     #[test]
     fn config_offers_the_demo_people() {
-        let c = config();
+        assert_eq!(config(false)["auth"]["kind"], "none");
+        let c = config(true);
         assert_eq!(c["auth"]["kind"], "dev");
         let users = c["auth"]["demo_users"].as_array().unwrap();
         let role = |u: &str| {

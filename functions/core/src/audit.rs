@@ -38,6 +38,10 @@ pub enum EventKind {
     EmailRetried,
     /// The end of the grant could not be scheduled (the sweep ends it).
     ScheduleFailed,
+    /// The entry's credential was rotated at the grant's end.
+    Rotated,
+    /// The credential could not be rotated (it is retried, or given up and said so).
+    RotationFailed,
     /// A kind this version does not know, written by a later one: timelines still read.
     #[serde(other)]
     Unknown,
@@ -45,7 +49,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind this version records.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         Self::Requested,
         Self::Notified,
         Self::Viewed,
@@ -60,6 +64,8 @@ impl EventKind {
         Self::EmailFailed,
         Self::EmailRetried,
         Self::ScheduleFailed,
+        Self::Rotated,
+        Self::RotationFailed,
     ];
 
     /// The snake_case name used on the wire and in storage.
@@ -79,39 +85,75 @@ impl EventKind {
             Self::EmailFailed => "email_failed",
             Self::EmailRetried => "email_retried",
             Self::ScheduleFailed => "schedule_failed",
+            Self::Rotated => "rotated",
+            Self::RotationFailed => "rotation_failed",
             Self::Unknown => "unknown",
         }
     }
 }
 
-/// Who did it: a person, or the product itself (timer, scheduler, sweep).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+/// Who did it: a signed-in person, someone holding an approver's decision link while
+/// signed out, or the product itself (timer, scheduler, sweep).
+///
+/// On the wire and in storage an actor is one string: the person's email, `system`,
+/// or `link:` and the email of the approver whose link was used.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Actor {
-    /// A signed-in person, or the holder of a decision link.
+    /// A signed-in person.
     User(Email),
-    /// The product.
-    System(SystemActor),
-}
-
-/// The product as an actor; serialized as `"system"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SystemActor {
+    /// Someone with this approver's decision link, not signed in: who really acted is
+    /// not known, only whose link it was.
+    LinkHolder(Email),
     /// The product.
     System,
 }
 
 impl Actor {
     /// The product.
-    pub const SYSTEM: Actor = Actor::System(SystemActor::System);
+    pub const SYSTEM: Actor = Actor::System;
 
-    /// The actor as text: an email or `system`.
-    pub fn as_str(&self) -> &str {
+    /// The prefix of a link holder's actor string.
+    const LINK: &'static str = "link:";
+
+    /// The actor as one string: an email, `system`, or `link:<approver>`.
+    pub fn to_wire(&self) -> String {
         match self {
-            Self::User(e) => e.as_str(),
-            Self::System(_) => "system",
+            Self::User(e) => e.to_string(),
+            Self::LinkHolder(e) => format!("{}{e}", Self::LINK),
+            Self::System => "system".to_owned(),
         }
+    }
+
+    /// Reads [`Actor::to_wire`]'s string.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        if s == "system" {
+            return Some(Self::System);
+        }
+        match s.strip_prefix(Self::LINK) {
+            Some(email) => Email::parse(email).ok().map(Self::LinkHolder),
+            None => Email::parse(s).ok().map(Self::User),
+        }
+    }
+
+    /// The signed-in person, if it was one.
+    pub fn person(&self) -> Option<&Email> {
+        match self {
+            Self::User(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Actor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_wire())
+    }
+}
+
+impl<'de> Deserialize<'de> for Actor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_wire(&s).ok_or_else(|| serde::de::Error::custom(format!("not an actor: {s:?}")))
     }
 }
 
@@ -130,4 +172,24 @@ pub struct AuditEvent {
     pub kind: EventKind,
     /// Free detail for people (a comment, a reason, a mail address).
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_are_one_string_each_way() {
+        let bob = Email::parse("bob@example.com").unwrap();
+        for (actor, wire) in [
+            (Actor::User(bob.clone()), "\"bob@example.com\""),
+            (Actor::LinkHolder(bob.clone()), "\"link:bob@example.com\""),
+            (Actor::System, "\"system\""),
+        ] {
+            assert_eq!(serde_json::to_string(&actor).unwrap(), wire);
+            assert_eq!(serde_json::from_str::<Actor>(wire).unwrap(), actor);
+        }
+        assert!(serde_json::from_str::<Actor>("\"link:nobody\"").is_err());
+        assert!(serde_json::from_str::<Actor>("\"\"").is_err());
+    }
 }

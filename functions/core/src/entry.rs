@@ -119,6 +119,11 @@ pub struct Entry {
     pub message_required: bool,
     /// Where its credential is kept (a secret name or ARN), for credential entries.
     pub secret_ref: Option<String>,
+    /// Whether its credential is rotated when a grant that could reveal it ends. One
+    /// that is not keeps working for whoever saw it: the site and the approver's mail
+    /// say so.
+    #[serde(default)]
+    pub rotates: bool,
 }
 
 impl Entry {
@@ -131,6 +136,24 @@ impl Entry {
     pub fn set_name(&self, id: &PermissionSetId) -> String {
         self.permission_set(id)
             .map_or_else(|| id.to_string(), |s| s.name.clone())
+    }
+
+    /// The secret to rotate at the end of a grant of `set` on this entry: its own,
+    /// when it rotates and the set can reveal the password.
+    pub fn rotation_for(&self, set: &PermissionSetId) -> Option<String> {
+        let reveals = self
+            .permission_set(set)
+            .is_some_and(|s| s.allows(Right::ViewPassword));
+        self.secret_ref.clone().filter(|_| self.rotates && reveals)
+    }
+
+    /// Whether a grant of `set` can reveal a password that is not rotated after it.
+    pub fn reveals_unrotated(&self, set: &PermissionSetId) -> bool {
+        self.secret_ref.is_some()
+            && !self.rotates
+            && self
+                .permission_set(set)
+                .is_some_and(|s| s.allows(Right::ViewPassword))
     }
 
     /// Whether `who` may approve requests for this entry.
@@ -194,7 +217,7 @@ pub struct Caller {
 impl Caller {
     /// Whether the caller is an admin.
     pub fn is_admin(&self) -> bool {
-        self.roles.iter().any(|r| r == ADMIN_ROLE || r == "admins")
+        self.roles.iter().any(|r| r == ADMIN_ROLE)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The errors a use case can end with. Each maps to one HTTP status in `functions/http`.
 
-use crate::ids::Email;
+use crate::ids::{Email, RequestId};
 use crate::request::Status;
 
 /// Why a use case did not happen. No request changed state when one is returned: what
@@ -16,6 +16,9 @@ pub enum Error {
     /// No signed-in caller (401).
     #[error("sign in first")]
     Unauthenticated,
+    /// The call needs a signed-in person, for the reason given (401).
+    #[error("{0}")]
+    SignInRequired(String),
     /// The caller may not do this (403).
     #[error("{0}")]
     Forbidden(String),
@@ -25,6 +28,17 @@ pub enum Error {
         what: &'static str,
         field: Option<String>,
     },
+    /// The requester already has a pending request for this entry (409).
+    #[error(
+        "you already have a pending request for this entry; cancel it or wait for the decision"
+    )]
+    OpenRequest {
+        /// That request.
+        existing: RequestId,
+    },
+    /// A limit that protects the service or a person's inbox (429).
+    #[error("{0}")]
+    TooMany(String),
     /// The request is no longer in the state the operation needs (409).
     #[error("{message}")]
     Conflict {
@@ -104,5 +118,21 @@ impl Error {
             },
             other => other,
         }
+    }
+}
+
+/// Displays an error with its whole source chain, for logs (never for answers: a
+/// chain may name internals).
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
     }
 }

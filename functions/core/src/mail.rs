@@ -36,11 +36,20 @@ pub fn describe_requested(requested: &Requested) -> String {
     }
 }
 
-/// Builds a message from labelled rows, as text and as an HTML table.
+/// Where the decision link goes in a decision mail until it is sent. The outbox keeps
+/// the mail with this mark, never with a link: the link is made at delivery from a
+/// token minted then. The mark holds a control character, which no text a person
+/// writes can (see [`crate::text::Message`]), so nobody can plant it.
+pub const LINK_MARK: &str = "\u{1}decision-link\u{1}";
+
+/// Builds a message from labelled rows, as text and as an HTML table. What people
+/// wrote (a message, a comment, a reason) is quoted after the link, line by line in the
+/// text part, so it can never pass for a line of the product's own.
 struct Body {
     intro: String,
     rows: Vec<(&'static str, String)>,
     link: Option<(String, String)>,
+    quotes: Vec<(&'static str, String)>,
     outro: Option<String>,
 }
 
@@ -50,6 +59,7 @@ impl Body {
             intro: intro.into(),
             rows: Vec::new(),
             link: None,
+            quotes: Vec::new(),
             outro: None,
         }
     }
@@ -58,6 +68,15 @@ impl Body {
         let value = value.into();
         if !value.is_empty() {
             self.rows.push((label, value));
+        }
+        self
+    }
+
+    /// Text a person wrote, quoted.
+    fn quote(mut self, label: &'static str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        if !value.is_empty() {
+            self.quotes.push((label, value));
         }
         self
     }
@@ -97,6 +116,18 @@ impl Body {
                 escape_html(label)
             );
         }
+        for (label, value) in &self.quotes {
+            let _ = write!(text, "\n{label}:\n");
+            for line in value.lines() {
+                let _ = writeln!(text, "> {line}");
+            }
+            let _ = write!(
+                html,
+                "<p><strong>{}</strong></p><blockquote style=\"white-space:pre-wrap;border-left:3px solid #ccc;margin-left:0;padding-left:1em\">{}</blockquote>",
+                escape_html(label),
+                escape_html(value)
+            );
+        }
         if let Some(outro) = &self.outro {
             let _ = write!(text, "\n{outro}\n");
             let _ = write!(html, "<p>{}</p>", escape_html(outro));
@@ -111,8 +142,14 @@ impl Body {
     }
 }
 
-/// Asks the approver to decide, with the decision link.
-pub fn decision_requested(r: &AccessRequest, rights: &str, link: String) -> Mail {
+/// What the approver reads of an entry whose password is not rotated.
+pub const NOT_ROTATED: &str = "This entry's password is not rotated when access ends: \
+     a password seen during the grant keeps working after it.";
+
+/// Asks the approver to decide. The link is [`LINK_MARK`] until [`with_link`] puts
+/// the real one in at delivery. `unrotated`: the grant could reveal a password that
+/// is not rotated after it, and the approver is told so plainly.
+pub fn decision_requested(r: &AccessRequest, rights: &str, unrotated: bool) -> Mail {
     Body::new(format!(
         "{} asks for temporary access to {}.",
         r.requester, r.entry_name
@@ -121,17 +158,25 @@ pub fn decision_requested(r: &AccessRequest, rights: &str, link: String) -> Mail
     .row("Requested by", r.requester.as_str())
     .row("Rights", rights)
     .row("Duration", describe_requested(&r.requested))
-    .row("Message", r.message.as_str())
-    .link("Review and decide", link)
+    .row("Password", if unrotated { NOT_ROTATED } else { "" })
+    .link("Review and decide", LINK_MARK.to_owned())
+    .quote("Message from the requester", r.message.as_str())
     .outro(format!(
-        "Opening the link changes nothing: you decide on the page. The link works until {}, \
-         once.",
+        "Opening the link changes nothing: you decide on the page, signed in as yourself. \
+         The link works until {}, once.",
         time(r.expires_at)
     ))
     .into_mail(
         &r.approver,
         format!("Access request: {} for {}", r.requester, r.entry_name),
     )
+}
+
+/// The decision mail with its link in place of [`LINK_MARK`].
+pub fn with_link(mut mail: Mail, link: &str) -> Mail {
+    mail.text = mail.text.replace(LINK_MARK, link);
+    mail.html = mail.html.replace(LINK_MARK, &escape_html(link));
+    mail
 }
 
 /// Tells the requester their request was approved.
@@ -148,7 +193,7 @@ pub fn approved(r: &AccessRequest, rights: &str) -> Mail {
         grant.map(|g| time(g.starts_at)).unwrap_or_default(),
     )
     .row("Ends", grant.map(|g| time(g.ends_at)).unwrap_or_default())
-    .row(
+    .quote(
         "Message from the approver",
         r.decision_comment
             .as_ref()
@@ -169,7 +214,7 @@ pub fn denied(r: &AccessRequest) -> Mail {
         r.entry_name
     ))
     .row("Requested", describe_requested(&r.requested))
-    .row(
+    .quote(
         "Message from the approver",
         r.decision_comment
             .as_ref()
@@ -179,20 +224,28 @@ pub fn denied(r: &AccessRequest) -> Mail {
     .into_mail(&r.requester, format!("Denied: access to {}", r.entry_name))
 }
 
-/// Tells the approver a pending request was withdrawn: the link is dead.
+/// Tells the approver a pending request was withdrawn (by its requester, or by an
+/// admin): the link is dead.
 pub fn cancelled(r: &AccessRequest) -> Mail {
-    Body::new(format!(
-        "{} cancelled their request for {}. There is nothing to decide.",
-        r.requester, r.entry_name
-    ))
-    .row(
-        "Reason",
-        r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
-    )
-    .into_mail(
-        &r.approver,
-        format!("Cancelled: request for {}", r.entry_name),
-    )
+    let intro = match &r.cancelled_by {
+        Some(by) if by != &r.requester => format!(
+            "{by}, an administrator, cancelled {}'s request for {}. There is nothing to decide.",
+            r.requester, r.entry_name
+        ),
+        _ => format!(
+            "{} cancelled their request for {}. There is nothing to decide.",
+            r.requester, r.entry_name
+        ),
+    };
+    Body::new(intro)
+        .quote(
+            "Reason",
+            r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
+        )
+        .into_mail(
+            &r.approver,
+            format!("Cancelled: request for {}", r.entry_name),
+        )
 }
 
 /// Tells someone a grant was ended early.
@@ -206,7 +259,7 @@ pub fn revoked(r: &AccessRequest, to: &crate::ids::Email) -> Mail {
             .map_or("an administrator", |e| e.as_str())
     ))
     .row("Ended", r.revoked_at.map(time).unwrap_or_default())
-    .row(
+    .quote(
         "Reason",
         r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
     )
@@ -255,5 +308,52 @@ mod tests {
             escape_html(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    fn asked_with(message: &str) -> AccessRequest {
+        let mut r = crate::testing::pending(crate::testing::hour());
+        r.message = crate::text::Message::parse(message, "message").unwrap();
+        r
+    }
+
+    #[test]
+    fn a_message_cannot_pass_for_the_decision_link() {
+        let forged = "Please hurry.\n\nReview and decide: https://evil.example/decide#token=x";
+        let mail = with_link(
+            decision_requested(&asked_with(forged), "View password/Execute rights", false),
+            "https://tempaccess.example.com/decide#token=real",
+        );
+        let real = mail
+            .text
+            .find("Review and decide: https://tempaccess.example.com/decide#token=real")
+            .expect("the real link");
+        let quoted = mail
+            .text
+            .find("> Review and decide: https://evil")
+            .expect("quoted");
+        assert!(real < quoted, "the real link comes first:\n{}", mail.text);
+        for line in mail.text.lines().filter(|l| l.contains("evil.example")) {
+            assert!(line.starts_with("> "), "unquoted: {line:?}");
+        }
+        assert!(
+            !mail.html.contains("<a href=\"https://evil"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.text.contains(LINK_MARK) && !mail.html.contains(LINK_MARK));
+    }
+
+    #[test]
+    fn nobody_can_plant_the_link_mark() {
+        let planted = format!("see {LINK_MARK}");
+        assert!(crate::text::Message::parse(&planted, "message").is_err());
+    }
+
+    #[test]
+    fn an_unrotated_password_is_said_plainly() {
+        let mail = decision_requested(&asked_with("x"), "View password/Execute rights", true);
+        assert!(mail.text.contains(NOT_ROTATED));
+        let mail = decision_requested(&asked_with("x"), "View password/Execute rights", false);
+        assert!(!mail.text.contains(NOT_ROTATED));
     }
 }

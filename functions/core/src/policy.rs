@@ -2,7 +2,10 @@
 //! request or entry, and the time. The use cases ask them before they ask the state
 //! machine ([`AccessRequest::apply`]) whether the request's state allows the change.
 
+use chrono::TimeDelta;
+
 use crate::Timestamp;
+use crate::audit::Actor;
 use crate::entry::{Caller, Entry, PermissionSet, Right, describe_seconds};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
@@ -11,6 +14,14 @@ use crate::request::{AccessRequest, Grant, Op, OpKind, Status, SubmitCommand};
 use crate::service::ReportScope;
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested, TimeFrame};
+
+/// How far ahead a custom time frame may start: a request is for work that is
+/// planned, not a standing reservation.
+pub const MAX_START_AHEAD: TimeDelta = TimeDelta::days(90);
+
+/// How many pending requests one person may have at once, over all entries: each
+/// mails an approver, so this bounds what one person can put in others' inboxes.
+pub const MAX_PENDING_PER_REQUESTER: usize = 10;
 
 /// What an entry allows a request to ask. The server reads it from the [`Entry`], the
 /// site from the entry's view ([`crate::wire::EntryView::rules`]), so both check a
@@ -74,6 +85,15 @@ pub fn submit_problems(
         Requested::Window(w) if w.end() <= now => {
             problems.push(Error::invalid("window.end", "must be in the future"));
         }
+        Requested::Window(w) if w.start() > now + MAX_START_AHEAD => {
+            problems.push(Error::rejected(
+                "window.start",
+                format!(
+                    "must be within {} days from now",
+                    MAX_START_AHEAD.num_days()
+                ),
+            ));
+        }
         requested if requested.length() > rules.max_duration.delta() => {
             problems.push(Error::rejected(
                 length_field,
@@ -108,6 +128,29 @@ pub fn check_submit(
     }
 }
 
+/// Checks a new request on `entry` against the requester's `open` requests at `now`:
+/// at most [`MAX_PENDING_PER_REQUESTER`] pending at once. The other limit, one pending
+/// request per entry, the store holds with the write itself (so two sent at once
+/// cannot both pass); this one counts the other entries' only, so that a retried
+/// request (an idempotency key) still finds its first.
+pub fn check_pending_limits(
+    open: &[AccessRequest],
+    entry: &EntryId,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let others = open
+        .iter()
+        .filter(|r| &r.entry_id != entry && r.status(now) == Status::Pending)
+        .count();
+    if others >= MAX_PENDING_PER_REQUESTER {
+        return Err(Error::TooMany(format!(
+            "you have {others} requests waiting for a decision, the most one person may \
+             have; cancel one or wait for the decisions"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks that `caller` may decide `request`: its named approver, never its requester.
 pub fn may_decide(caller: &Caller, request: &AccessRequest) -> Result<(), Error> {
     if caller.email == request.requester {
@@ -119,6 +162,49 @@ pub fn may_decide(caller: &Caller, request: &AccessRequest) -> Result<(), Error>
         ));
     }
     Ok(())
+}
+
+/// Who decides with a decision link made for `approver` on `request`: the signed-in
+/// `visitor`, who must be that approver (never the requester); or, when no one is
+/// signed in, the link's holder, only where the deployment takes decisions by link
+/// alone (`link_decisions`). The actor the timeline records.
+pub fn link_decider(
+    visitor: Option<&Caller>,
+    approver: &Email,
+    request: &AccessRequest,
+    link_decisions: bool,
+) -> Result<Actor, Error> {
+    match visitor {
+        Some(caller) if caller.email == request.requester => {
+            Err(Error::forbidden("you cannot decide your own request"))
+        }
+        Some(caller) if &caller.email != approver => Err(Error::forbidden(format!(
+            "this link is for {approver}, and you are signed in as {}: only {approver} may \
+             decide this request",
+            caller.email
+        ))),
+        Some(caller) => Ok(Actor::User(caller.email.clone())),
+        None if link_decisions => Ok(Actor::LinkHolder(approver.clone())),
+        None => Err(Error::SignInRequired(format!(
+            "sign in as {approver} to decide: the link shows the request, and the decision \
+             is made signed in"
+        ))),
+    }
+}
+
+/// Checks that `approver` still approves `entry` when deciding: removing an approver
+/// from an entry (or the entry itself) takes away their pending decisions at once.
+pub fn still_approves(entry: Option<&Entry>, approver: &Email) -> Result<(), Error> {
+    match entry {
+        None => Err(Error::forbidden(
+            "the entry no longer exists: nobody can decide this request",
+        )),
+        Some(e) if !e.is_approver(approver) => Err(Error::forbidden(format!(
+            "{approver} no longer approves requests for {}",
+            e.name
+        ))),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Checks that `caller` may see `request` and its timeline: its requester, its

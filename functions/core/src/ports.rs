@@ -30,6 +30,12 @@ pub enum StoreError {
         /// The request created with that key.
         existing: RequestId,
     },
+    /// The requester already has a pending request for this entry.
+    #[error("a pending request for this entry exists")]
+    OpenRequest {
+        /// That request.
+        existing: RequestId,
+    },
     /// The page cursor was not made for this query (see [`crate::report::Cursor`]).
     #[error("not a cursor from this report")]
     BadCursor,
@@ -50,6 +56,23 @@ pub struct OutgoingMail {
     pub purpose: MailPurpose,
     /// The message.
     pub mail: Mail,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When to try next.
+    pub next_attempt_at: Timestamp,
+}
+
+/// A credential to rotate (the outbox of rotations), written with the grant's end so
+/// that no rotation is lost when the rotator fails: retried by the sweep until done or
+/// given up, each outcome on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRotation {
+    /// Unique id (a ULID).
+    pub id: String,
+    /// The grant whose end calls for it.
+    pub request_id: RequestId,
+    /// The credential's secret.
+    pub secret_ref: String,
     /// Failed attempts so far.
     pub attempts: u32,
     /// When to try next.
@@ -102,6 +125,11 @@ pub struct CreateRequest {
     pub outbox: Vec<OutgoingMail>,
     /// The requester's `Idempotency-Key`, if sent.
     pub idempotency: Option<IdempotencyKey>,
+    /// Hold the requester's one pending place for the entry: written only while no
+    /// other pending request of theirs for it is unexpired. The use cases always ask
+    /// it; the store holds it in the same atomic write, so that two sent at once
+    /// cannot both pass.
+    pub one_pending_per_entry: bool,
 }
 
 /// How long an idempotency key holds after the request it made: a repeat within it
@@ -139,6 +167,8 @@ pub struct Change {
     pub event: AuditEvent,
     /// Mails it causes.
     pub outbox: Vec<OutgoingMail>,
+    /// Rotations it causes (a grant's end).
+    pub rotations: Vec<PendingRotation>,
 }
 
 /// Whose requests a query covers.
@@ -204,7 +234,11 @@ pub trait Store: Send + Sync {
     /// Writes a new request with its event, token and mail. With an idempotency key
     /// the same requester used for a request whose key is not free yet (its
     /// `free_after` is after the new request's creation), writes nothing and returns
-    /// `Duplicate`; a free key is taken over by the new request.
+    /// `Duplicate`; a free key is taken over by the new request. Else, with
+    /// `one_pending_per_entry`, while the same requester has a pending request for the
+    /// same entry that has not expired (its `expires_at` is after the new request's
+    /// creation), writes nothing and returns `OpenRequest`: one pending request per
+    /// requester and entry, even when two are sent at once.
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError>;
     /// Writes a transition if the request is still at `expected_version`, else
     /// `Conflict` with the current request. Nothing is written on failure.
@@ -217,6 +251,9 @@ pub trait Store: Send + Sync {
     async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// What a decision token stands for.
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// Keeps another token for a request (a decision mail sent again carries a new
+    /// link); the request's other tokens stay valid.
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
     /// A page of a report, its cursor made and read by [`crate::report::Cursor`].
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError>;
     /// This person's pending requests and approved grants not yet past their end.
@@ -251,6 +288,22 @@ pub trait Store: Send + Sync {
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
     ) -> Result<(), StoreError>;
+    /// Rotations whose next attempt is at or before `now`.
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError>;
+    /// Removes a done rotation.
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `next_attempt_at`, or given up (kept, out of
+    /// the due ones) when `None`.
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Why a mail was not sent.
@@ -278,6 +331,26 @@ pub trait Scheduler: Send + Sync {
     async fn schedule_end(&self, grant: &RequestId, at: Timestamp) -> Result<(), BoxError>;
     /// Forgets the grant's end (it was ended early). Missing is fine.
     async fn cancel_end(&self, grant: &RequestId) -> Result<(), BoxError>;
+}
+
+/// Why a credential was not rotated.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// Try again later (throttling, a rotation still in progress, a network failure).
+    #[error("rotation failed, retryable: {0}")]
+    Retryable(#[source] BoxError),
+    /// Trying again will not help (no such secret, no rotation set up for it).
+    #[error("rotation refused: {0}")]
+    Permanent(#[source] BoxError),
+}
+
+/// Rotates credentials: after a grant that could reveal one, a new password replaces
+/// the one the holder saw. Starting a rotation is enough; its owner's process
+/// finishes it.
+#[async_trait]
+pub trait Rotator: Send + Sync {
+    /// Starts rotating the credential kept under `secret_ref`.
+    async fn rotate(&self, secret_ref: &str) -> Result<(), RotateError>;
 }
 
 /// A stored username and password.

@@ -221,8 +221,11 @@ pub struct AccessRequest {
     pub decision_comment: Option<Message>,
     /// What was granted, once approved.
     pub grant: Option<Grant>,
-    /// When the requester cancelled it while pending.
+    /// When it was cancelled while pending.
     pub cancelled_at: Option<Timestamp>,
+    /// Who cancelled it: its requester, or an admin.
+    #[serde(default)]
+    pub cancelled_by: Option<Email>,
     /// When it was ended early.
     pub revoked_at: Option<Timestamp>,
     /// Who ended it early.
@@ -231,6 +234,11 @@ pub struct AccessRequest {
     pub revoke_reason: Option<Message>,
     /// When the product recorded its end (at or after `grant.ends_at`).
     pub ended_at: Option<Timestamp>,
+    /// The credential (its secret) to rotate when the grant ends, set at approval when
+    /// the grant could reveal it and the entry rotates it: a password seen during the
+    /// grant stops working after it.
+    #[serde(default)]
+    pub rotate_on_end: Option<String>,
 }
 
 /// A state change asked of a request.
@@ -360,11 +368,33 @@ impl AccessRequest {
             decision_comment: None,
             grant: None,
             cancelled_at: None,
+            cancelled_by: None,
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
             ended_at: None,
+            rotate_on_end: None,
         }
+    }
+
+    /// Whether `requester` asked for exactly this with `cmd` (a retry of the same
+    /// request, not another one under the same idempotency key).
+    pub fn asked_the_same(&self, requester: &Email, cmd: &SubmitCommand) -> bool {
+        &self.requester == requester
+            && self.entry_id == cmd.entry_id
+            && self.permission_set == cmd.permission_set
+            && self.approver == cmd.approver
+            && self.requested == cmd.requested
+            && self.message == cmd.message
+    }
+
+    /// The request with what people wrote taken out (message, comment, reason): what
+    /// an old decision link may still show, which is who decided and when.
+    pub fn decided_only(mut self) -> Self {
+        self.message = Message::default();
+        self.decision_comment = None;
+        self.revoke_reason = None;
+        self
     }
 
     /// What people see at `now`.
@@ -404,7 +434,12 @@ impl AccessRequest {
                 self.decided_by.clone()
             }
             Status::Revoked => self.revoked_by.clone(),
-            Status::Cancelled => Some(self.requester.clone()),
+            // Requests cancelled before `cancelled_by` was kept were cancelled by their
+            // requester: only admins, since, cancel others' requests.
+            Status::Cancelled => self
+                .cancelled_by
+                .clone()
+                .or_else(|| Some(self.requester.clone())),
             _ => None,
         };
         Refused::State { doing, current, by }
@@ -464,6 +499,7 @@ impl AccessRequest {
             Op::Cancel { by, reason } => {
                 next.state = State::Cancelled;
                 next.cancelled_at = Some(at);
+                next.cancelled_by = Some(by.clone());
                 next.revoke_reason = Some(reason.clone());
                 (
                     Actor::User(by),

@@ -10,16 +10,20 @@ use async_trait::async_trait;
 use chrono::TimeDelta;
 
 use crate::Timestamp;
+use crate::audit::AuditEvent;
+use crate::entry::User;
 use crate::entry::{ADMIN_ROLE, Caller, Entry, EntryKind, PermissionSet, Right};
 use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::{
-    BoxError, Clock, Credential, Mail, MailError, Mailer, Random, Scheduler, Scope, Secrets,
-    StoreQuery,
+    BoxError, Change, Clock, CreateRequest, Credential, Mail, MailError, Mailer, OutgoingMail,
+    Page, PendingRotation, Random, RotateError, Rotator, Scheduler, Scope, Secrets, Store,
+    StoreError, StoreQuery,
 };
 use crate::report::PageSize;
 use crate::request::{AccessRequest, SubmitCommand};
 use crate::text::Message;
 use crate::timing::{AccessDuration, Requested};
+use crate::token::{TokenHash, TokenRecord};
 
 /// A clock that stands still until moved.
 #[derive(Debug)]
@@ -188,6 +192,58 @@ impl Secrets for NamedSecrets {
     }
 }
 
+/// A rotator that records what it rotates, and fails the next `n` calls when told to.
+#[derive(Debug, Default)]
+pub struct RecordingRotator {
+    rotated: Mutex<Vec<String>>,
+    failures: AtomicU64,
+    permanent: std::sync::atomic::AtomicBool,
+}
+
+impl RecordingRotator {
+    /// A rotator that succeeds.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The secrets rotated so far, in order.
+    pub fn rotated(&self) -> Vec<String> {
+        self.rotated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Fails the next `n` calls, retryably (or for good when `permanent`).
+    pub fn fail_next(&self, n: u64, permanent: bool) {
+        self.failures.store(n, Ordering::SeqCst);
+        self.permanent.store(permanent, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Rotator for RecordingRotator {
+    async fn rotate(&self, secret_ref: &str) -> Result<(), RotateError> {
+        let failing = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            let e: BoxError = "the rotation service is unreachable".into();
+            return Err(if self.permanent.load(Ordering::SeqCst) {
+                RotateError::Permanent(e)
+            } else {
+                RotateError::Retryable(e)
+            });
+        }
+        self.rotated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(secret_ref.to_owned());
+        Ok(())
+    }
+}
+
 /// Randomness that never repeats within a run and is the same in every run.
 #[derive(Debug, Default)]
 pub struct CountingRandom(AtomicU64);
@@ -293,5 +349,169 @@ pub fn entry() -> Entry {
         max_duration: AccessDuration::from_seconds(8 * 3600, "d").expect("a valid fixture"),
         message_required: false,
         secret_ref: None,
+        rotates: false,
+    }
+}
+
+/// A store with faults a test turns on: an index of people's open requests that lags
+/// (while frozen, [`Store::open_requests_of`] answers from a snapshot, as a DynamoDB
+/// index may for a moment after a write), and writes to chosen requests that fail.
+/// Everything else is the inner store's.
+pub struct StoreWithFaults {
+    inner: Arc<dyn Store>,
+    frozen: Mutex<Option<std::collections::HashMap<Email, Vec<AccessRequest>>>>,
+    failing: Mutex<Vec<RequestId>>,
+}
+
+impl StoreWithFaults {
+    /// A decorator of `inner`, with no fault yet.
+    pub fn new(inner: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            frozen: Mutex::new(None),
+            failing: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// From now on, every write to request `id` fails (the database refuses it).
+    pub fn fail_writes_to(&self, id: RequestId) {
+        self.failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id);
+    }
+
+    /// From now on, `who`'s open requests are what they are now (at `now`).
+    pub async fn freeze(&self, who: &Email, now: Timestamp) -> Result<(), StoreError> {
+        let snapshot = self.inner.open_requests_of(who, now).await?;
+        self.frozen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(Default::default)
+            .insert(who.clone(), snapshot);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for StoreWithFaults {
+    async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
+        self.inner.put_entry(entry).await
+    }
+    async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
+        self.inner.entry(id).await
+    }
+    async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        self.inner.entries().await
+    }
+    async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        self.inner.put_user(user).await
+    }
+    async fn user(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.inner.user(email).await
+    }
+    async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
+        self.inner.create_request(new).await
+    }
+    async fn apply(&self, change: Change) -> Result<(), StoreError> {
+        let failing = self
+            .failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&change.request.id);
+        if failing {
+            return Err(StoreError::Unavailable(
+                "the database refused the write".into(),
+            ));
+        }
+        self.inner.apply(change).await
+    }
+    async fn request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
+        self.inner.request(id).await
+    }
+    async fn events(&self, id: &RequestId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.inner.events(id).await
+    }
+    async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.inner.append_event(event).await
+    }
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        self.inner.token(hash).await
+    }
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.inner.put_token(token).await
+    }
+    async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn open_requests_of(
+        &self,
+        requester: &Email,
+        now: Timestamp,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        let frozen = self
+            .frozen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|f| f.get(requester).cloned());
+        match frozen {
+            Some(snapshot) => Ok(snapshot),
+            None => self.inner.open_requests_of(requester, now).await,
+        }
+    }
+    async fn grants_ending_after(
+        &self,
+        after: Timestamp,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.inner.grants_ending_after(after).await
+    }
+    async fn overdue_grants(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.inner.overdue_grants(now, limit).await
+    }
+    async fn stale_pending(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.inner.stale_pending(now, limit).await
+    }
+    async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {
+        self.inner.due_mail(now, limit).await
+    }
+    async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.mail_delivered(id).await
+    }
+    async fn mail_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.inner.mail_failed(id, attempts, next_attempt_at).await
+    }
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError> {
+        self.inner.due_rotations(now, limit).await
+    }
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.rotation_done(id).await
+    }
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .rotation_failed(id, attempts, next_attempt_at)
+            .await
     }
 }

@@ -91,9 +91,23 @@ impl From<TimeFrame> for RawFrame {
     }
 }
 
+/// The last year a time frame may reach: times are keys written as RFC 3339 text,
+/// which sorts as time only with four-digit years.
+pub const LAST_YEAR: i32 = 9999;
+
 impl TimeFrame {
-    /// Checks the order and length; errors name `end` (callers prefix `window.`).
+    /// Checks the years, the order and the length; errors name `start` or `end`
+    /// (callers prefix `window.`).
     pub fn new(start: Timestamp, end: Timestamp) -> Result<Self, Error> {
+        use chrono::Datelike;
+        for (field, at) in [("start", start), ("end", end)] {
+            if !(0..=LAST_YEAR).contains(&at.year()) {
+                return Err(Error::invalid(
+                    field,
+                    format!("must be in the years 0000 to {LAST_YEAR}"),
+                ));
+            }
+        }
         if end <= start {
             return Err(Error::invalid("end", "must be after start"));
         }
@@ -168,6 +182,17 @@ mod tests {
         let f = TimeFrame::new(t(0), t(3600)).unwrap();
         assert!(f.contains(&TimeFrame::new(t(60), t(3600)).unwrap()));
         assert!(!f.contains(&TimeFrame::new(t(60), t(3601)).unwrap()));
+    }
+
+    #[test]
+    fn frames_stay_within_four_digit_years() {
+        let far: Timestamp = "+10000-01-01T00:00:00Z".parse().unwrap();
+        let err = TimeFrame::new(far, far + TimeDelta::hours(1)).unwrap_err();
+        assert_eq!(err.field(), Some("start"));
+        let err = TimeFrame::new(far - TimeDelta::hours(1), far).unwrap_err();
+        assert_eq!(err.field(), Some("end"));
+        let json = r#"{"start":"+262142-12-31T22:59:59.5Z","end":"+262142-12-31T23:59:59.5Z"}"#;
+        assert!(serde_json::from_str::<TimeFrame>(json).is_err());
     }
 
     #[test]

@@ -23,42 +23,54 @@ pub const ADMINS_GROUP: &str = "admins";
 #[derive(Debug, Clone)]
 pub struct SignedIn(pub Caller);
 
-/// Parses `cognito:groups` as API Gateway passes it: the string `"[admins approvers]"`
-/// (or a JSON array, as some fixtures write it).
+/// Parses `cognito:groups` as API Gateway passes it: the string `"[admins approvers]"`,
+/// names separated by spaces (Cognito group names contain no spaces), or a JSON array.
+/// Nothing else splits a name: a group called `eng,admins` is that one group.
 pub fn parse_groups(raw: &str) -> Vec<String> {
     if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
         return list;
     }
-    raw.trim_matches(|c| c == '[' || c == ']')
-        .split([' ', ','])
-        .map(|g| g.trim_matches('"'))
+    raw.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(raw)
+        .split(' ')
         .filter(|g| !g.is_empty())
         .map(str::to_owned)
         .collect()
 }
 
-/// The caller the claims describe, if they name a valid email.
+/// The product's roles a person's groups give: exactly the group [`ADMINS_GROUP`]
+/// makes an admin; no other group, whatever its name, gives a role.
+pub fn roles_of(groups: &[String]) -> Vec<String> {
+    if groups.iter().any(|g| g == ADMINS_GROUP) {
+        vec![ADMIN_ROLE.to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The caller the claims describe: a valid email the identity provider has verified
+/// (`email_verified` is exactly `"true"`; an address a user could set unverified
+/// names nobody).
 pub fn caller_from_claims(claims: &HashMap<String, String>) -> Option<Caller> {
+    if claims.get("email_verified").map(String::as_str) != Some("true") {
+        return None;
+    }
     let email = Email::parse(claims.get("email")?).ok()?;
     let name = claims
         .get("name")
         .filter(|n| !n.trim().is_empty())
         .cloned()
         .unwrap_or_else(|| email.to_string());
-    let roles = claims
+    let groups = claims
         .get("cognito:groups")
         .map(|g| parse_groups(g))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|g| {
-            if g == ADMINS_GROUP {
-                ADMIN_ROLE.to_owned()
-            } else {
-                g
-            }
-        })
-        .collect();
-    Some(Caller { email, name, roles })
+        .unwrap_or_default();
+    Some(Caller {
+        email,
+        name,
+        roles: roles_of(&groups),
+    })
 }
 
 /// The request context API Gateway would send for a caller with these claims.
@@ -96,25 +108,39 @@ pub fn claims_of(caller: &Caller) -> HashMap<String, String> {
     ])
 }
 
+/// The verified claims in the request context, if any.
+fn claims(parts: &Parts) -> Option<&HashMap<String, String>> {
+    match parts.extensions.get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|j| &j.claims),
+        _ => None,
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let claims = match parts.extensions.get::<RequestContext>() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.jwt.as_ref())
-                .map(|j| &j.claims),
-            _ => None,
-        };
-        if claims.is_some_and(|c| c.get("email_verified").is_some_and(|v| v == "false")) {
-            return Err(ApiError::unauthenticated());
-        }
-        claims
+        claims(parts)
             .and_then(caller_from_claims)
             .map(SignedIn)
             .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// On a route anyone may call (a decision link's): the signed-in caller when the
+/// request carries verified claims, else nobody. Never rejects.
+#[derive(Debug, Clone)]
+pub struct Visitor(pub Option<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Visitor(claims(parts).and_then(caller_from_claims)))
     }
 }
 
@@ -129,17 +155,51 @@ mod tests {
         assert!(parse_groups("[]").is_empty());
     }
 
+    fn claims(groups: &str, verified: Option<&str>) -> HashMap<String, String> {
+        let mut c = HashMap::from([
+            ("email".to_owned(), "Carol@Example.com".to_owned()),
+            ("cognito:groups".to_owned(), groups.to_owned()),
+        ]);
+        if let Some(v) = verified {
+            c.insert("email_verified".to_owned(), v.to_owned());
+        }
+        c
+    }
+
     #[test]
     fn claims_round_trip_and_admins_become_admin() {
-        let claims = HashMap::from([
-            ("email".to_owned(), "Carol@Example.com".to_owned()),
-            ("cognito:groups".to_owned(), "[admins]".to_owned()),
-        ]);
-        let caller = caller_from_claims(&claims).unwrap();
+        let caller = caller_from_claims(&claims("[admins]", Some("true"))).unwrap();
         assert_eq!(caller.email.as_str(), "carol@example.com");
         assert!(caller.is_admin());
         assert_eq!(caller.name, "carol@example.com");
         assert_eq!(caller_from_claims(&claims_of(&caller)).unwrap(), caller);
         assert!(caller_from_claims(&HashMap::new()).is_none());
+    }
+
+    #[test]
+    fn only_the_exact_admins_group_makes_an_admin() {
+        for groups in [
+            "[eng,admins]",
+            "[admin]",
+            "[Admins]",
+            "[administrators]",
+            r#"["eng,admins"]"#,
+        ] {
+            let caller = caller_from_claims(&claims(groups, Some("true"))).unwrap();
+            assert!(!caller.is_admin(), "{groups} made an admin");
+            assert!(caller.roles.is_empty(), "{groups}: {:?}", caller.roles);
+        }
+        let caller = caller_from_claims(&claims("[eng admins]", Some("true"))).unwrap();
+        assert!(caller.is_admin());
+    }
+
+    #[test]
+    fn an_unverified_or_unstated_email_names_nobody() {
+        for verified in [None, Some("false"), Some("True"), Some(""), Some("1")] {
+            assert!(
+                caller_from_claims(&claims("[admins]", verified)).is_none(),
+                "email_verified = {verified:?} accepted"
+            );
+        }
     }
 }

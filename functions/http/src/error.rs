@@ -24,6 +24,9 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::Misdirected => StatusCode::MISDIRECTED_REQUEST,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -39,6 +42,7 @@ impl ApiError {
                 field: None,
                 current: None,
                 decided_by: None,
+                request_id: None,
             }),
         }
     }
@@ -76,6 +80,14 @@ impl From<Error> for ApiError {
             Error::Invalid { .. } => Self::new(ErrorCode::InvalidInput, e.to_string()),
             Error::Rejected { .. } => Self::new(ErrorCode::Rejected, e.to_string()),
             Error::Unauthenticated => Self::unauthenticated(),
+            Error::SignInRequired(m) => Self::new(ErrorCode::Unauthenticated, m.clone()),
+            Error::TooMany(m) => Self::new(ErrorCode::TooManyRequests, m.clone()),
+            Error::OpenRequest { existing } => {
+                let mut c = Self::new(ErrorCode::Conflict, e.to_string());
+                c.detail.current = Some(tempaccess_core::request::Status::Pending);
+                c.detail.request_id = Some(existing.to_string());
+                c
+            }
             Error::Forbidden(m) => Self::new(ErrorCode::Forbidden, m.clone()),
             Error::NotFound { .. } => Self::new(ErrorCode::NotFound, e.to_string()),
             Error::Conflict {
@@ -102,19 +114,7 @@ impl From<Error> for ApiError {
 }
 
 /// Displays an error with its whole source chain.
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(s) = source {
-            write!(f, ": {s}")?;
-            source = s.source();
-        }
-        Ok(())
-    }
-}
+pub use tempaccess_core::error::Chain as ErrorChain;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -59,6 +59,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let declared_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
@@ -72,11 +77,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         // An empty body is an empty object: `POST …/cancel` needs no reason.
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
-        } else {
+        } else if declared_json {
             &bytes
+        } else {
+            // A body a browser may send from any page without asking (a "simple"
+            // request: text/plain, a form) is never read as a call of this API.
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON, with Content-Type: application/json",
+            ));
         };
         parse_json(bytes).map(JsonBody)
     }
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or `application/…+json`,
+/// with any parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
 }
 
 /// A query string read into `T`. A wrong value or an unknown parameter gives a 400
@@ -136,6 +163,27 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 mod tests {
     use super::*;
     use tempaccess_core::wire::{NewRequestBody, RequestsQuery};
+
+    #[test]
+    fn only_json_bodies_are_read() {
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+            "",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
+    }
 
     fn field(json: &str) -> String {
         let err = parse_json::<NewRequestBody>(json.as_bytes()).unwrap_err();

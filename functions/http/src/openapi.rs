@@ -56,6 +56,7 @@ pub fn parts(function: Function) -> OpenApiRouter<AppState> {
         Function::Decide => router
             .routes(routes!(decide::decide))
             .routes(routes!(decide::lookup))
+            .routes(routes!(decide::open))
             .routes(routes!(decide::decide_by_link)),
         Function::Cancel => router.routes(routes!(cancel::cancel)),
         Function::Report => router

@@ -64,6 +64,7 @@ pub fn decide() -> Vec<Route> {
     vec![
         Route::post("/v1/requests/{id}/decision", decide::decide),
         Route::post("/v1/decisions/lookup", decide::lookup),
+        Route::post("/v1/decisions/open", decide::open),
         Route::post("/v1/decisions", decide::decide_by_link),
     ]
 }

@@ -20,11 +20,12 @@ use tempaccess_http::{AppState, Function, openapi};
 use tower::ServiceExt;
 
 /// The routes of DESIGN.md, by function.
-const ROUTES: [(&str, &str, Function); 11] = [
+const ROUTES: [(&str, &str, Function); 12] = [
     ("get", "/v1/entries", Function::Request),
     ("post", "/v1/requests", Function::Request),
     ("post", "/v1/requests/{id}/decision", Function::Decide),
     ("post", "/v1/decisions/lookup", Function::Decide),
+    ("post", "/v1/decisions/open", Function::Decide),
     ("post", "/v1/decisions", Function::Decide),
     ("post", "/v1/requests/{id}/cancel", Function::Cancel),
     ("get", "/v1/me", Function::Report),
@@ -197,6 +198,13 @@ fn the_kept_document_is_current() {
 struct Unreachable;
 
 #[async_trait]
+impl Rotator for Unreachable {
+    async fn rotate(&self, _: &str) -> Result<(), RotateError> {
+        unreachable!()
+    }
+}
+
+#[async_trait]
 impl Store for Unreachable {
     async fn put_entry(&self, _: &Entry) -> Result<(), StoreError> {
         unreachable!()
@@ -229,6 +237,27 @@ impl Store for Unreachable {
         unreachable!()
     }
     async fn token(&self, _: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        unreachable!()
+    }
+    async fn put_token(&self, _: &TokenRecord) -> Result<(), StoreError> {
+        unreachable!()
+    }
+    async fn due_rotations(
+        &self,
+        _: Timestamp,
+        _: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError> {
+        unreachable!()
+    }
+    async fn rotation_done(&self, _: &str) -> Result<(), StoreError> {
+        unreachable!()
+    }
+    async fn rotation_failed(
+        &self,
+        _: &str,
+        _: u32,
+        _: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
         unreachable!()
     }
     async fn query(&self, _: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
@@ -293,7 +322,8 @@ fn state() -> AppState {
                 store: none.clone(),
                 mailer: none.clone(),
                 scheduler: none.clone(),
-                secrets: none,
+                secrets: none.clone(),
+                rotator: none,
                 clock: Arc::new(SystemClock),
                 random: Arc::new(OsRandom),
             },
@@ -311,6 +341,7 @@ async fn status(
     let request = Request::builder()
         .method(Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap())
         .uri(path)
+        .header("content-type", "application/json")
         .body(Body::from("{"))
         .unwrap();
     let response = router.oneshot(request).await.unwrap();

@@ -22,8 +22,8 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, Scope, Store,
-    StoreError, StoreQuery,
+    BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, PendingRotation, Scope,
+    Store, StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
 use tempaccess_core::request::{AccessRequest, State, Status};
@@ -109,6 +109,25 @@ CREATE INDEX mailbox_in_order ON mailbox (sent_at, seq);
 -- A used key holds until `free_after`; keys written before this version are free.
 ALTER TABLE idempotency ADD COLUMN free_after TEXT NOT NULL DEFAULT '';
 "#,
+    r#"
+-- Nothing stored may rebuild a live decision link: the mailbox of sent mail leaves the
+-- database (the embedded default keeps it in memory), and so does any mail that still
+-- holds a link from before links were made at delivery.
+DROP TABLE mailbox;
+DELETE FROM outbox WHERE json LIKE '%decide#token=%';
+"#,
+    r#"
+-- Credentials to rotate at grants' ends, until done; given up ones stay, as a record.
+CREATE TABLE rotations (
+    id               TEXT PRIMARY KEY,
+    request_id       TEXT NOT NULL REFERENCES requests (id),
+    secret_ref       TEXT NOT NULL,
+    next_attempt_at  TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    given_up         INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX rotations_due ON rotations (next_attempt_at, id) WHERE given_up = 0;
+"#,
 ];
 
 /// A [`Store`] on one SQLite database. Cloning shares the connection.
@@ -124,8 +143,21 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating or migrating) the database at `path`.
+    /// Opens (creating or migrating) the database at `path`. The file is its owner's
+    /// alone (`0600`; SQLite gives its journal files the same mode).
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("opening the database {}", path.display()))?;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
         let conn = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
         let mode: String =
@@ -151,43 +183,6 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
-    }
-
-    /// Keeps a mail the embedded default "sent", for the mailbox page.
-    pub async fn mailbox_push(&self, mail: &Mail, sent_at: Timestamp) -> anyhow::Result<()> {
-        let json = serde_json::to_string(mail)?;
-        self.run(move |conn| {
-            conn.execute(
-                "INSERT INTO mailbox (sent_at, json) VALUES (?1, ?2)",
-                params![ts(sent_at), json],
-            )
-            .or_unavailable()?;
-            Ok(())
-        })
-        .await?;
-        Ok(())
-    }
-
-    /// Every mail the embedded default sent, oldest first.
-    pub async fn mailbox(&self) -> anyhow::Result<Vec<(Mail, Timestamp)>> {
-        let rows = self
-            .run(|conn| {
-                let mut stmt = conn
-                    .prepare_cached("SELECT json, sent_at FROM mailbox ORDER BY sent_at, seq")
-                    .or_unavailable()?;
-                let rows = stmt
-                    .query_map([], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-                    })
-                    .or_unavailable()?;
-                rows.map(|row| {
-                    let (json, sent_at) = row.or_unavailable()?;
-                    Ok((from_json::<Mail>(&json)?, parse_ts(&sent_at)?))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
-            })
-            .await?;
-        Ok(rows)
     }
 
     /// Runs `f` on the connection on the blocking pool.
@@ -285,6 +280,26 @@ fn insert_outbox(tx: &Transaction<'_>, mails: &[OutgoingMail]) -> Result<(), Sto
             ts(m.next_attempt_at),
             m.attempts,
             body
+        ])
+        .or_unavailable()?;
+    }
+    Ok(())
+}
+
+fn insert_rotations(tx: &Transaction<'_>, rotations: &[PendingRotation]) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO rotations (id, request_id, secret_ref, next_attempt_at, attempts)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .or_unavailable()?;
+    for r in rotations {
+        stmt.execute(params![
+            r.id,
+            r.request_id.to_string(),
+            r.secret_ref,
+            ts(r.next_attempt_at),
+            r.attempts
         ])
         .or_unavailable()?;
     }
@@ -607,6 +622,25 @@ impl Store for SqliteStore {
                     return Err(StoreError::Duplicate { existing });
                 }
             }
+            // One pending request per requester and entry, until it expires.
+            let pending: Option<String> = if !new.one_pending_per_entry {
+                None
+            } else {
+                tx.query_row(
+                    "SELECT id FROM requests
+                     WHERE requester = ?1 AND entry_id = ?2 AND state = 'pending'
+                       AND expires_at > ?3
+                     LIMIT 1",
+                    params![requester, new.request.entry_id.to_string(), created_at],
+                    |row| row.get(0),
+                )
+                .optional()
+                .or_unavailable()?
+            };
+            if let Some(existing) = pending {
+                let existing = RequestId::parse(&existing).or_unavailable()?;
+                return Err(StoreError::OpenRequest { existing });
+            }
             tx.execute(INSERT_REQUEST, rusqlite::params_from_iter(row))
                 .or_unavailable()?;
             if let Some(used) = &new.idempotency {
@@ -643,6 +677,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        let token = token.clone();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO tokens (hash, request_id, approver, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (hash) DO NOTHING",
+                params![
+                    token.hash.0,
+                    token.request_id.to_string(),
+                    token.approver.to_string(),
+                    ts(token.expires_at)
+                ],
+            )
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
         let row = request_row(&change.request)?;
         let expected = i64::try_from(change.expected_version).or_unavailable()?;
@@ -672,6 +726,7 @@ impl Store for SqliteStore {
             }
             insert_event(&tx, &change.event)?;
             insert_outbox(&tx, &change.outbox)?;
+            insert_rotations(&tx, &change.rotations)?;
             tx.commit().or_unavailable()
         })
         .await
@@ -857,6 +912,80 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, request_id, secret_ref, next_attempt_at, attempts FROM rotations
+                     WHERE given_up = 0 AND next_attempt_at <= ?1
+                     ORDER BY next_attempt_at, id LIMIT ?2",
+                )
+                .or_unavailable()?;
+            let rows = stmt
+                .query_map(params![ts(now), limit], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, u32>(4)?,
+                    ))
+                })
+                .or_unavailable()?;
+            rows.map(|row| {
+                let (id, request_id, secret_ref, next_attempt_at, attempts) =
+                    row.or_unavailable()?;
+                Ok(PendingRotation {
+                    id,
+                    request_id: RequestId::parse(&request_id).or_unavailable()?,
+                    secret_ref,
+                    attempts,
+                    next_attempt_at: parse_ts(&next_attempt_at)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            conn.execute("DELETE FROM rotations WHERE id = ?1", [id])
+                .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            match next_attempt_at {
+                Some(at) => conn.execute(
+                    "UPDATE rotations SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    params![id, attempts, ts(at)],
+                ),
+                None => conn.execute(
+                    "UPDATE rotations SET attempts = ?2, given_up = 1 WHERE id = ?1",
+                    params![id, attempts],
+                ),
+            }
+            .or_unavailable()?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -888,16 +1017,11 @@ mod tests {
         }
     }
 
-    fn t(seconds: i64) -> Timestamp {
-        chrono::DateTime::from_timestamp(1_900_000_000 + seconds, 0).unwrap()
-    }
-
-    fn mail(subject: &str) -> Mail {
-        Mail {
-            to: Email::parse("alice@example.com").unwrap(),
-            subject: subject.to_owned(),
-            text: "text".to_owned(),
-            html: "<p>html</p>".to_owned(),
+    fn user(name: &str) -> User {
+        User {
+            email: Email::parse(&format!("{name}@example.com")).unwrap(),
+            name: name.to_owned(),
+            roles: Vec::new(),
         }
     }
 
@@ -905,7 +1029,7 @@ mod tests {
     async fn a_file_database_is_in_wal_mode_and_keeps_data_across_opens() {
         let db = TempDb::new("reopen");
         let store = SqliteStore::open(&db.path()).unwrap();
-        store.mailbox_push(&mail("first"), t(0)).await.unwrap();
+        store.put_user(&user("first")).await.unwrap();
         let (mode, version, fks): (String, i64, bool) = {
             let conn = store.conn.lock().unwrap();
             (
@@ -920,12 +1044,18 @@ mod tests {
         assert_eq!(mode, "wal");
         assert_eq!(version, i64::try_from(MIGRATIONS.len()).unwrap());
         assert!(fks);
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["tempaccess.db", "tempaccess.db-wal", "tempaccess.db-shm"] {
+            let path = db.path().with_file_name(file);
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} is its owner's alone");
+        }
         drop(store);
 
         let reopened = SqliteStore::open(&db.path()).unwrap();
         assert_eq!(
-            reopened.mailbox().await.unwrap(),
-            vec![(mail("first"), t(0))]
+            reopened.user(&user("first").email).await.unwrap(),
+            Some(user("first"))
         );
     }
 
@@ -941,40 +1071,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_mailbox_lists_oldest_first() {
-        let store = SqliteStore::in_memory().unwrap();
-        assert_eq!(store.mailbox().await.unwrap(), vec![]);
-        store.mailbox_push(&mail("late"), t(10)).await.unwrap();
-        store.mailbox_push(&mail("early"), t(5)).await.unwrap();
-        store
-            .mailbox_push(&mail("same time, sent after"), t(10))
-            .await
-            .unwrap();
-        let subjects: Vec<_> = store
-            .mailbox()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(m, at)| (m.subject, at))
-            .collect();
-        assert_eq!(
-            subjects,
-            vec![
-                ("early".to_owned(), t(5)),
-                ("late".to_owned(), t(10)),
-                ("same time, sent after".to_owned(), t(10)),
-            ]
-        );
-    }
-
-    #[tokio::test]
     async fn clones_share_one_database() {
         let store = SqliteStore::in_memory().unwrap();
         let clone = store.clone();
-        clone
-            .mailbox_push(&mail("via the clone"), t(0))
-            .await
-            .unwrap();
-        assert_eq!(store.mailbox().await.unwrap().len(), 1);
+        clone.put_user(&user("via-the-clone")).await.unwrap();
+        assert!(
+            store
+                .user(&user("via-the-clone").email)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 }

@@ -14,6 +14,35 @@ use crate::form::FieldErrors;
 use crate::hooks::{Load, use_api, use_session};
 use crate::labels;
 
+/// Where the page keeps a link's token once it has taken it out of the address (so
+/// that it leaves no trace in the history, and survives a sign-in in this tab).
+const TOKEN_KEY: &str = "tempaccess.decision-token";
+
+/// The link's token: taken from `#token=…` (then removed from the address and the
+/// history), or the one this tab kept.
+fn take_token() -> Option<String> {
+    let window = web_sys::window()?;
+    let from_fragment = window
+        .location()
+        .hash()
+        .ok()
+        .and_then(|h| token_from_fragment(&h));
+    match from_fragment {
+        Some(token) => {
+            crate::auth::store(TOKEN_KEY, &token);
+            if let Ok(history) = window.history() {
+                let _ = history.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some("/decide"),
+                );
+            }
+            Some(token)
+        }
+        None => crate::auth::load(TOKEN_KEY),
+    }
+}
+
 /// The token in `#token=…`.
 pub fn token_from_fragment(hash: &str) -> Option<String> {
     let fragment = hash.trim_start_matches('#');
@@ -98,18 +127,21 @@ fn already_decided(status: Option<Status>, by: Option<&str>, at: Option<Html>) -
 #[component]
 pub fn DecidePage() -> Html {
     let session = use_session();
-    let token = use_memo((), |_| {
-        web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .and_then(|h| token_from_fragment(&h))
-    });
+    let token = use_memo((), |_| take_token());
+    let signed_in = session.email();
     let deciding = use_reducer(|| Deciding::Idle);
-    let page = use_api((*token).clone(), |api, token| async move {
-        match token {
-            Some(t) => api.lookup(&t).await.map(Some),
-            None => Ok(None::<DecisionPage>),
-        }
-    });
+    // Signed in, the page is the approver's own (anyone else is refused); signed out,
+    // it shows what the mail showed and says who must sign in to decide.
+    let page = use_api(
+        ((*token).clone(), signed_in.clone()),
+        |api, (token, signed_in)| async move {
+            match (token, signed_in) {
+                (Some(t), Some(_)) => api.open_link(&t).await.map(Some),
+                (Some(t), None) => api.lookup(&t).await.map(Some),
+                (None, _) => Ok(None::<DecisionPage>),
+            }
+        },
+    );
 
     let page = match &page.load {
         Load::Loading => return html! { <Loading label="Looking the request up…" /> },
@@ -118,6 +150,15 @@ pub fn DecidePage() -> Html {
                 <section class="panel">
                     <h1>{ "This decision link is not valid" }</h1>
                     <p>{ "It may be mistyped, or it belongs to a request that no longer exists. Ask the requester to send a new request." }</p>
+                </section>
+            };
+        }
+        Load::Failed(e) if e.status() == Some(403) => {
+            return html! {
+                <section class="panel" role="alert">
+                    <h1>{ "You cannot decide this request" }</h1>
+                    <p>{ e.to_string() }</p>
+                    <p>{ "A decision is made by the approver the mail was sent to, signed in as themselves. If that is you, sign out and sign in again as that person." }</p>
                 </section>
             };
         }
@@ -187,26 +228,47 @@ pub fn DecidePage() -> Html {
         };
     }
 
+    if signed_in.is_none() && page.sign_in_required {
+        return html! {
+            <section class="panel">
+                <h1>{ "Temporary access request" }</h1>
+                <p class="lead">{ format!("{} asks for access to {}. Opening this page changed nothing.", request.requester, request.entry_name) }</p>
+                <RequestSummary request={request.clone()} sets={sets.clone()} />
+                <p class="notice">{ format!("To decide, sign in as {}, the approver this request was sent to.", request.approver) }</p>
+                <a class="button primary" href="/sign-in?next=%2Fdecide">{ "Sign in to decide" }</a>
+            </section>
+        };
+    }
+
     let on_decide = {
         let deciding = deciding.clone();
         let api = session.api();
         let token = (*token).clone().unwrap_or_default();
+        let id = request.id.clone();
+        let by_link = signed_in.is_none();
         Callback::from(move |body: DecisionBody| {
             let deciding = deciding.clone();
             let api = api.clone();
-            let body = TokenDecisionBody {
-                token: token.clone(),
-                decision: body.decision,
-                comment: body.comment,
-                duration_seconds: body.duration_seconds,
-                window: body.window,
-                permission_set: body.permission_set,
-            };
+            let id = id.clone();
+            let token = token.clone();
             deciding.dispatch(DecideAction::Start);
             wasm_bindgen_futures::spawn_local(async move {
-                deciding.dispatch(DecideAction::Done(Box::new(
-                    api.decide_by_link(&body).await,
-                )));
+                // Signed in, the decision is the person's (the API checks they are the
+                // approver); by the link alone only where the deployment allows it.
+                let result = if by_link {
+                    let body = TokenDecisionBody {
+                        token,
+                        decision: body.decision,
+                        comment: body.comment,
+                        duration_seconds: body.duration_seconds,
+                        window: body.window,
+                        permission_set: body.permission_set,
+                    };
+                    api.decide_by_link(&body).await
+                } else {
+                    api.decide(&id, &body).await
+                };
+                deciding.dispatch(DecideAction::Done(Box::new(result)));
             });
         })
     };

@@ -132,6 +132,9 @@ pub fn SignInPage() -> Html {
                 </>
             }
         }
+        AuthConfig::None => html! {
+            <p class="notice">{ "This server offers no sign-in: it runs on real data without the demo sign-in. Use the deployed site to sign in." }</p>
+        },
         AuthConfig::Cognito(cfg) => {
             let cfg = cfg.clone();
             let next = next.clone();

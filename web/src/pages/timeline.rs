@@ -62,7 +62,7 @@ pub fn TimelinePage(props: &TimelinePageProps) -> Html {
                             <li class={format!("event event-{}", e.kind.as_str())}>
                                 <TimeText at={e.at} />
                                 <span class="event-kind">{ labels::event(e.kind) }</span>
-                                <span class="event-actor">{ format!("by {}", e.actor.as_str()) }</span>
+                                <span class="event-actor">{ crate::labels::actor(&e.actor) }</span>
                                 if !e.detail.is_empty() {
                                     <span class="event-detail">{ &e.detail }</span>
                                 }

@@ -16,7 +16,7 @@ use tempaccess_core::Timestamp;
 use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
-use tempaccess_core::ports::{IdempotencyKey, OutgoingMail, StoreError};
+use tempaccess_core::ports::{IdempotencyKey, OutgoingMail, PendingRotation, StoreError};
 use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
@@ -109,6 +109,17 @@ impl Key {
         Self::new(format!("OUT#{id}"), "OUT")
     }
 
+    /// A pending rotation's own partition, named by its id alone as mail is.
+    pub fn rotation(id: &str) -> Self {
+        Self::new(format!("ROT#{id}"), "ROT")
+    }
+
+    /// The one pending request a requester may have for an entry. The entry id (a
+    /// slug, no `#`) comes first, so the key is unambiguous whatever the address holds.
+    pub fn pending_request(requester: &Email, entry: &EntryId) -> Self {
+        Self::new(format!("ONE#{entry}#{requester}"), "ONE")
+    }
+
     /// The key is hashed: any length and character set fits, and the fixed-length hash
     /// at the end keeps `<requester>#<hash>` unambiguous whatever the address holds.
     pub fn idempotency(requester: &Email, key: &str) -> Self {
@@ -161,6 +172,8 @@ pub(crate) fn created_position(created_at: Timestamp, id: &RequestId) -> String 
 
 pub(crate) const GRANTS_PARTITION: &str = "GRANTS";
 pub(crate) const OUTBOX_PARTITION: &str = "OUTBOX";
+/// Pending rotations share the outbox's due index, in a partition of their own.
+pub(crate) const ROTATIONS_PARTITION: &str = "ROTATIONS";
 pub(crate) const PENDING_PARTITION: &str = "PENDING";
 pub(crate) const ENTRIES_PARTITION: &str = "ENTRIES";
 
@@ -344,9 +357,72 @@ impl TryFrom<MailItem> for OutgoingMail {
     }
 }
 
+/// A rotation to start, in the due index (its own partition) until done or given up.
+pub(crate) struct RotationItem(pub Item);
+
+impl TryFrom<&PendingRotation> for RotationItem {
+    type Error = StoreError;
+
+    fn try_from(r: &PendingRotation) -> Result<Self, StoreError> {
+        let due = (
+            OUTBOX_DUE,
+            ROTATIONS_PARTITION.to_owned(),
+            due_position(r.next_attempt_at, &r.id),
+        );
+        place(r, Key::rotation(&r.id), [due]).map(Self)
+    }
+}
+
+impl TryFrom<RotationItem> for PendingRotation {
+    type Error = StoreError;
+
+    fn try_from(item: RotationItem) -> Result<Self, StoreError> {
+        read(item.0)
+    }
+}
+
 /// The attribute of a given-up mail that says so (it stays, out of the due index, as
 /// a record of what never arrived).
 pub(crate) const GIVEN_UP: &str = "given_up";
+
+/// The pending request holding a requester's one place for an entry.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct PendingRequest {
+    pub request_id: RequestId,
+}
+
+/// The attribute of a pending-request item holding when the request expires, as a key
+/// time: from then on a new request may take the place.
+pub(crate) const HELD_UNTIL: &str = "held_until";
+
+/// A requester's pending request for an entry, written with the request and deleted
+/// with its decision or cancellation; an expired one is taken over (and dropped by TTL).
+pub(crate) struct PendingRequestItem(pub Item);
+
+impl PendingRequestItem {
+    /// The place `request` takes while pending.
+    pub fn new(request: &AccessRequest) -> Result<Self, StoreError> {
+        let record = PendingRequest {
+            request_id: request.id,
+        };
+        let mut item = place(
+            &record,
+            Key::pending_request(&request.requester, &request.entry_id),
+            [],
+        )?;
+        item.insert(HELD_UNTIL.to_owned(), s(key_time(request.expires_at)));
+        item.insert(TTL.to_owned(), epoch_seconds(request.expires_at));
+        Ok(Self(item))
+    }
+}
+
+impl TryFrom<PendingRequestItem> for PendingRequest {
+    type Error = StoreError;
+
+    fn try_from(item: PendingRequestItem) -> Result<Self, StoreError> {
+        read(item.0)
+    }
+}
 
 /// The request an idempotency key made.
 #[derive(serde::Serialize, serde::Deserialize)]

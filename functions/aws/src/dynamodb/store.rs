@@ -20,17 +20,17 @@ use tempaccess_core::audit::AuditEvent;
 use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
-    Change, CreateRequest, OutgoingMail, Page, Store, StoreError, StoreQuery,
+    Change, CreateRequest, OutgoingMail, Page, PendingRotation, Store, StoreError, StoreQuery,
 };
 use tempaccess_core::report::Cursor;
-use tempaccess_core::request::AccessRequest;
+use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
 use super::item::{
-    ENTRIES_PARTITION, EntryItem, EventItem, FREE_AFTER, GIVEN_UP, GRANTS_PARTITION, Idempotency,
-    IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION, RequestItem,
-    TokenItem, UserItem, due_position, key_time, key_time_after, requester_partition, s,
-    unavailable,
+    ENTRIES_PARTITION, EntryItem, EventItem, FREE_AFTER, GIVEN_UP, GRANTS_PARTITION, HELD_UNTIL,
+    Idempotency, IdempotencyItem, Item, Key, MailItem, OUTBOX_PARTITION, PENDING_PARTITION,
+    PendingRequest, PendingRequestItem, ROTATIONS_PARTITION, RequestItem, RotationItem, TokenItem,
+    UserItem, due_position, key_time, key_time_after, requester_partition, s, unavailable,
 };
 use super::read::{Expr, Query, Range};
 use super::report::{self, MAX_READ, Stream};
@@ -185,6 +185,19 @@ impl DynamoStore {
             .build())
     }
 
+    /// A delete in a transaction; missing is fine.
+    fn delete(&self, key: &Key) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .delete(
+                aws_sdk_dynamodb::types::Delete::builder()
+                    .table_name(&*self.table)
+                    .set_key(Some(key.item()))
+                    .build()
+                    .map_err(unavailable)?,
+            )
+            .build())
+    }
+
     /// Runs one transaction, again while it is cancelled only by a concurrent
     /// transaction on the same items (no condition failed: the outcome is still open).
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
@@ -320,6 +333,7 @@ impl Store for DynamoStore {
     }
 
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
+        let created = s(key_time(new.request.created_at));
         let mut items = vec![
             self.put_new(RequestItem::try_from(&new.request)?.0)?,
             self.put_new(EventItem::try_from(&new.event)?.0)?,
@@ -328,6 +342,29 @@ impl Store for DynamoStore {
         for mail in &new.outbox {
             items.push(self.put_new(MailItem::try_from(mail)?.0)?);
         }
+        // The requester's one pending place for the entry: free, or held by a request
+        // that has expired (whether or not the sweep has marked it).
+        let place = if !new.one_pending_per_entry {
+            None
+        } else {
+            let mut expr = Expr::default();
+            let held_until = expr.name(HELD_UNTIL);
+            let condition = format!(
+                "attribute_not_exists({}) OR {held_until} <= {}",
+                expr.name(PK),
+                expr.value(created.clone()),
+            );
+            items.push(
+                TransactWriteItem::builder()
+                    .put(self.put_if(
+                        PendingRequestItem::new(&new.request)?.0,
+                        &condition,
+                        &expr,
+                    )?)
+                    .build(),
+            );
+            Some(items.len() - 1)
+        };
         let idempotency = match &new.idempotency {
             Some(key) => {
                 let item = IdempotencyItem::new(key, &new.request)?;
@@ -338,7 +375,7 @@ impl Store for DynamoStore {
                 let condition = format!(
                     "attribute_not_exists({}) OR attribute_not_exists({free_after}) OR {free_after} <= {}",
                     expr.name(PK),
-                    expr.value(s(key_time(new.request.created_at))),
+                    expr.value(created),
                 );
                 items.push(
                     TransactWriteItem::builder()
@@ -353,30 +390,54 @@ impl Store for DynamoStore {
         let Err(e) = self.transact(items).await else {
             return Ok(());
         };
-        let Some((at, key)) = idempotency else {
-            return Err(unavailable(e));
-        };
-        let reason = reasons(&e).get(at);
-        if !code_is(reason, CONDITION_FAILED) {
-            return Err(unavailable(e));
+        let failed = |at: usize| code_is(reasons(&e).get(at), CONDITION_FAILED);
+        // A repeat of the same request (its key) answers before the pending limit.
+        if let Some((at, key)) = idempotency
+            && failed(at)
+        {
+            let item = match reasons(&e).get(at).and_then(|r| r.item()) {
+                Some(item) => Some(item.clone()),
+                None => {
+                    self.get(&Key::idempotency(&new.request.requester, key))
+                        .await?
+                }
+            };
+            return match item {
+                Some(item) => {
+                    let used = Idempotency::try_from(IdempotencyItem(item))?;
+                    Err(StoreError::Duplicate {
+                        existing: used.request_id,
+                    })
+                }
+                // Gone between the write and the read (TTL): the caller may try again.
+                None => Err(unavailable(e)),
+            };
         }
-        let item = match reason.and_then(|r| r.item()) {
-            Some(item) => Some(item.clone()),
-            None => {
-                self.get(&Key::idempotency(&new.request.requester, key))
+        if let Some(place) = place
+            && failed(place)
+        {
+            let item = match reasons(&e).get(place).and_then(|r| r.item()) {
+                Some(item) => Some(item.clone()),
+                None => {
+                    self.get(&Key::pending_request(
+                        &new.request.requester,
+                        &new.request.entry_id,
+                    ))
                     .await?
+                }
+            };
+            if let Some(item) = item {
+                let held = PendingRequest::try_from(PendingRequestItem(item))?;
+                return Err(StoreError::OpenRequest {
+                    existing: held.request_id,
+                });
             }
-        };
-        match item {
-            Some(item) => {
-                let used = Idempotency::try_from(IdempotencyItem(item))?;
-                Err(StoreError::Duplicate {
-                    existing: used.request_id,
-                })
-            }
-            // Gone between the write and the read (TTL): the caller may try again.
-            None => Err(unavailable(e)),
         }
+        Err(unavailable(e))
+    }
+
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.put(TokenItem::try_from(token)?.0).await
     }
 
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
@@ -395,6 +456,19 @@ impl Store for DynamoStore {
         ];
         for mail in &change.outbox {
             items.push(self.put_new(MailItem::try_from(mail)?.0)?);
+        }
+        for rotation in &change.rotations {
+            items.push(self.put_new(RotationItem::try_from(rotation)?.0)?);
+        }
+        // A decision or a cancellation (the only ways into these states, all from
+        // pending) frees the requester's pending place for the entry; an expired
+        // request's is taken over when the next request comes.
+        if matches!(
+            change.request.state,
+            State::Approved | State::Denied | State::Cancelled
+        ) {
+            let key = Key::pending_request(&change.request.requester, &change.request.entry_id);
+            items.push(self.delete(&key)?);
         }
 
         let Err(e) = self.transact(items).await else {
@@ -569,19 +643,67 @@ impl Store for DynamoStore {
     }
 
     async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
-        // Deleting what is gone already is fine: a retried sweep delivers twice.
+        self.delete_item(&Key::mail(id)).await
+    }
+
+    async fn mail_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.retry_or_give_up(&Key::mail(id), id, attempts, next_attempt_at)
+            .await
+    }
+
+    async fn due_rotations(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingRotation>, StoreError> {
+        let query = Query::on(Some(OUTBOX_DUE), ROTATIONS_PARTITION)
+            .range(Range::Before(key_time_after(now)));
+        self.read_all(&query, Some(limit))
+            .await?
+            .into_iter()
+            .map(|item| RotationItem(item).try_into())
+            .collect()
+    }
+
+    async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
+        self.delete_item(&Key::rotation(id)).await
+    }
+
+    async fn rotation_failed(
+        &self,
+        id: &str,
+        attempts: u32,
+        next_attempt_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.retry_or_give_up(&Key::rotation(id), id, attempts, next_attempt_at)
+            .await
+    }
+}
+
+impl DynamoStore {
+    /// Deletes an item; what is gone already is fine (a retried sweep does it twice).
+    async fn delete_item(&self, key: &Key) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&*self.table)
-            .set_key(Some(Key::mail(id).item()))
+            .set_key(Some(key.item()))
             .send()
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    async fn mail_failed(
+    /// Records a failed attempt of an outbox item (a mail, a rotation): due again at
+    /// `next_attempt_at`, or given up — kept, out of the due index, as a record of what
+    /// never happened.
+    async fn retry_or_give_up(
         &self,
+        key: &Key,
         id: &str,
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
@@ -601,7 +723,6 @@ impl Store for DynamoStore {
                 expr.name(OUTBOX_DUE.sort_key),
                 expr.value(s(due_position(at, id))),
             ),
-            // Kept, out of the due index, as a record of what never arrived.
             None => format!(
                 "SET {attempts_set}, {} = {} REMOVE {}, {}",
                 expr.name(GIVEN_UP),
@@ -614,7 +735,7 @@ impl Store for DynamoStore {
             .client
             .update_item()
             .table_name(&*self.table)
-            .set_key(Some(Key::mail(id).item()))
+            .set_key(Some(key.item()))
             .update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_names(expr.names())
@@ -622,7 +743,7 @@ impl Store for DynamoStore {
             .send()
             .await;
         match updated {
-            // No such mail (delivered meanwhile): nothing to record.
+            // No such item (done meanwhile): nothing to record.
             Err(e)
                 if matches!(
                     e.as_service_error(),

@@ -23,6 +23,12 @@ pub struct SweepReport {
     pub mails_sent: usize,
     /// Mail attempts that failed.
     pub mails_failed: usize,
+    /// Rotations retried and done (a grant this pass ended is rotated with its end).
+    pub rotated: usize,
+    /// Rotation retries that failed.
+    pub rotations_failed: usize,
+    /// Items the pass could not handle (each logged; the next pass tries again).
+    pub errors: usize,
 }
 
 /// What ending one grant (a scheduler delivery) did.
@@ -94,36 +100,61 @@ impl Service {
     }
 
     /// One pass of the periodic sweep: ends overdue grants (whatever the scheduler did),
-    /// expires undecided requests and retries undelivered mail.
+    /// expires undecided requests, retries undelivered mail and unfinished rotations.
+    ///
+    /// One item that fails (a store error, an unreadable item) is logged and counted,
+    /// and the pass goes on with the others: it never holds the rest back.
     pub async fn sweep(&self) -> Result<SweepReport, Error> {
         let now = self.now();
         let store = &self.ports.store;
         let mut report = SweepReport::default();
-        for grant in store
-            .overdue_grants(now, SWEEP_BATCH)
-            .await
-            .context("listing overdue grants")?
-        {
-            if self.end_one(grant).await? == EndOutcome::Ended {
-                report.ended += 1;
+        match store.overdue_grants(now, SWEEP_BATCH).await {
+            Ok(grants) => {
+                for grant in grants {
+                    match self.end_one(grant).await {
+                        Ok(EndOutcome::Ended) => report.ended += 1,
+                        Ok(_) => {}
+                        Err(e) => report.failed("ending a grant", &e),
+                    }
+                }
             }
+            Err(e) => report.failed("listing overdue grants", &e),
         }
-        for pending in store
-            .stale_pending(now, SWEEP_BATCH)
-            .await
-            .context("listing stale requests")?
-        {
-            if self.expire_one(pending).await? {
-                report.expired += 1;
+        match store.stale_pending(now, SWEEP_BATCH).await {
+            Ok(stale) => {
+                for pending in stale {
+                    match self.expire_one(pending).await {
+                        Ok(true) => report.expired += 1,
+                        Ok(false) => {}
+                        Err(e) => report.failed("expiring a request", &e),
+                    }
+                }
             }
+            Err(e) => report.failed("listing stale requests", &e),
         }
-        let due = store
-            .due_mail(now, SWEEP_BATCH)
-            .await
-            .context("listing undelivered mail")?;
-        let (sent, failed) = self.deliver(due).await;
-        report.mails_sent = sent;
-        report.mails_failed = failed;
+        match store.due_mail(now, SWEEP_BATCH).await {
+            Ok(due) => {
+                let (sent, failed) = self.deliver(due).await;
+                report.mails_sent = sent;
+                report.mails_failed = failed;
+            }
+            Err(e) => report.failed("listing undelivered mail", &e),
+        }
+        match store.due_rotations(now, SWEEP_BATCH).await {
+            Ok(due) => {
+                let (rotated, failed) = self.rotate(due).await;
+                report.rotated = rotated;
+                report.rotations_failed = failed;
+            }
+            Err(e) => report.failed("listing unfinished rotations", &e),
+        }
         Ok(report)
+    }
+}
+
+impl SweepReport {
+    fn failed(&mut self, doing: &str, e: &(dyn std::error::Error + 'static)) {
+        self.errors += 1;
+        tracing::error!(error = %crate::error::Chain(e), "sweep: {doing} failed; the next pass tries again");
     }
 }

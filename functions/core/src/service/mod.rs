@@ -8,6 +8,7 @@ mod decide;
 mod lifecycle;
 mod outbox;
 mod queries;
+mod rotation;
 mod submit;
 
 use std::sync::Arc;
@@ -20,7 +21,8 @@ use crate::entry::Entry;
 use crate::error::Error;
 use crate::ids::{self, EntryId, RequestId};
 use crate::ports::{
-    Change, Clock, MailPurpose, Mailer, Random, Scheduler, Secrets, Store, StoreError,
+    Change, Clock, MailPurpose, Mailer, PendingRotation, Random, Rotator, Scheduler, Secrets,
+    Store, StoreError,
 };
 use crate::request::{AccessRequest, DEFAULT_PENDING_EXPIRY};
 
@@ -40,6 +42,8 @@ pub struct Ports {
     pub scheduler: Arc<dyn Scheduler>,
     /// Reads credentials.
     pub secrets: Arc<dyn Secrets>,
+    /// Rotates credentials at a grant's end.
+    pub rotator: Arc<dyn Rotator>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Randomness for ids and tokens.
@@ -53,6 +57,11 @@ pub struct Settings {
     pub site_url: String,
     /// How long a request may stay pending.
     pub pending_expiry: TimeDelta,
+    /// Whether a decision link decides with nobody signed in, for approvers without
+    /// an account on the site. Off unless a deployment turns it on: then whoever holds
+    /// the mail (a forward, a shared mailbox) can decide, and the timeline can say
+    /// only whose link it was.
+    pub link_decisions: bool,
 }
 
 impl Settings {
@@ -61,6 +70,7 @@ impl Settings {
         Self {
             site_url: site_url.into(),
             pending_expiry: DEFAULT_PENDING_EXPIRY,
+            link_decisions: false,
         }
     }
 }
@@ -164,8 +174,9 @@ impl Service {
             })
     }
 
-    /// Writes a transition with its mails, then delivers them. A lost race becomes a
-    /// 409 naming the state the winner left.
+    /// Writes a transition with its mails (and, when it ends a grant, the rotation
+    /// its end calls for), then delivers them. A lost race becomes a 409 naming the
+    /// state the winner left.
     pub(super) async fn commit(
         &self,
         before: &AccessRequest,
@@ -176,10 +187,13 @@ impl Service {
             .into_iter()
             .map(|(purpose, m)| self.outgoing(before.id, purpose, m))
             .collect();
+        let rotations: Vec<PendingRotation> =
+            self.rotation_at_end(before, &t).into_iter().collect();
         let change = Change {
             event: self.event(before.id, t.actor, t.kind, t.detail),
             expected_version: before.version,
             outbox: outbox.clone(),
+            rotations: rotations.clone(),
             request: t.next.clone(),
         };
         match self.ports.store.apply(change).await {
@@ -192,6 +206,7 @@ impl Service {
         }
         tracing::info!(request_id = %before.id, event = t.kind.as_str(), "request changed");
         self.deliver(outbox).await;
+        self.rotate(rotations).await;
         Ok(t.next)
     }
 }

@@ -107,6 +107,10 @@ impl Service {
 
     /// Reveals an entry's credential to a caller holding an active grant with the
     /// view-password right on it. Every reveal is recorded first.
+    ///
+    /// The grant is found among the caller's open requests (an index, which on
+    /// DynamoDB may lag a moment behind a revocation), then read again by its key,
+    /// consistently, and checked again: a grant revoked a moment ago reveals nothing.
     pub async fn reveal_secret(
         &self,
         caller: &Caller,
@@ -123,7 +127,20 @@ impl Service {
             .open_requests_of(&caller.email, now)
             .await
             .context("reading the caller's grants")?;
-        let grant = policy::password_grant(&entry, &open, now)?;
+        let candidate = policy::password_grant(&entry, &open, now)?.id;
+        let current = self
+            .ports
+            .store
+            .request(&candidate)
+            .await
+            .context("reading the grant")?;
+        let current = current.as_slice();
+        let grant = policy::password_grant(&entry, current, now)?;
+        if grant.requester != caller.email {
+            return Err(Error::forbidden(
+                "you have no active grant with the view-password right on this entry",
+            ));
+        }
         let secret_ref = entry.secret_ref.as_deref().ok_or(Error::NotFound {
             what: "credential",
             field: None,

@@ -304,8 +304,11 @@ pub struct RequestView {
     pub starts_at: Option<DateTime<Utc>>,
     /// When the grant ends.
     pub ends_at: Option<DateTime<Utc>>,
-    /// When the requester cancelled it.
+    /// When it was cancelled while pending.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Who cancelled it: its requester, or an admin.
+    #[serde(default)]
+    pub cancelled_by: Option<String>,
     /// When it was ended early.
     pub revoked_at: Option<DateTime<Utc>>,
     /// Who ended it early.
@@ -337,11 +340,19 @@ impl RequestView {
             starts_at: r.grant.as_ref().map(|g| g.starts_at),
             ends_at: r.grant.as_ref().map(|g| g.ends_at),
             cancelled_at: r.cancelled_at,
+            cancelled_by: r
+                .status(now)
+                .eq(&Status::Cancelled)
+                .then(|| r.cancelled_by.as_ref().unwrap_or(&r.requester).to_string()),
             revoked_at: r.revoked_at,
             revoked_by: r.revoked_by.as_ref().map(ToString::to_string),
             revoke_reason: text(&r.revoke_reason),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A page of requests.
@@ -401,6 +412,10 @@ pub struct DecisionPage {
     pub decidable: bool,
     /// The sets the approver may narrow to (the entry's).
     pub permission_sets: Vec<PermissionSetView>,
+    /// Whether deciding needs the approver signed in: true unless the deployment takes
+    /// decisions by the link alone.
+    #[serde(default = "yes")]
+    pub sign_in_required: bool,
 }
 
 /// An entry's credential, while granted.
@@ -440,6 +455,12 @@ pub enum ErrorCode {
     Conflict,
     /// 413: the body is too large.
     PayloadTooLarge,
+    /// 415: a body that is not JSON (send `Content-Type: application/json`).
+    UnsupportedMediaType,
+    /// 421: a request for another host (the embedded default answers only its own).
+    Misdirected,
+    /// 429: a limit that protects the service or a person's inbox.
+    TooManyRequests,
     /// 500: something failed on the server's side.
     Internal,
     /// A code this version does not know (a later server's, or an answer that is not
@@ -450,7 +471,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the API sends.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 11] = [
         Self::InvalidInput,
         Self::Rejected,
         Self::Unauthenticated,
@@ -458,6 +479,9 @@ impl ErrorCode {
         Self::NotFound,
         Self::Conflict,
         Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::Misdirected,
+        Self::TooManyRequests,
         Self::Internal,
     ];
 
@@ -471,6 +495,9 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Misdirected => "misdirected",
+            Self::TooManyRequests => "too_many_requests",
             Self::Internal => "internal",
             Self::Unknown => "unknown",
         }
@@ -494,6 +521,9 @@ pub struct ErrorDetail {
     /// For conflicts: who decided, cancelled or revoked it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    /// For a second request while one is pending: the pending one's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A bearer token.
@@ -549,7 +579,7 @@ mod tests {
         let request = serde_json::to_string(&RequestView::new(&approved, t0())).unwrap();
         assert_eq!(
             request,
-            r#"{"id":"01Q9GD6E000000000000000001","entry_id":"prod-db","entry_name":"Production database","requester":"alice@example.com","approver":"bob@example.com","permission_set":"view-password-execute","granted_permission_set":"view-password-execute","requested":{"duration_seconds":3600},"message":"deploy","status":"active","created_at":"2030-03-17T17:46:40Z","expires_at":"2030-03-18T17:46:40Z","decided_at":"2030-03-17T17:46:40Z","decided_by":"bob@example.com","decision_comment":"go","starts_at":"2030-03-17T17:46:40Z","ends_at":"2030-03-17T18:46:40Z","cancelled_at":null,"revoked_at":null,"revoked_by":null,"revoke_reason":null}"#
+            r#"{"id":"01Q9GD6E000000000000000001","entry_id":"prod-db","entry_name":"Production database","requester":"alice@example.com","approver":"bob@example.com","permission_set":"view-password-execute","granted_permission_set":"view-password-execute","requested":{"duration_seconds":3600},"message":"deploy","status":"active","created_at":"2030-03-17T17:46:40Z","expires_at":"2030-03-18T17:46:40Z","decided_at":"2030-03-17T17:46:40Z","decided_by":"bob@example.com","decision_comment":"go","starts_at":"2030-03-17T17:46:40Z","ends_at":"2030-03-17T18:46:40Z","cancelled_at":null,"cancelled_by":null,"revoked_at":null,"revoked_by":null,"revoke_reason":null}"#
         );
 
         let event = |actor: Actor, kind: EventKind| {
@@ -644,7 +674,7 @@ mod tests {
     /// does not know.
     #[test]
     fn unknown_event_kinds_and_error_codes_still_read() {
-        let kind: EventKind = serde_json::from_str(r#""rotated""#).unwrap();
+        let kind: EventKind = serde_json::from_str(r#""key_escrowed""#).unwrap();
         assert_eq!(kind, EventKind::Unknown);
         let detail: ErrorDetail =
             serde_json::from_str(r#"{"code":"teapot","message":"short and stout"}"#).unwrap();
