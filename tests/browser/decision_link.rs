@@ -1,5 +1,6 @@
 //! Decision links in the browser: a used link shows the "already decided" page naming
-//! who decided, and an unknown one says the link is not valid. Neither changes anything.
+//! who decided, an unknown one says the link is not valid, and a link followed in a tab
+//! already on the decision page is read at once. None changes anything.
 
 use serde_json::json;
 use tempaccess_tests::app::{TestApp, prod_db_request};
@@ -31,7 +32,7 @@ async fn used_and_unknown_links_get_clear_pages() {
         !href.as_str().unwrap_or_default().contains(&token),
         "the token stays in the address: {href}"
     );
-    b.wait_for_text("decided by bob@example.com").await;
+    b.wait_for_text("decided by Bob Approver").await;
     b.screenshot("already-decided").await;
     assert!(
         !b.body_text().await.contains("Approve\n"),
@@ -49,6 +50,21 @@ async fn used_and_unknown_links_get_clear_pages() {
     b.eval("sessionStorage.clear(); return null;", vec![]).await;
     b.goto("/decide").await;
     b.wait_for_text("This decision link is incomplete").await;
+    assert_eq!(b.title().await, "Decide on a request · tempaccess");
+
+    // A whole link followed in the same tab: only the fragment changes, and the page
+    // reads it without a reload.
+    let (_, fresh) = app
+        .submit_and_get_link(&alice, &prod_db_request(1800, "second look"))
+        .await;
+    b.eval(
+        "window.location.hash = 'token=' + arguments[0];",
+        vec![json!(fresh)],
+    )
+    .await;
+    b.wait_for_text("second look").await;
+    b.wait_for_text("Sign in to decide").await;
+    b.screenshot("same-tab-link").await;
 
     // Looking changed nothing: still active, approved once.
     assert_eq!(app.status_of(&alice, &id).await, "active");
@@ -72,13 +88,15 @@ async fn the_approver_signs_in_from_the_link_to_decide_and_nobody_else_can() {
     b.sign_in("Alice Requester").await;
     b.goto(&format!("/decide#token={token}")).await;
     b.wait_for_text("You cannot decide this request").await;
+    b.wait_for_text("You are signed in as Alice Requester (alice@example.com).")
+        .await;
     b.screenshot("requester-refused").await;
     assert!(!b.body_text().await.contains("Approve\n"));
     b.sign_out().await;
 
     // Signed out: the request as the mail showed it, and who must sign in.
     b.goto(&format!("/decide#token={token}")).await;
-    b.wait_for_text("To decide, sign in as bob@example.com")
+    b.wait_for_text("To decide, sign in as Bob Approver (bob@example.com)")
         .await;
     b.screenshot("sign-in-to-decide").await;
     b.click_link("Sign in to decide").await;
@@ -89,7 +107,11 @@ async fn the_approver_signs_in_from_the_link_to_decide_and_nobody_else_can() {
     .click()
     .await
     .expect("sign in as bob");
-    // Back on the page, the token kept by this tab, bob decides.
+    // Back on the page, the token kept by this tab, bob decides, told what is recorded.
+    b.wait_for_text(
+        "You are signed in as Bob Approver (bob@example.com). Your decision is recorded under your name",
+    )
+    .await;
     b.click_button("Approve").await;
     b.wait_for_text("Request approved").await;
     b.screenshot("approved-signed-in").await;

@@ -1,6 +1,6 @@
 //! A denied request in the browser: the form asks for the message the entry requires,
-//! bob denies from his Approvals page, and alice reads his message in her report and
-//! the request's timeline.
+//! bob denies from his Approvals page after a confirmation that takes his message, and
+//! alice reads it in her report and the request's timeline.
 
 use fantoccini::Locator;
 use tempaccess_tests::app::{TestApp, items, str_field};
@@ -34,12 +34,11 @@ async fn a_denied_request_shows_the_approvers_message() {
     b.click_button("Send request").await;
     b.wait_for_text("Request sent").await;
 
-    // bob decides from his Approvals page.
+    // bob decides from his Approvals page: Deny asks first.
     b.sign_out().await;
     b.sign_in("Bob Approver").await;
-    b.click_link("Approvals").await;
-    b.wait_for_text("alice@example.com asks for Payroll server (RDP)")
-        .await;
+    b.nav("Approvals").await;
+    b.wait_for_text("Alice Requester").await;
     b.wait_for_text("Operator (execute only)").await;
     b.screenshot("approvals").await;
     let alice = app.login("alice").await;
@@ -48,13 +47,24 @@ async fn a_denied_request_shows_the_approvers_message() {
         .await
         .expect_json(200);
     let id = str_field(&items(&list)[0], "id");
+    b.click_button("Decide on Alice Requester's request for Payroll server (RDP)")
+        .await;
     b.type_into(
         &format!("decision-{id}-comment"),
         "Not during the payroll run",
     )
     .await;
     b.click_button("Deny").await;
-    b.wait_for_text("Denied alice@example.com's request for Payroll server (RDP).")
+    b.wait_for_text("Deny Alice Requester's request?").await;
+    // The message written in the form is the dialog's; nothing is sent yet.
+    assert_eq!(
+        b.value(&format!("decision-{id}-deny-reason")).await,
+        "Not during the payroll run"
+    );
+    assert_eq!(app.status_of(&alice, &id).await, "pending");
+    b.screenshot("deny-confirmation").await;
+    b.click_button("Deny request").await;
+    b.wait_for_text("Denied Alice Requester's request for Payroll server (RDP).")
         .await;
     b.wait_for_text("No requests are waiting for your decision.")
         .await;
@@ -63,18 +73,18 @@ async fn a_denied_request_shows_the_approvers_message() {
     // alice reads the message in her report and in the timeline.
     b.sign_out().await;
     b.sign_in("Alice Requester").await;
-    b.click_link("Reports").await;
+    b.nav("Reports").await;
     let row = b
         .wait_for(Locator::Css(&format!("tr[data-request-id='{id}']")))
         .await;
     let message = row
-        .find(Locator::Css(".col-authorization_message"))
+        .find(Locator::Css(".authorization-message"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert_eq!(message, "Not during the payroll run");
+    assert_eq!(message, "Approver: Not during the payroll run");
     b.wait_for(Locator::XPath(&format!(
         "//tr[@data-request-id='{id}']//span[normalize-space(.)='Denied']"
     )))

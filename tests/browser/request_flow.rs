@@ -1,9 +1,10 @@
 //! The whole flow in a real browser: alice requests with a message and a custom time
 //! frame, bob follows the link from the mailbox page and approves a shorter duration,
-//! alice sees the grant and reveals the password, then cancels it from her report and
-//! the password is gone.
+//! alice sees what was granted beside what she asked, reveals the password, then ends
+//! her access from her report: it reads "Ended early" (not "Revoked"), with the time it
+//! really ended, and the password is gone.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, TimeDelta, Timelike};
 use fantoccini::Locator;
 use serde_json::json;
 use tempaccess_tests::app::{ALICE, PROD_DB, TestApp, items, parse_time, str_field};
@@ -30,15 +31,18 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     b.wait_for_text("View password/Execute rights").await;
     b.screenshot("request-form").await;
 
-    // A custom time frame, entered in the browser's zone: from this minute, two hours.
+    // A custom time frame, entered in the browser's zone on a 24-hour clock: from this
+    // minute, two hours.
     b.click_button("Set custom time frame").await;
-    let start = b.value("window-start").await;
+    // The focus follows the toggle to the frame's start.
+    b.wait_focus("#window-start-date").await;
+    let start = b.datetime("window-start").await;
     let start_local = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
         .unwrap_or_else(|e| panic!("the form's start {start:?}: {e}"));
     let end = (start_local + TimeDelta::hours(2))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
-    b.set_value("window-end", &end).await;
+    b.set_datetime("window-end", &end).await;
     b.type_into("message", "Hotfix for ticket 4711").await;
     b.wait_for_text("UTC").await;
     b.screenshot("custom-time-frame").await;
@@ -92,7 +96,7 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     .await
     .expect("follow the decision link");
     // Signed out, the link shows the request; deciding takes bob signed in.
-    b.wait_for_text("To decide, sign in as bob@example.com")
+    b.wait_for_text("To decide, sign in as Bob Approver (bob@example.com)")
         .await;
     b.click_link("Sign in to decide").await;
     b.wait_for(Locator::XPath(
@@ -116,6 +120,9 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     b.screenshot("decision-shorter").await;
     b.click_button("Approve").await;
     b.wait_for_text("Request approved").await;
+    // What was granted, said beside what was asked.
+    b.wait_for_text("You approved Alice Requester's request for Production database (Requested 2 h · Granted 30 min).")
+        .await;
     b.screenshot("approved").await;
 
     let detail = app.request_detail(&alice, &id).await;
@@ -137,6 +144,9 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     let password = b.css(".secret-password").await.text().await.unwrap();
     let expected = app.secret(&alice, PROD_DB).await.expect_json(200);
     assert_eq!(password, str_field(&expected, "password"));
+    // Production database's password rotates at the end: said beside it.
+    b.wait_for_text("This password is changed when your access ends.")
+        .await;
     b.screenshot("password-revealed").await;
     b.click_button("Copy password").await;
     b.wait_for(Locator::XPath(
@@ -147,25 +157,56 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
     b.wait_gone("//*[contains(@class, 'secret-password')]")
         .await;
 
-    // alice ends her access from the report, after a confirmation.
-    b.click_link("Reports").await;
+    // What was granted, beside what was asked: on the request's page.
+    b.goto(&format!("/requests/{id}")).await;
+    b.wait_for_text("Requested 2 h · Granted 30 min").await;
+
+    // alice ends her access from the report, after a confirmation that says so.
+    b.nav("Reports").await;
     b.wait_for_text("Temporary Access Requests Report").await;
     b.wait_for(Locator::Css(&format!("tr[data-request-id='{id}']")))
         .await;
     b.screenshot("report").await;
-    b.click_button("Cancel request for Production database")
+    b.click_button("End access to Production database").await;
+    b.wait_for_text("End your access now?").await;
+    b.wait_for_text("To regain it you will need to make another request.")
         .await;
-    b.wait_for_text("Do you really want to end your access to Production database now?")
+    b.screenshot("end-access-confirmation").await;
+    b.click_button("End access now").await;
+    b.wait_for_text("Ended your access to Production database.")
         .await;
-    b.screenshot("cancel-confirmation").await;
-    b.click_button("OK").await;
-    b.wait_for_text("Ended the access to Production database.")
-        .await;
+    let row = format!("//tr[@data-request-id='{id}']");
     b.wait_for(Locator::XPath(&format!(
-        "//tr[@data-request-id='{id}']//span[normalize-space(.)='Revoked']"
+        "{row}//span[normalize-space(.)='Ended early']"
     )))
     .await;
-    b.screenshot("report-after-cancel").await;
+    let row_text = b.wait_for(Locator::XPath(&row)).await.text().await.unwrap();
+    assert!(
+        !row_text.contains("Revoked"),
+        "one's own early end is not a revocation: {row_text}"
+    );
+    // The granted column ends when access really ended, not at the granted end.
+    let granted = b
+        .wait_for(Locator::XPath(&format!(
+            "{row}//td[contains(@class,'col-granted')]"
+        )))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(granted.contains("ended early"), "{granted}");
+    let detail = app.request_detail(&alice, &id).await;
+    let ended_at = parse_time(&detail["request"]["revoked_at"]);
+    let shown_end = b
+        .eval(
+            "return document.querySelectorAll(arguments[0])[1].getAttribute('datetime');",
+            vec![json!(format!(
+                "tr[data-request-id='{id}'] td.col-granted time"
+            ))],
+        )
+        .await;
+    assert_eq!(parse_time(&shown_end), ended_at.with_nanosecond(0).unwrap());
+    b.screenshot("report-after-ending").await;
 
     // The password is gone: no button, and the API refuses.
     b.click_link("Entries").await;
@@ -174,11 +215,15 @@ async fn request_approve_reveal_and_cancel_in_the_browser() {
         .await;
     app.secret(&alice, PROD_DB).await.expect(403);
 
-    // The timeline names every step, with the reveal.
+    // The timeline names every step, with the reveal, and people by name.
     b.goto(&format!("/requests/{id}")).await;
     b.wait_for_text("Password revealed").await;
-    b.wait_for_text("Revoked").await;
-    b.wait_for_text(&format!("by {ALICE}")).await;
+    b.wait_for_text("by you (ended early)").await;
+    b.wait_for_text("by Bob Approver").await;
+    assert!(
+        !b.body_text().await.contains(ALICE),
+        "people are named, not mailed"
+    );
     b.screenshot("timeline").await;
 
     // Times are shown in the browser's zone, with the zone named.

@@ -7,6 +7,7 @@
 
 mod authz;
 mod input;
+mod report;
 mod rules;
 mod service;
 mod store_sqlite;

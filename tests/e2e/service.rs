@@ -499,7 +499,8 @@ async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
     assert_eq!(w.scheduler.end_of(&active.id), None, "the end is forgotten");
 
     let own = w.granted().await;
-    let mails = w.mail.sent().len();
+    let to_alice = w.mail.sent_to("alice@example.com").len();
+    let to_bob = w.mail.sent_to("bob@example.com").len();
     let ended = w
         .service
         .cancel(&alice, &own.id, Message::default())
@@ -507,9 +508,14 @@ async fn cancel_and_revoke_follow_the_status_and_the_callers_role() {
         .unwrap();
     assert_eq!(ended.state, State::Revoked);
     assert_eq!(
-        w.mail.sent().len(),
-        mails,
-        "ending one's own access tells nobody"
+        w.mail.sent_to("bob@example.com").len(),
+        to_bob + 1,
+        "ending one's own access tells the approver who granted it"
+    );
+    assert_eq!(
+        w.mail.sent_to("alice@example.com").len(),
+        to_alice,
+        "and not the requester, who did it"
     );
 }
 
@@ -1091,4 +1097,72 @@ async fn one_failing_item_never_holds_the_sweep_back() {
         State::Approved,
         "tried again next pass"
     );
+}
+
+/// A mail service that is down until told otherwise, then slow: each send takes
+/// fifteen seconds of the test's clock.
+#[derive(Default)]
+struct SlowMail {
+    clock: std::sync::OnceLock<Arc<ManualClock>>,
+    up: std::sync::atomic::AtomicBool,
+    sent: std::sync::Mutex<Vec<Mail>>,
+}
+
+#[async_trait::async_trait]
+impl tempaccess_core::ports::Mailer for SlowMail {
+    async fn send(&self, mail: &Mail) -> Result<(), tempaccess_core::ports::MailError> {
+        if !self.up.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(tempaccess_core::ports::MailError::Retryable(
+                "the mail service is unreachable".into(),
+            ));
+        }
+        self.clock
+            .get()
+            .expect("the clock")
+            .advance(TimeDelta::seconds(15));
+        self.sent.lock().unwrap().push(mail.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_sweep_stops_in_time_and_the_next_one_sends_the_rest_once() {
+    let slow = Arc::new(SlowMail::default());
+    let w = {
+        let slow = slow.clone();
+        world_with(move |ports| ports.mailer = slow).await
+    };
+    slow.clock.set(w.clock.clone()).ok();
+    // Four requests while the mail service is down: four mails waiting.
+    w.submit("alice", ask("prod-db", "bob@example.com", 3600))
+        .await;
+    w.submit("alice", payroll()).await;
+    w.submit("carol", ask("prod-db", "bob@example.com", 3600))
+        .await;
+    w.submit("carol", payroll()).await;
+    slow.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    w.advance(TimeDelta::minutes(5));
+
+    // Each send takes 15 s: sends start at 0, 15 and 30 s, none after the budget.
+    assert_eq!(
+        tempaccess_core::service::SWEEP_BUDGET,
+        TimeDelta::seconds(40)
+    );
+    let first = w.service.sweep().await.expect("a pass");
+    assert_eq!(
+        (first.mails_sent, first.deferred, first.errors),
+        (3, 1, 0),
+        "{first:?}"
+    );
+    let second = w.service.sweep().await.expect("a pass");
+    assert_eq!((second.mails_sent, second.deferred), (1, 0), "{second:?}");
+    let sent = slow.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 4, "each mail once");
+    let mut subjects: Vec<_> = sent
+        .iter()
+        .map(|m| (m.to.clone(), m.subject.clone()))
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), 4, "no mail twice: {subjects:?}");
 }

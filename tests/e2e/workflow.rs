@@ -195,12 +195,18 @@ async fn request_approve_by_link_reveal_cancel_and_report() {
         lines.first().copied(),
         Some(
             "status,requested_by,entry,rights,requested_on,requested_start,requested_end,\
-             requested_duration,authorized_duration,approver,request_message,authorization_message"
+             requested_duration,authorized_duration,approver,request_message,authorization_message,\
+             decided_at,decided_by,granted_start,granted_end,ended_early_at,ended_early_by,id"
         ),
         "{csv}"
     );
     assert_eq!(lines.len(), 2, "one row for one request: {csv}");
     assert!(lines[1].starts_with("revoked,"), "{csv}");
+    assert!(
+        lines[1].contains(",View password/Execute rights,"),
+        "rights by name: {csv}"
+    );
+    assert!(lines[1].ends_with(&format!(",{id}")), "{csv}");
     assert!(lines[1].contains("Deploy the hotfix for INC-42"), "{csv}");
     assert!(lines[1].contains("Go ahead"), "{csv}");
 

@@ -31,6 +31,41 @@ pub const BROWSER_TZ: &str = "America/New_York";
 /// How long a page gets to show what a test waits for.
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// The desktop window pages are checked at.
+pub const DESKTOP: (u32, u32) = (1280, 900);
+
+/// The phone window pages are checked at.
+pub const PHONE: (u32, u32) = (390, 844);
+
+/// axe-core's script: `AXE_CORE` (`cargo xtask test` installs it and sets the variable).
+pub fn axe_core_script() -> PathBuf {
+    let path = std::env::var_os("AXE_CORE")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(
+                "/var/tmp/tempaccess-tools/axe-core-4.14.1/node_modules/axe-core/axe.min.js",
+            )
+        });
+    assert!(
+        path.is_file(),
+        "{} is missing: `cargo xtask site --with-browser` installs axe-core, or set AXE_CORE",
+        path.display()
+    );
+    path
+}
+
+/// What the focused element is: its tag, id, and text or accessible label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Focused {
+    /// Lowercase tag name.
+    pub tag: String,
+    /// Its id, or empty.
+    pub id: String,
+    /// Its `aria-label`, else its text, trimmed.
+    pub name: String,
+}
+
 /// The built site: `TEMPACCESS_SITE_DIR`.
 pub fn site_dir() -> PathBuf {
     let dir = std::env::var_os("TEMPACCESS_SITE_DIR")
@@ -98,6 +133,18 @@ impl Browser {
             "tempaccess-browser-{test}-{}-{nanos}",
             std::process::id()
         ));
+        // This test's screenshots of an earlier run go: what is kept is this run's.
+        if let Ok(old) = std::fs::read_dir(screenshots_dir()) {
+            for shot in old.flatten() {
+                if shot
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{test}-"))
+                {
+                    let _ = std::fs::remove_file(shot.path());
+                }
+            }
+        }
         let downloads = scratch.join("downloads");
         std::fs::create_dir_all(&downloads).expect("create the downloads directory");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -143,7 +190,8 @@ impl Browser {
                     "--disable-component-update",
                     "--disable-sync",
                     "--disable-dev-shm-usage",
-                    "--window-size=1280,1000",
+                    "--window-size=1280,900",
+                    "--lang=en-US",
                     format!("--user-data-dir={}", profile.display()),
                 ],
                 "prefs": {
@@ -359,6 +407,184 @@ impl Browser {
         n
     }
 
+    /// Resizes the window to `(width, height)`.
+    pub async fn resize(&self, (width, height): (u32, u32)) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("resize to {width}×{height}: {e}"));
+    }
+
+    /// Screenshots the page at the desktop and at the phone width
+    /// (`<name>-desktop`, `<name>-phone`), and leaves the window at the desktop size.
+    pub async fn screenshot_both(&self, name: &str) {
+        self.resize(DESKTOP).await;
+        self.screenshot(&format!("{name}-desktop")).await;
+        self.resize(PHONE).await;
+        // Let the layout settle at the new width.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.screenshot(&format!("{name}-phone")).await;
+        self.resize(DESKTOP).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    /// Runs axe-core in the page and fails on any serious or critical violation; `what`
+    /// names the page in the message. Moderate and minor ones are printed.
+    pub async fn check_accessibility(&self, what: &str) {
+        let source = std::fs::read_to_string(axe_core_script()).expect("read axe-core");
+        let loaded = self
+            .client
+            .execute(&format!("{source}\nreturn typeof axe;"), vec![])
+            .await
+            .unwrap_or_else(|e| panic!("inject axe-core into {what}: {e}"));
+        assert_eq!(loaded, "object", "axe-core did not load in {what}");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || ''))
+                   }))))
+                   .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("run axe-core in {what}: {e}"));
+        let violations = result.as_array().cloned().unwrap_or_default();
+        let (blocking, other): (Vec<_>, Vec<_>) = violations
+            .iter()
+            .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
+        for v in &other {
+            eprintln!("axe ({what}, {}): {} {}", v["impact"], v["id"], v["help"]);
+        }
+        if !blocking.is_empty() {
+            self.screenshot(&format!("axe-{}", what.replace(' ', "-")))
+                .await;
+            panic!(
+                "{what}: {} serious or critical accessibility violation(s):\n{}",
+                blocking.len(),
+                serde_json::to_string_pretty(&blocking).unwrap_or_default()
+            );
+        }
+    }
+
+    /// Presses keys in the focused element, as a keyboard does (`Key::Tab`, text, …).
+    pub async fn press(&self, keys: &str) {
+        let active = self
+            .client
+            .active_element()
+            .await
+            .expect("the focused element");
+        active
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("press {keys:?}: {e}"));
+    }
+
+    /// Tab to the next focusable element.
+    pub async fn tab(&self) {
+        self.press(&fantoccini::key::Key::Tab.to_string()).await;
+    }
+
+    /// Shift+Tab to the previous focusable element.
+    pub async fn shift_tab(&self) {
+        self.press(&(fantoccini::key::Key::Shift + &fantoccini::key::Key::Tab.to_string()))
+            .await;
+    }
+
+    /// Presses Tab until the focused element's id or name is `target` (at most 60
+    /// times), as a keyboard user moves through a page.
+    pub async fn tab_to(&self, target: &str) -> Focused {
+        for _ in 0..60 {
+            self.tab().await;
+            let f = self.focused().await;
+            if f.id == target || f.name == target {
+                return f;
+            }
+        }
+        self.screenshot("failure").await;
+        panic!("Tab never reached {target}");
+    }
+
+    /// What has the keyboard focus.
+    pub async fn focused(&self) -> Focused {
+        let v = self
+            .eval(
+                "const el = document.activeElement;
+                 if (!el) return ['', '', ''];
+                 const name = el.getAttribute('aria-label') || (el.innerText || el.value || '');
+                 return [el.tagName.toLowerCase(), el.id || '', name.trim()];",
+                vec![],
+            )
+            .await;
+        let part = |i: usize| v[i].as_str().unwrap_or_default().to_owned();
+        Focused {
+            tag: part(0),
+            id: part(1),
+            name: part(2),
+        }
+    }
+
+    /// Waits until the focus is on an element matching the CSS `selector`.
+    pub async fn wait_focus(&self, selector: &str) -> Focused {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let on = self
+                .eval(
+                    "const el = document.activeElement; return !!el && el.matches(arguments[0]);",
+                    vec![json!(selector)],
+                )
+                .await;
+            if on == json!(true) {
+                return self.focused().await;
+            }
+            if tokio::time::Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!(
+                    "the focus never reached {selector}; it is on {:?}",
+                    self.focused().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sets a date-and-time field (`<id>-date`, `<id>-time`) to `value`, a
+    /// `YYYY-MM-DDTHH:MM` in the browser's zone.
+    pub async fn set_datetime(&self, id: &str, value: &str) {
+        let (date, time) = value.split_once('T').unwrap_or((value, ""));
+        self.set_value(&format!("{id}-date"), date).await;
+        self.set_value(&format!("{id}-time"), time).await;
+    }
+
+    /// A date-and-time field's value as `YYYY-MM-DDTHH:MM`.
+    pub async fn datetime(&self, id: &str) -> String {
+        format!(
+            "{}T{}",
+            self.value(&format!("{id}-date")).await,
+            self.value(&format!("{id}-time")).await
+        )
+    }
+
+    /// The document's title.
+    pub async fn title(&self) -> String {
+        self.client.title().await.expect("the page's title")
+    }
+
+    /// Opens the page's main navigation link `text` (on a phone, through the menu).
+    pub async fn nav(&self, text: &str) {
+        let l = xpath_literal(text);
+        self.wait_for(Locator::XPath(&format!(
+            "//nav[@aria-label='Main']//a[starts-with(normalize-space(.), {l})]"
+        )))
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("open {text} from the navigation: {e}"));
+    }
+
     /// Signs in on the sign-in page as the demo person shown as `name`
     /// ("Alice Requester") and waits for the entries page.
     pub async fn sign_in(&self, name: &str) {
@@ -375,6 +601,11 @@ impl Browser {
             .await;
         self.wait_for(Locator::XPath("//h1[normalize-space(.)='Entries']"))
             .await;
+        // The entries have loaded: the page is ready to use.
+        self.wait_for(Locator::XPath(
+            "//article[contains(@class,'entry')] | //*[contains(@class,'empty-state')]",
+        ))
+        .await;
     }
 
     /// Signs out.

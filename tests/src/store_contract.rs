@@ -19,7 +19,7 @@ use tempaccess_core::ports::{
     Change, CreateRequest, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, OutgoingMail,
     Page, PendingRotation, Scope, StoreError, StoreQuery,
 };
-use tempaccess_core::report::PageSize;
+use tempaccess_core::report::{PageSize, ReportOrder};
 use tempaccess_core::request::{
     AccessRequest, DEFAULT_PENDING_EXPIRY, Grant, Op, Status, SubmitCommand,
 };
@@ -56,6 +56,8 @@ macro_rules! store_contract_tests {
             query_status_is_read_against_now,
             query_dates_are_from_inclusive_to_exclusive,
             query_pages_have_no_gaps_or_duplicates,
+            query_oldest_first_pages_in_order_in_every_scope,
+            count_is_every_page_whatever_the_order_or_cursor,
             query_rejects_a_cursor_it_did_not_make,
             query_refuses_a_cursor_from_another_query,
             open_requests_of_are_pending_requests_and_unfinished_grants,
@@ -299,23 +301,59 @@ async fn granted(
     commit(store, approve(&r, created, starts, ends)).await
 }
 
+/// The ids of the one page `query` selects; the store's count of the query must agree.
 async fn ids_of(store: &dyn Store, query: StoreQuery) -> anyhow::Result<Vec<RequestId>> {
     let page = store.query(&query).await?;
     ensure!(
         page.next_cursor.is_none(),
         "one page expected, got a cursor"
     );
+    let counted = store.count(&query).await?;
+    ensure!(
+        counted == page.items.len() as u64,
+        "count says {counted}, the page lists {}: {query:?}",
+        page.items.len()
+    );
     Ok(page.items.iter().map(|r| r.id).collect())
+}
+
+/// Every page of `query` in turn, `limit` at a time: the ids, in order.
+async fn every_page(
+    store: &dyn Store,
+    query: StoreQuery,
+    limit: u32,
+) -> anyhow::Result<Vec<RequestId>> {
+    let mut query = StoreQuery {
+        limit: PageSize::new(limit)?,
+        ..query
+    };
+    let mut visited = Vec::new();
+    for _ in 0..100 {
+        let Page { items, next_cursor } = store.query(&query).await?;
+        visited.extend(items.iter().map(|r| r.id));
+        match next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return Ok(visited),
+        }
+    }
+    anyhow::bail!("pages never end: {query:?}")
 }
 
 fn ids<'a>(requests: impl IntoIterator<Item = &'a AccessRequest>) -> Vec<RequestId> {
     requests.into_iter().map(|r| r.id).collect()
 }
 
-/// Newest first, as reports list them.
+/// Newest first, as reports list them by default.
 fn newest_first(requests: &[&AccessRequest]) -> Vec<RequestId> {
+    let mut sorted = oldest_first(requests);
+    sorted.reverse();
+    sorted
+}
+
+/// Oldest first (ties by id, lowest first), as an inbox lists them.
+fn oldest_first(requests: &[&AccessRequest]) -> Vec<RequestId> {
     let mut sorted: Vec<_> = requests.iter().map(|r| (r.created_at, r.id)).collect();
-    sorted.sort_by(|a, b| b.cmp(a));
+    sorted.sort();
     sorted.into_iter().map(|(_, id)| id).collect()
 }
 
@@ -1119,6 +1157,153 @@ pub async fn query_pages_have_no_gaps_or_duplicates(store: Arc<dyn Store>) -> an
     Ok(())
 }
 
+/// Oldest first, every scope reads its requests in creation order (ties by id) page
+/// after page, with `from` and `to` as newest first: an approver's pending and decided
+/// requests interleave by age, and the months of an all-requests report follow each
+/// other.
+pub async fn query_oldest_first_pages_in_order_in_every_scope(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let mut made = Vec::new();
+    // Two months apart at the ends, so an all-requests report crosses months; three
+    // made in one instant, so ties are ordered by id.
+    for (minute, requester, approver) in [
+        (-90_000, "alice@example.com", "bob@example.com"),
+        (0, "alice@example.com", "bob@example.com"),
+        (1, "carol@example.com", "bob@example.com"),
+        (2, "alice@example.com", "dave@example.com"),
+        (2, "alice@example.com", "bob@example.com"),
+        (2, "carol@example.com", "bob@example.com"),
+        (3, "alice@example.com", "bob@example.com"),
+        (4, "carol@example.com", "dave@example.com"),
+    ] {
+        let new = new_request(requester, approver, "prod-db", at(minute));
+        made.push(create(store, new).await?);
+    }
+    // Some of bob's are decided: his pending and decided ones still interleave by age.
+    for i in [1, 4] {
+        let decided = commit(store, deny(&made[i], at(5))).await?;
+        made[i] = decided;
+    }
+    let now = at(10);
+    let oldest = |q: StoreQuery| StoreQuery {
+        order: ReportOrder::Oldest,
+        ..q
+    };
+    let select = |f: &dyn Fn(&AccessRequest) -> bool| -> Vec<&AccessRequest> {
+        made.iter().filter(|r| f(r)).collect()
+    };
+    let alice = email("alice@example.com");
+    let bob = email("bob@example.com");
+    let cases: Vec<(StoreQuery, Vec<RequestId>)> = vec![
+        (oldest(every_request(now)), oldest_first(&select(&|_| true))),
+        (
+            oldest(StoreQuery {
+                scope: Scope::RequestedBy(alice.clone()),
+                ..every_request(now)
+            }),
+            oldest_first(&select(&|r| r.requester == alice)),
+        ),
+        (
+            oldest(StoreQuery {
+                scope: Scope::ApprovedBy(bob.clone()),
+                ..every_request(now)
+            }),
+            oldest_first(&select(&|r| r.approver == bob)),
+        ),
+        (
+            oldest(StoreQuery {
+                scope: Scope::ApprovedBy(bob.clone()),
+                status: Some(Status::Pending),
+                ..every_request(now)
+            }),
+            oldest_first(&select(&|r| {
+                r.approver == bob && r.status(now) == Status::Pending
+            })),
+        ),
+        (
+            oldest(StoreQuery {
+                from: Some(at(1)),
+                to: Some(at(4)),
+                ..every_request(now)
+            }),
+            oldest_first(&select(&|r| r.created_at >= at(1) && r.created_at < at(4))),
+        ),
+    ];
+    for (query, expected) in cases {
+        for limit in [1, 2, 3, 500] {
+            assert_eq!(
+                every_page(store, query.clone(), limit).await?,
+                expected,
+                "limit {limit}: {query:?}"
+            );
+        }
+        // The same selection newest first is the same list reversed.
+        let newest = StoreQuery {
+            order: ReportOrder::Newest,
+            ..query.clone()
+        };
+        let mut reversed = expected.clone();
+        reversed.reverse();
+        assert_eq!(every_page(store, newest, 2).await?, reversed, "{query:?}");
+    }
+    Ok(())
+}
+
+/// The count of a query is every request its pages list, whatever its page size,
+/// order or cursor.
+pub async fn count_is_every_page_whatever_the_order_or_cursor(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    for minute in 0..7 {
+        let approver = if minute % 2 == 0 {
+            "bob@example.com"
+        } else {
+            "dave@example.com"
+        };
+        pending(store, at(minute)).await?;
+        create(
+            store,
+            new_request("carol@example.com", approver, "web-admin", at(minute)),
+        )
+        .await?;
+    }
+    let q = StoreQuery {
+        limit: PageSize::new(2)?,
+        ..every_request(at(30))
+    };
+    let first = store.query(&q).await?;
+    assert_eq!(first.items.len(), 2);
+    let second = StoreQuery {
+        cursor: first.next_cursor,
+        ..q.clone()
+    };
+    for query in [
+        q.clone(),
+        second,
+        StoreQuery {
+            order: ReportOrder::Oldest,
+            ..q.clone()
+        },
+    ] {
+        assert_eq!(store.count(&query).await?, 14, "{query:?}");
+    }
+    let carols = StoreQuery {
+        requester: Some(email("carol@example.com")),
+        approver: Some(email("bob@example.com")),
+        ..q.clone()
+    };
+    assert_eq!(store.count(&carols).await?, 4);
+    let none = StoreQuery {
+        scope: Scope::RequestedBy(email("erin@example.com")),
+        ..q
+    };
+    assert_eq!(store.count(&none).await?, 0);
+    Ok(())
+}
+
 /// A cursor the store did not hand out is refused.
 pub async fn query_rejects_a_cursor_it_did_not_make(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let store = &*store;
@@ -1188,6 +1373,10 @@ pub async fn query_refuses_a_cursor_from_another_query(
         },
         StoreQuery {
             to: Some(at(10)),
+            ..query.clone()
+        },
+        StoreQuery {
+            order: ReportOrder::Oldest,
             ..query.clone()
         },
     ];

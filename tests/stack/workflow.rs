@@ -82,13 +82,13 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     .await
     .expect("open the request form");
     b.click_button("Set custom time frame").await;
-    let start = b.value("window-start").await;
+    let start = b.datetime("window-start").await;
     let start_local = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
         .unwrap_or_else(|e| panic!("the form's start {start:?}: {e}"));
     let end = (start_local + TimeDelta::minutes(3))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
-    b.set_value("window-end", &end).await;
+    b.set_datetime("window-end", &end).await;
     b.type_into("message", "Hotfix on the deployed stack").await;
     b.click_button("Send request").await;
     b.wait_for_text("Request sent").await;
@@ -128,7 +128,7 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     );
     b.client.goto(&url).await.expect("open the decision link");
     // Signed out, the page shows the request and who must sign in to decide.
-    b.wait_for_text("To decide, sign in as bob@example.com")
+    b.wait_for_text("To decide, sign in as Bob Approver (bob@example.com)")
         .await;
     b.click_link("Sign in to decide").await;
     browser_sign_in_here(&b, "bob").await;
@@ -182,11 +182,12 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     b.click_link("All requests").await;
     b.wait_for(Locator::Css(&format!("tr[data-request-id='{billing_id}']")))
         .await;
-    b.click_button("Revoke alice@example.com's access to Billing API key")
+    b.click_button("Revoke Alice Requester's access to Billing API key")
         .await;
-    b.type_into("revoke-reason", "Key rotation finished").await;
+    b.type_into(&format!("end-{billing_id}-reason"), "Key rotation finished")
+        .await;
     b.click_button("Revoke access").await;
-    b.wait_for_text("Revoked alice@example.com's access to Billing API key.")
+    b.wait_for_text("Revoked Alice Requester's access to Billing API key.")
         .await;
     b.screenshot("revoked").await;
     let revoked = stack

@@ -58,6 +58,16 @@ impl ApiError {
         self.detail().and_then(|d| d.field.as_deref())
     }
 
+    /// Whether trying the same call again may help: the network, the server's own
+    /// failures and throttling; never a refusal or a wrong input.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Network(_) => true,
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
+            Self::Decode(_) => false,
+        }
+    }
+
     fn network(e: JsValue) -> Self {
         let text = e
             .dyn_ref::<js_sys::Error>()
@@ -67,19 +77,47 @@ impl ApiError {
     }
 }
 
+/// The server's message as a sentence: a capital first letter, a full stop.
+pub fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// What a "not found" answer means for people: "request not found" → "This request
+/// does not exist, or you may not see it."
+fn not_found(message: &str) -> String {
+    match message.strip_suffix(" not found") {
+        Some(what) if !what.contains(' ') || what == "decision link" => {
+            format!("This {what} does not exist, or you may not see it.")
+        }
+        _ => sentence(message),
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Status { status, detail } => match status {
                 401 => write!(f, "Your sign-in has ended. Sign in again."),
-                403 => write!(f, "Not allowed: {}", detail.message),
-                404 => write!(f, "Not found: {}", detail.message),
-                409 => write!(f, "{}", detail.message),
+                404 => write!(f, "{}", not_found(&detail.message)),
+                429 => write!(
+                    f,
+                    "Too many requests just now. Wait a moment and try again."
+                ),
                 s if *s >= 500 => write!(
                     f,
                     "The server could not do this just now ({s}). Try again in a moment."
                 ),
-                _ => write!(f, "{}", detail.message),
+                // Refusals (403), conflicts (409) and wrong input: the server's words.
+                _ => write!(f, "{}", sentence(&detail.message)),
             },
             Self::Network(_) => write!(
                 f,
@@ -88,6 +126,25 @@ impl fmt::Display for ApiError {
             Self::Decode(e) => write!(f, "The server's answer could not be read ({e})."),
         }
     }
+}
+
+/// The event the site sends itself after each change it makes (a request sent,
+/// decided, cancelled or revoked), so that what shows counts (the navigation's count
+/// of waiting requests) reads again at once rather than at its next poll.
+pub const CHANGED_EVENT: &str = "tempaccess:changed";
+
+fn changed() {
+    if let (Some(w), Ok(e)) = (web_sys::window(), web_sys::Event::new(CHANGED_EVENT)) {
+        let _ = w.dispatch_event(&e);
+    }
+}
+
+/// Tells the page a change was made, when it was.
+fn after_change<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if result.is_ok() {
+        changed();
+    }
+    result
 }
 
 /// The API, as one person (or nobody) sees it.
@@ -181,7 +238,7 @@ impl Api {
                 &[("Idempotency-Key", idempotency_key)],
             )
             .await?;
-        decode(answer)
+        after_change(decode(answer))
     }
 
     /// `GET /v1/requests` with filters and paging.
@@ -213,15 +270,22 @@ impl Api {
         self.get(&format!("/v1/requests/{}", segment(id))).await
     }
 
-    /// `GET /v1/access`.
-    pub async fn access_now(&self) -> Result<RequestList, ApiError> {
-        self.get("/v1/access").await
+    /// `GET /v1/access`: grants active now, and with `upcoming` those that start later.
+    pub async fn access_now(&self, upcoming: bool) -> Result<RequestList, ApiError> {
+        self.get(if upcoming {
+            "/v1/access?upcoming=true"
+        } else {
+            "/v1/access"
+        })
+        .await
     }
 
     /// `POST /v1/requests/{id}/decision` as the signed-in approver.
     pub async fn decide(&self, id: &str, body: &DecisionBody) -> Result<RequestView, ApiError> {
-        self.post(&format!("/v1/requests/{}/decision", segment(id)), body)
-            .await
+        after_change(
+            self.post(&format!("/v1/requests/{}/decision", segment(id)), body)
+                .await,
+        )
     }
 
     /// `POST /v1/decisions/lookup`: what a decision link shows; changes nothing.
@@ -249,13 +313,15 @@ impl Api {
 
     /// `POST /v1/decisions`: decide with a link's token.
     pub async fn decide_by_link(&self, body: &TokenDecisionBody) -> Result<RequestView, ApiError> {
-        self.post("/v1/decisions", body).await
+        after_change(self.post("/v1/decisions", body).await)
     }
 
     /// `POST /v1/requests/{id}/cancel`: cancel, end early, or revoke with a reason.
     pub async fn cancel(&self, id: &str, body: &CancelBody) -> Result<RequestView, ApiError> {
-        self.post(&format!("/v1/requests/{}/cancel", segment(id)), body)
-            .await
+        after_change(
+            self.post(&format!("/v1/requests/{}/cancel", segment(id)), body)
+                .await,
+        )
     }
 
     /// `POST /v1/dev/login` (embedded default).
@@ -429,6 +495,9 @@ async fn fetch(
         .map_err(ApiError::network)?
         .dyn_into()
         .map_err(ApiError::network)?;
+    if let Ok(Some(date)) = response.headers().get("date") {
+        crate::time::note_server_date(&date);
+    }
     let text = JsFuture::from(response.text().map_err(ApiError::network)?)
         .await
         .map_err(ApiError::network)?
@@ -499,4 +568,38 @@ pub fn random_id() -> String {
 
 fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, message: &str) -> ApiError {
+        ApiError::Status {
+            status,
+            detail: ErrorDetail {
+                code: ErrorCode::Unknown,
+                message: message.to_owned(),
+                field: None,
+                current: None,
+                decided_by: None,
+                request_id: None,
+            },
+        }
+    }
+
+    #[test]
+    fn errors_read_as_sentences_for_people() {
+        assert_eq!(
+            answer(404, "request not found").to_string(),
+            "This request does not exist, or you may not see it."
+        );
+        assert_eq!(
+            answer(403, "only admins may see every request").to_string(),
+            "Only admins may see every request."
+        );
+        assert!(answer(503, "x").is_retryable());
+        assert!(!answer(403, "x").is_retryable());
+        assert!(ApiError::Network("down".into()).is_retryable());
+    }
 }

@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::{NavBar, SessionProvider, ZoneFooter};
+use crate::components::{NavBar, RouteFocus, SessionProvider, ZoneFooter};
 use crate::config::{CONFIG_PATH, SiteConfig};
 use crate::route::{Route, switch};
 
@@ -66,6 +66,7 @@ pub fn App() -> Html {
         ConfigLoad::Ready(c) => html! {
             <SessionProvider config={c.clone()}>
                 <BrowserRouter>
+                    <RouteFocus />
                     <a class="skip-link" href="#main">{ "Skip to content" }</a>
                     <NavBar />
                     <main id="main" class="container" tabindex="-1">

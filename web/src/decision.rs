@@ -151,11 +151,35 @@ impl DecisionDraft {
                 Ok((Decision::Deny, _)) => {}
             }
         }
+        self.place_frame_error(&mut errors, request, body.window);
         if errors.is_empty() {
             Ok(body)
         } else {
             Err(errors)
         }
+    }
+
+    /// A frame outside the requested one is the server's `window` error: put it on the
+    /// end that lies outside (the start when it is too early).
+    fn place_frame_error(
+        &self,
+        errors: &mut FieldErrors,
+        request: &RequestView,
+        chosen: Option<Window>,
+    ) {
+        let (Some(message), Some(asked), Some(chosen)) =
+            (errors.get("window"), request.requested.window, chosen)
+        else {
+            return;
+        };
+        let message = message.to_owned();
+        let field = if chosen.start < asked.start || chosen.start >= asked.end {
+            "window.start"
+        } else {
+            "window.end"
+        };
+        errors.clear("window");
+        errors.add(field, message);
     }
 
     /// A denial's body (a denial takes only the message).
@@ -292,6 +316,7 @@ mod tests {
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
+            names: Default::default(),
         }
     }
 
@@ -398,12 +423,22 @@ mod tests {
         let body = d.approval(&r, &sets(), now(), &Utc0).unwrap();
         assert_eq!(body.window.unwrap().end, t("2030-01-15T11:00:00Z"));
         d.end = "2030-01-15T13:00".into();
-        assert!(
+        assert_eq!(
             d.approval(&r, &sets(), now(), &Utc0)
                 .unwrap_err()
-                .get("window")
-                .is_some()
+                .get("window.end"),
+            Some("must lie within the requested time frame")
         );
+        // A start too early is the start's error, not the end's.
+        d.start = "2030-01-15T09:30".into();
+        d.end = "2030-01-15T11:00".into();
+        let errors = d.approval(&r, &sets(), now(), &Utc0).unwrap_err();
+        assert_eq!(
+            errors.get("window.start"),
+            Some("must lie within the requested time frame")
+        );
+        assert_eq!(errors.get("window.end"), None);
+        d.start = "2030-01-15T10:00".into();
         d.end = "2030-01-15T09:00".into();
         assert_eq!(
             d.approval(&r, &sets(), now(), &Utc0)

@@ -223,6 +223,7 @@ mod tests {
             duration_presets_seconds: vec![900, 3600],
             max_duration_seconds: 4 * 3600,
             message_required,
+            rotates: true,
             my_access: MyAccessView {
                 status: AccessStatus::None,
                 request_id: None,

@@ -1,14 +1,17 @@
-//! The Temporary Access Requests Report's rules: its filters (kept in the page's
-//! URL), the API query they make (`wire::RequestsQuery`), its columns and their sort
-//! order.
+//! The Temporary Access Requests Report's rules: its filters, order and page (all kept
+//! in the page's URL, so a reload, Back and a shared link show the same page), the API
+//! query they make (`wire::RequestsQuery`), and its columns.
+//!
+//! The server sorts, by when requests were sent (newest or oldest first), on every
+//! page: the one order every store reads from an index. Other columns do not sort, so
+//! no page pretends to be sorted when only its own rows are.
 
-use std::cmp::Ordering;
-
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tempaccess_core::ids::Email;
+use tempaccess_core::report::ReportOrder;
 use tempaccess_core::request::Status;
 use tempaccess_core::service::ReportScope;
-use tempaccess_core::wire::{RequestView, RequestsQuery};
+use tempaccess_core::wire::RequestsQuery;
 
 use crate::time::{self, Zone};
 
@@ -18,7 +21,11 @@ pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
 /// Rows per page unless chosen.
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 
-/// The report's filters and sort, as the page's query string holds them.
+/// What separates the cursors of the pages before this one in the URL (cursors are
+/// base64url: they never hold it).
+const TRAIL_SEPARATOR: char = '.';
+
+/// The report's filters, order and page, as the page's query string holds them.
 /// Dates are `YYYY-MM-DD` days in the browser's zone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportSelection {
@@ -43,15 +50,16 @@ pub struct ReportSelection {
     /// Requested on or before this day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// The column sorted by.
+    /// Newest (default) or oldest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
-    /// Whether the sort is descending.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desc: Option<bool>,
+    pub order: Option<ReportOrder>,
     /// Rows per page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// The cursors of the pages before this one, oldest first, joined by `.`: the page
+    /// shown is the one after the last (none: the first page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<String>,
 }
 
 fn set(value: &Option<String>) -> Option<&str> {
@@ -64,6 +72,11 @@ impl ReportSelection {
         self.scope.unwrap_or_default()
     }
 
+    /// The order.
+    pub fn order(&self) -> ReportOrder {
+        self.order.unwrap_or_default()
+    }
+
     /// The rows per page.
     pub fn page_size(&self) -> u32 {
         self.limit
@@ -71,12 +84,66 @@ impl ReportSelection {
             .unwrap_or(DEFAULT_PAGE_SIZE)
     }
 
-    /// The sort: a column and whether it is descending (default: requested on, newest first).
-    pub fn sort(&self) -> (Column, bool) {
-        match self.sort.as_deref().and_then(Column::parse) {
-            Some(c) => (c, self.desc.unwrap_or(false)),
-            None => (Column::RequestedOn, true),
+    /// The cursors of the pages before this one.
+    pub fn trail(&self) -> Vec<String> {
+        set(&self.pages)
+            .map(|p| {
+                p.split(TRAIL_SEPARATOR)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The page number shown, from 1.
+    pub fn page_number(&self) -> usize {
+        self.trail().len() + 1
+    }
+
+    /// The cursor of the page shown (none for the first).
+    pub fn cursor(&self) -> Option<String> {
+        self.trail().pop()
+    }
+
+    fn with_trail(&self, trail: &[String]) -> Self {
+        Self {
+            pages: (!trail.is_empty()).then(|| trail.join(&TRAIL_SEPARATOR.to_string())),
+            ..self.clone()
         }
+    }
+
+    /// The next page, which starts at `cursor`.
+    pub fn next_page(&self, cursor: &str) -> Self {
+        let mut trail = self.trail();
+        trail.push(cursor.to_owned());
+        self.with_trail(&trail)
+    }
+
+    /// The page before this one (the first stays the first).
+    pub fn previous_page(&self) -> Self {
+        let mut trail = self.trail();
+        trail.pop();
+        self.with_trail(&trail)
+    }
+
+    /// The same selection on its first page.
+    pub fn first_page(&self) -> Self {
+        self.with_trail(&[])
+    }
+
+    /// Whether any filter is set (not the scope, order or page size).
+    pub fn is_filtered(&self) -> bool {
+        self.status.is_some()
+            || [
+                &self.entry_id,
+                &self.requester,
+                &self.approver,
+                &self.from,
+                &self.to,
+            ]
+            .iter()
+            .any(|v| set(v).is_some())
     }
 
     /// The same filters without empty values (for the URL).
@@ -90,14 +157,46 @@ impl ReportSelection {
             approver: keep(&self.approver).map(|s| s.to_lowercase()),
             from: keep(&self.from),
             to: keep(&self.to),
-            sort: keep(&self.sort),
-            desc: self.desc,
+            order: self.order.filter(|o| *o != ReportOrder::Newest),
             limit: self.limit,
+            pages: keep(&self.pages),
         }
     }
 
-    /// The API's query for one page, with days read in `zone`. `limit` overrides the
-    /// page size (the CSV export takes the largest pages).
+    /// What is wrong with the filters, before anything is asked of the server: the
+    /// field's element id and the message, in the form's order.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (value, id, name) in [
+            (&self.requester, "filter-requester", "Requester"),
+            (&self.approver, "filter-approver", "Approver"),
+        ] {
+            if let Some(v) = set(value)
+                && Email::parse(v).is_err()
+            {
+                out.push((
+                    id,
+                    format!("{name}: enter a whole email address, such as alice@example.com"),
+                ));
+            }
+        }
+        let day = |v: &Option<String>| {
+            set(v).map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        match (day(&self.from), day(&self.to)) {
+            (Some(None), _) => out.push(("filter-from", "Requested from: enter a day".to_owned())),
+            (_, Some(None)) => out.push(("filter-to", "Requested to: enter a day".to_owned())),
+            (Some(Some(from)), Some(Some(to))) if to < from => out.push((
+                "filter-to",
+                "Requested to: must be the same day as “Requested from” or later".to_owned(),
+            )),
+            _ => {}
+        }
+        out
+    }
+
+    /// The API's query for the page shown, with days read in `zone`. `limit` overrides
+    /// the page size (the CSV export takes the largest pages) and `cursor` the page.
     pub fn api_query(
         &self,
         cursor: Option<&str>,
@@ -112,61 +211,77 @@ impl ReportSelection {
             approver: set(&self.approver).map(str::to_lowercase),
             from: set(&self.from).and_then(|d| time::day_start(d, zone)),
             to: set(&self.to).and_then(|d| time::day_end(d, zone)),
+            order: self.order.filter(|o| *o != ReportOrder::Newest),
             limit: Some(limit.unwrap_or_else(|| self.page_size())),
             cursor: cursor.map(str::to_owned),
+            count: None,
         }
     }
 }
 
-/// The report's columns, as PRODUCT.md lists them.
+/// The report's columns, as PRODUCT.md lists them (the requested start, end and
+/// duration shown as one), with what was granted, when and by whom it was decided, and
+/// the request's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     Status,
-    RequestedBy,
     Entry,
+    RequestedBy,
+    Approver,
     Rights,
     RequestedOn,
-    RequestedStart,
-    RequestedEnd,
-    RequestedDuration,
-    AuthorizedDuration,
-    Approver,
-    RequestMessage,
-    AuthorizationMessage,
+    Requested,
+    Granted,
+    Decided,
+    Messages,
+    Id,
 }
 
 impl Column {
     /// Every column, in order.
-    pub const ALL: [Column; 12] = [
+    pub const ALL: [Column; 11] = [
         Column::Status,
-        Column::RequestedBy,
         Column::Entry,
+        Column::RequestedBy,
+        Column::Approver,
         Column::Rights,
         Column::RequestedOn,
-        Column::RequestedStart,
-        Column::RequestedEnd,
-        Column::RequestedDuration,
-        Column::AuthorizedDuration,
-        Column::Approver,
-        Column::RequestMessage,
-        Column::AuthorizationMessage,
+        Column::Requested,
+        Column::Granted,
+        Column::Decided,
+        Column::Messages,
+        Column::Id,
     ];
 
-    /// Its name in the URL (the CSV's header names).
+    /// The columns a scope shows: "Requested by" says nothing in "My requests", nor
+    /// "Approver" in "My approvals".
+    pub fn shown(scope: ReportScope) -> Vec<Column> {
+        Self::ALL
+            .into_iter()
+            .filter(|c| {
+                !matches!(
+                    (scope, c),
+                    (ReportScope::Mine, Column::RequestedBy)
+                        | (ReportScope::Approvals, Column::Approver)
+                )
+            })
+            .collect()
+    }
+
+    /// Its name in class names.
     pub fn key(self) -> &'static str {
         match self {
             Self::Status => "status",
-            Self::RequestedBy => "requested_by",
             Self::Entry => "entry",
+            Self::RequestedBy => "requested_by",
+            Self::Approver => "approver",
             Self::Rights => "rights",
             Self::RequestedOn => "requested_on",
-            Self::RequestedStart => "requested_start",
-            Self::RequestedEnd => "requested_end",
-            Self::RequestedDuration => "requested_duration",
-            Self::AuthorizedDuration => "authorized_duration",
-            Self::Approver => "approver",
-            Self::RequestMessage => "request_message",
-            Self::AuthorizationMessage => "authorization_message",
+            Self::Requested => "requested",
+            Self::Granted => "granted",
+            Self::Decided => "decided",
+            Self::Messages => "messages",
+            Self::Id => "id",
         }
     }
 
@@ -174,88 +289,34 @@ impl Column {
     pub fn label(self) -> &'static str {
         match self {
             Self::Status => "Status",
-            Self::RequestedBy => "Requested by",
             Self::Entry => "Entry",
+            Self::RequestedBy => "Requested by",
+            Self::Approver => "Approver",
             Self::Rights => "Rights",
             Self::RequestedOn => "Requested on",
-            Self::RequestedStart => "Requested start",
-            Self::RequestedEnd => "Requested end",
-            Self::RequestedDuration => "Requested duration",
-            Self::AuthorizedDuration => "Authorized duration",
-            Self::Approver => "Approver",
-            Self::RequestMessage => "Request message",
-            Self::AuthorizationMessage => "Authorization message",
+            Self::Requested => "Requested",
+            Self::Granted => "Granted",
+            Self::Decided => "Decided",
+            Self::Messages => "Messages",
+            Self::Id => "ID",
         }
     }
-
-    /// The column named `key`.
-    pub fn parse(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
-    }
 }
 
-/// A cell's value, typed so it sorts as people expect (times by time, durations by length).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Cell {
-    /// Nothing to show.
-    Empty,
-    /// Seconds.
-    Seconds(i64),
-    /// An instant.
-    Time(DateTime<Utc>),
-    /// Text.
-    Text(String),
-}
-
-/// The requested time frame, if one was asked for.
-fn frame(r: &RequestView) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    r.requested.window.map(|w| (w.start, w.end))
-}
-
-/// The value of `column` for a request.
-pub fn cell(r: &RequestView, column: Column) -> Cell {
-    let text = |s: &str| {
-        if s.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(s.to_owned())
-        }
-    };
-    match column {
-        Column::Status => text(r.status.as_str()),
-        Column::RequestedBy => text(&r.requester),
-        Column::Entry => text(&r.entry_name),
-        Column::Rights => text(
-            r.granted_permission_set
-                .as_deref()
-                .unwrap_or(&r.permission_set),
+/// "Showing 26–50 of 73 requests": where the page sits in the whole, when the total is
+/// known.
+pub fn showing(page: usize, page_size: u32, rows: usize, total: Option<u64>) -> String {
+    let first = (page - 1) * page_size as usize + 1;
+    let last = first + rows - 1;
+    let noun = |n: u64| if n == 1 { "request" } else { "requests" };
+    match total {
+        Some(total) if rows > 0 => format!(
+            "Showing {first}–{last} of {total} {}, page {page} of {}.",
+            noun(total),
+            total.div_ceil(u64::from(page_size)).max(1)
         ),
-        Column::RequestedOn => Cell::Time(r.created_at),
-        Column::RequestedStart => frame(r).map_or(Cell::Empty, |(s, _)| Cell::Time(s)),
-        Column::RequestedEnd => frame(r).map_or(Cell::Empty, |(_, e)| Cell::Time(e)),
-        Column::RequestedDuration => Cell::Seconds(crate::decision::asked_seconds(r)),
-        Column::AuthorizedDuration => match (r.starts_at, r.ends_at) {
-            (Some(s), Some(e)) => Cell::Seconds((e - s).num_seconds()),
-            _ => Cell::Empty,
-        },
-        Column::Approver => text(&r.approver),
-        Column::RequestMessage => text(&r.message),
-        Column::AuthorizationMessage => text(r.decision_comment.as_deref().unwrap_or("")),
+        _ => format!("Showing {first}–{last}, page {page}."),
     }
-}
-
-/// Sorts rows by `column`; empty cells go last either way, ties keep their order.
-pub fn sort_rows(rows: &mut [RequestView], column: Column, descending: bool) {
-    rows.sort_by(|a, b| {
-        let (a, b) = (cell(a, column), cell(b, column));
-        match (&a, &b) {
-            (Cell::Empty, Cell::Empty) => Ordering::Equal,
-            (Cell::Empty, _) => Ordering::Greater,
-            (_, Cell::Empty) => Ordering::Less,
-            _ if descending => b.cmp(&a),
-            _ => a.cmp(&b),
-        }
-    });
 }
 
 /// Joins CSV pages: the header once, then every page's rows.
@@ -274,7 +335,7 @@ pub fn join_csv_pages(pages: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use tempaccess_core::wire::{RequestedView, Window};
+    use chrono::{DateTime, Utc};
 
     use super::*;
 
@@ -283,43 +344,6 @@ mod tests {
     impl Zone for PlusOne {
         fn offset_minutes(&self, _: DateTime<Utc>) -> i32 {
             60
-        }
-    }
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn row(id: &str, created: &str, seconds: Option<i64>) -> RequestView {
-        RequestView {
-            id: id.into(),
-            entry_id: "prod-db".into(),
-            entry_name: "Production database".into(),
-            requester: "alice@example.com".into(),
-            approver: "bob@example.com".into(),
-            permission_set: "view-password-execute".into(),
-            granted_permission_set: None,
-            requested: RequestedView {
-                duration_seconds: seconds,
-                window: seconds.is_none().then(|| Window {
-                    start: t("2030-01-01T10:00:00Z"),
-                    end: t("2030-01-01T10:30:00Z"),
-                }),
-            },
-            message: String::new(),
-            status: Status::Pending,
-            created_at: t(created),
-            expires_at: t(created),
-            decided_at: None,
-            decided_by: None,
-            decision_comment: None,
-            starts_at: None,
-            ends_at: None,
-            cancelled_at: None,
-            cancelled_by: None,
-            revoked_at: None,
-            revoked_by: None,
-            revoke_reason: None,
         }
     }
 
@@ -332,6 +356,7 @@ mod tests {
             approver: Some("".into()),
             from: Some("2030-01-15".into()),
             to: Some("2030-01-15".into()),
+            order: Some(ReportOrder::Oldest),
             limit: Some(50),
             ..ReportSelection::default()
         };
@@ -339,7 +364,7 @@ mod tests {
         assert_eq!(
             serde_urlencoded::to_string(&api).unwrap(),
             "scope=all&status=pending&requester=alice%40example.com\
-             &from=2030-01-14T23%3A00%3A00Z&to=2030-01-15T23%3A00%3A00Z&limit=50&cursor=c1"
+             &from=2030-01-14T23%3A00%3A00Z&to=2030-01-15T23%3A00%3A00Z&order=oldest&limit=50&cursor=c1"
         );
         // What the server reads back is what the filters say.
         let read: RequestsQuery =
@@ -347,24 +372,62 @@ mod tests {
         assert_eq!(read, api);
         assert_eq!(ReportSelection::default().page_size(), 25);
         assert_eq!(ReportSelection::default().normalized().scope, None);
+        assert!(q.is_filtered() && !ReportSelection::default().is_filtered());
     }
 
     #[test]
-    fn sorts_by_typed_cells_with_empty_last() {
-        let mut rows = vec![
-            row("a", "2030-01-02T00:00:00Z", Some(7200)),
-            row("b", "2030-01-03T00:00:00Z", Some(600)),
-            row("c", "2030-01-01T00:00:00Z", None),
-        ];
-        sort_rows(&mut rows, Column::RequestedDuration, false);
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["b", "c", "a"]);
-        sort_rows(&mut rows, Column::RequestedStart, true);
-        assert_eq!(rows[0].id, "c");
-        sort_rows(&mut rows, Column::RequestedOn, true);
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["b", "a", "c"]);
-        assert_eq!(Column::parse("requested_end"), Some(Column::RequestedEnd));
+    fn the_page_lives_in_the_url() {
+        let first = ReportSelection {
+            status: Some(Status::Active),
+            ..ReportSelection::default()
+        };
+        assert_eq!((first.page_number(), first.cursor()), (1, None));
+        let second = first.next_page("AAA");
+        let third = second.next_page("BBB");
+        assert_eq!(third.pages.as_deref(), Some("AAA.BBB"));
+        assert_eq!(
+            (third.page_number(), third.cursor().as_deref()),
+            (3, Some("BBB"))
+        );
+        // Written to the URL and read back, the same page.
+        let url = serde_urlencoded::to_string(third.normalized()).unwrap();
+        assert_eq!(url, "status=active&pages=AAA.BBB");
+        let back: ReportSelection = serde_urlencoded::from_str(&url).unwrap();
+        assert_eq!(back.previous_page(), second);
+        assert_eq!(third.first_page(), first);
+    }
+
+    #[test]
+    fn wrong_filters_are_named_before_asking() {
+        let q = ReportSelection {
+            requester: Some("ali".into()),
+            from: Some("2030-01-15".into()),
+            to: Some("2030-01-14".into()),
+            ..ReportSelection::default()
+        };
+        let ids: Vec<&str> = q.problems().iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, ["filter-requester", "filter-to"]);
+        assert!(ReportSelection::default().problems().is_empty());
+    }
+
+    #[test]
+    fn each_scope_drops_the_column_that_says_nothing() {
+        assert!(!Column::shown(ReportScope::Mine).contains(&Column::RequestedBy));
+        assert!(!Column::shown(ReportScope::Approvals).contains(&Column::Approver));
+        assert_eq!(Column::shown(ReportScope::All).len(), Column::ALL.len());
+    }
+
+    #[test]
+    fn the_count_says_where_the_page_sits() {
+        assert_eq!(
+            showing(2, 25, 25, Some(73)),
+            "Showing 26–50 of 73 requests, page 2 of 3."
+        );
+        assert_eq!(
+            showing(1, 25, 1, Some(1)),
+            "Showing 1–1 of 1 request, page 1 of 1."
+        );
+        assert_eq!(showing(1, 25, 3, None), "Showing 1–3, page 1.");
     }
 
     #[test]

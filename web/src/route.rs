@@ -75,6 +75,33 @@ pub fn switch(route: Route) -> Html {
     }
 }
 
+/// A request's page's query: which page the reader came from, for its way back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineQuery {
+    /// `entries`, `approvals`, `access` or `report`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl TimelineQuery {
+    /// Coming from the page named `page`.
+    pub fn from_page(page: &str) -> Self {
+        Self {
+            from: Some(page.to_owned()),
+        }
+    }
+
+    /// The way back: the page, and the link's words.
+    pub fn back(&self) -> (Route, &'static str) {
+        match self.from.as_deref() {
+            Some("entries") => (Route::Entries, "← Entries"),
+            Some("approvals") => (Route::Approvals, "← Approvals"),
+            Some("access") => (Route::AccessNow, "← Access now"),
+            _ => (Route::Report, "← Reports"),
+        }
+    }
+}
+
 /// A path of this site to go to after sign-in: never another origin. Browsers drop
 /// tabs and line breaks from a URL and read a backslash as `/`, so a path holding any of
 /// them, or any other space or control character, is refused whole rather than cleaned.
@@ -96,6 +123,15 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_page_leads_back_where_the_reader_came_from() {
+        assert_eq!(TimelineQuery::from_page("access").back().1, "← Access now");
+        assert_eq!(
+            TimelineQuery::default().back(),
+            (Route::Report, "← Reports")
+        );
+    }
 
     #[test]
     fn next_stays_on_this_site() {

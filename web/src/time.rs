@@ -17,6 +17,22 @@ pub trait Zone {
     }
 }
 
+/// How the site names a zone: "America/New_York (EST, UTC-05:00)", without saying a
+/// thing twice ("UTC" alone for UTC).
+pub fn zone_label(name: &str, abbreviation: &str, offset: &str) -> String {
+    let mut extra: Vec<&str> = Vec::new();
+    for part in [abbreviation, offset] {
+        if part != name && !extra.contains(&part) {
+            extra.push(part);
+        }
+    }
+    if extra.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} ({})", extra.join(", "))
+    }
+}
+
 /// `UTC`, `UTC+01:00`, `UTC-05:30`.
 pub fn offset_label(minutes: i32) -> String {
     if minutes == 0 {
@@ -58,12 +74,43 @@ pub fn from_local(local: NaiveDateTime, zone: &dyn Zone) -> DateTime<Utc> {
 /// The value format of `<input type="datetime-local">`.
 pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
-/// Reads a `datetime-local` value (with or without seconds).
+/// Reads a `datetime-local` value (with or without seconds), or a date and a typed
+/// time of day joined by [`join_input`] ("9:30", "0930" and "09.30" read as 09:30).
 pub fn parse_input(value: &str) -> Option<NaiveDateTime> {
     let value = value.trim();
     NaiveDateTime::parse_from_str(value, INPUT_FORMAT)
         .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
         .ok()
+        .or_else(|| {
+            let (date, clock) = split_input(value);
+            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+            Some(date.and_time(parse_clock(clock)?))
+        })
+}
+
+/// A time of day typed on a 24-hour clock: "09:30", "9:30", "0930", "09.30".
+pub fn parse_clock(text: &str) -> Option<chrono::NaiveTime> {
+    let text = text.trim();
+    let (h, m) = match text.split_once([':', '.', 'h']) {
+        Some((h, m)) => (h, m),
+        None if text.len() == 4 || text.len() == 3 => text.split_at(text.len() - 2),
+        None => return None,
+    };
+    if m.trim().len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.trim().parse().ok()?, m.trim().parse().ok()?);
+    chrono::NaiveTime::from_hms_opt(h, m, 0)
+}
+
+/// The date and the time of day of an input value, as typed.
+pub fn split_input(value: &str) -> (&str, &str) {
+    value.split_once('T').unwrap_or((value, ""))
+}
+
+/// A date and a typed time of day as one input value.
+pub fn join_input(date: &str, clock: &str) -> String {
+    format!("{}T{}", date.trim(), clock.trim())
 }
 
 /// The instant a `datetime-local` value names in `zone`.
@@ -156,9 +203,87 @@ impl Zone for BrowserZone {
     }
 }
 
-/// The browser's clock.
+thread_local! {
+    /// How far the server's clock is ahead of the browser's, in milliseconds, as its
+    /// last answer said (its `Date` header).
+    static SERVER_OFFSET_MS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Notes the server's clock from an answer's `Date` header ("Wed, 02 Dec 2026
+/// 16:41:07 GMT"), so that countdowns and statuses follow the server's time even when
+/// the browser's clock is off.
+pub fn note_server_date(header: &str) {
+    if let Ok(server) = DateTime::parse_from_rfc2822(header.trim()) {
+        let browser = js_sys::Date::now() as i64;
+        // The header has whole seconds: half a second is the best guess of the rest.
+        let offset = server.timestamp_millis() + 500 - browser;
+        let before = SERVER_OFFSET_MS.with(|o| o.replace(offset));
+        // A jump (a clock put right, or moved by a test) is told at once, so that
+        // countdowns read it now rather than at their next tick.
+        if (offset - before).abs() > 2_000
+            && let (Some(w), Ok(e)) = (web_sys::window(), web_sys::Event::new(CLOCK_EVENT))
+        {
+            let _ = w.dispatch_event(&e);
+        }
+    }
+}
+
+/// The event sent when the server's clock, as the site reads it, jumps.
+pub const CLOCK_EVENT: &str = "tempaccess:clock";
+
+/// The time now on the server's clock, as far as the browser can tell (its own clock
+/// until the server has answered once).
 pub fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    let offset = SERVER_OFFSET_MS.with(std::cell::Cell::get);
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64 + offset).unwrap_or_default()
+}
+
+/// "47 min left", "2 h 5 min left", "under a minute left": what is left of a grant
+/// ending at `end`, at `now`, for people; `None` once it has ended.
+pub fn time_left(end: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
+    let left = (end - now).num_seconds();
+    if left <= 0 {
+        return None;
+    }
+    if left < 60 {
+        return Some("under a minute left".to_owned());
+    }
+    // Whole minutes, rounded up: "1 min left" until the very end.
+    let minutes = (left + 59) / 60;
+    Some(format!("{} left", describe_seconds(minutes * 60)))
+}
+
+/// "in 3 h", "in 12 min": how long until `at`, for people.
+pub fn time_until(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (at - now).num_seconds();
+    if seconds < 60 {
+        return "in under a minute".to_owned();
+    }
+    format!("in {}", describe_seconds((seconds + 59) / 60 * 60))
+}
+
+/// "3 h ago", "12 min ago", "just now": how long ago `at` was, for people.
+pub fn time_ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - at).num_seconds();
+    if seconds < 60 {
+        return "just now".to_owned();
+    }
+    let minutes = seconds / 60;
+    let rounded = match minutes {
+        m if m < 60 => m * 60,
+        m if m < 24 * 60 => m / 60 * 3600,
+        m => m / (24 * 60) * 24 * 3600,
+    };
+    format!("{} ago", describe_seconds(rounded))
+}
+
+/// How soon before its end a grant warns: the last five minutes.
+pub const WARN_BEFORE_END_SECONDS: i64 = 5 * 60;
+
+/// Whether a grant ending at `end` is within its last minutes at `now`.
+pub fn ends_soon(end: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let left = (end - now).num_seconds();
+    left > 0 && left <= WARN_BEFORE_END_SECONDS
 }
 
 #[cfg(test)]
@@ -212,6 +337,30 @@ mod tests {
     }
 
     #[test]
+    fn typed_times_of_day_read_on_a_24_hour_clock() {
+        for typed in ["09:30", "9:30", "0930", "930", "09.30"] {
+            assert_eq!(
+                input_to_utc(&join_input("2030-01-15", typed), &Fixed(0)),
+                Some(utc("2030-01-15T09:30:00Z")),
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            input_to_utc(&join_input("2030-01-15", "21:05"), &Fixed(0)),
+            Some(utc("2030-01-15T21:05:00Z"))
+        );
+        for wrong in ["25:00", "9:75", "9 pm", "", "12:3045"] {
+            assert_eq!(
+                input_to_utc(&join_input("2030-01-15", wrong), &Fixed(0)),
+                None,
+                "{wrong}"
+            );
+        }
+        assert_eq!(split_input("2030-01-15T9:3"), ("2030-01-15", "9:3"));
+        assert_eq!(split_input(""), ("", ""));
+    }
+
+    #[test]
     fn skipped_and_repeated_hours_read_as_browsers_do() {
         // 02:30 does not exist on 10 March: it is 03:30 EDT.
         assert_eq!(
@@ -246,6 +395,48 @@ mod tests {
             Some(utc("2030-01-16T05:00:00Z"))
         );
         assert_eq!(day_start("15/01/2030", &NewYork2030), None);
+    }
+
+    #[test]
+    fn zones_are_named_once() {
+        assert_eq!(zone_label("UTC", "UTC", "UTC"), "UTC");
+        assert_eq!(
+            zone_label("America/New_York", "EST", "UTC-05:00"),
+            "America/New_York (EST, UTC-05:00)"
+        );
+        assert_eq!(
+            zone_label("Asia/Kolkata", "UTC+05:30", "UTC+05:30"),
+            "Asia/Kolkata (UTC+05:30)"
+        );
+    }
+
+    #[test]
+    fn what_is_left_and_how_long_ago_read_as_people_say_it() {
+        let now = utc("2030-01-15T14:30:00Z");
+        let later = |s: i64| now + TimeDelta::seconds(s);
+        assert_eq!(
+            time_left(later(47 * 60), now).as_deref(),
+            Some("47 min left")
+        );
+        assert_eq!(
+            time_left(later(46 * 60 + 1), now).as_deref(),
+            Some("47 min left")
+        );
+        assert_eq!(
+            time_left(later(30), now).as_deref(),
+            Some("under a minute left")
+        );
+        assert_eq!(
+            time_left(later(3 * 3600 + 300), now).as_deref(),
+            Some("3 h 5 min left")
+        );
+        assert_eq!(time_left(later(0), now), None);
+        assert!(ends_soon(later(300), now) && !ends_soon(later(301), now));
+        assert!(!ends_soon(later(0), now));
+        assert_eq!(time_ago(later(-10), now), "just now");
+        assert_eq!(time_ago(later(-5 * 60), now), "5 min ago");
+        assert_eq!(time_ago(later(-(3 * 3600 + 1200)), now), "3 h ago");
+        assert_eq!(time_until(later(12 * 60), now), "in 12 min");
     }
 
     #[test]

@@ -34,7 +34,7 @@ tasks:
                           order: lint, unit, e2e, browser, aws, infra, package, stack.
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
-  site [--with-browser]   build the site into <target>/site (with Chromium for its tests)
+  site [--with-browser]   build the site into <target>/site (with Chromium and axe-core for its tests)
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront

@@ -46,6 +46,7 @@ pub fn task(args: &[String]) -> Result<()> {
     }
     if browser {
         tools::ensure_chromium()?;
+        tools::ensure_axe_core()?;
     }
     build(&ws)?;
     Ok(())
@@ -297,21 +298,23 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The test step that builds the site (and installs the browser its tests drive).
+/// The test step that builds the site (and installs the browser its tests drive and
+/// the accessibility engine they run in it).
 pub fn build_step(ws: &Workspace) -> Step {
     let mut cmd = ws.cargo();
     cmd.args(["xtask", "site", "--with-browser"]);
     Step::new(
-        "build the site (wasm target, binaryen and Chromium installed when missing)",
+        "build the site (wasm target, binaryen, Chromium and axe-core installed when missing)",
         cmd,
     )
 }
 
-/// What the browser tests read: the built site and the browser.
+/// What the browser tests read: the built site, the browser and axe-core.
 pub fn browser_env(cmd: &mut Command, ws: &Workspace) {
     cmd.env("TEMPACCESS_SITE_DIR", dist_dir(ws))
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-        .env("CHROMIUM", tools::CHROMIUM);
+        .env("CHROMIUM", tools::CHROMIUM)
+        .env("AXE_CORE", tools::axe_core_script());
 }
 
 /// Clippy for the site's own target.

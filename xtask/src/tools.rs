@@ -140,6 +140,34 @@ pub fn ensure_chromium() -> Result<()> {
     apt_install(&["chromium", "chromium-driver"])
 }
 
+/// The accessibility engine the browser tests run in each page.
+pub const AXE_CORE_VERSION: &str = "4.14.1";
+
+/// Where axe-core's script lives once installed.
+pub fn axe_core_script() -> PathBuf {
+    tools_dir()
+        .join(format!("axe-core-{AXE_CORE_VERSION}"))
+        .join("node_modules")
+        .join("axe-core")
+        .join("axe.min.js")
+}
+
+/// axe-core from npm (its one script, run in the page by the browser tests), unless the
+/// pinned version is there.
+pub fn ensure_axe_core() -> Result<()> {
+    let script = axe_core_script();
+    let installed = script
+        .parent()
+        .map(|d| d.join("package.json"))
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|json| json.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")));
+    if installed && script.is_file() {
+        return Ok(());
+    }
+    let dir = tools_dir().join(format!("axe-core-{AXE_CORE_VERSION}"));
+    npm_install(&dir, &format!("axe-core@{AXE_CORE_VERSION}"))
+}
+
 /// A Python virtual environment with `moto[server]` at the pinned version.
 pub fn ensure_moto() -> Result<PathBuf> {
     ensure_venv(

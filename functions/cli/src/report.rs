@@ -73,8 +73,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         approver: args.approver,
         from: args.from,
         to: args.to,
+        order: None,
         limit: Some(MAX_PAGE),
         cursor: None,
+        count: None,
     }
     .parse()?;
     let mut items = Vec::new();
@@ -97,16 +99,21 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     }
     items.truncate(args.limit);
     let now = service.now();
+    let entries = service.entry_list().await?;
     if args.csv {
-        print!("{}", report::csv(&items, now));
+        print!("{}", report::csv(&items, now, &entries));
     } else {
-        print!("{}", table(&items, now));
+        print!("{}", table(&items, now, &entries));
     }
     Ok(())
 }
 
 /// The report's main columns, aligned for a terminal.
-fn table(items: &[tempaccess_core::request::AccessRequest], now: DateTime<Utc>) -> String {
+fn table(
+    items: &[tempaccess_core::request::AccessRequest],
+    now: DateTime<Utc>,
+    entries: &[tempaccess_core::entry::Entry],
+) -> String {
     // status, requested by, entry, rights, requested on, requested, authorized, approver
     const SHOWN: [usize; 8] = [0, 1, 2, 3, 4, 7, 8, 9];
     let header: Vec<String> = SHOWN
@@ -115,7 +122,7 @@ fn table(items: &[tempaccess_core::request::AccessRequest], now: DateTime<Utc>) 
         .collect();
     let rows: Vec<Vec<String>> = std::iter::once(header)
         .chain(items.iter().map(|r| {
-            let row = report::row(r, now);
+            let row = report::row(r, now, entries);
             SHOWN.iter().map(|&i| row[i].clone()).collect()
         }))
         .collect();

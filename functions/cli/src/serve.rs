@@ -189,7 +189,7 @@ fn welcome(url: &str, data: &Path, with_site: bool) -> String {
     };
     format!(
         "\n  {start}\n{}\n\n  Try first: as alice, Entries → Production database → Request Temporary Access;\n  \
-         then Mailbox shows bob's mail — follow its link and approve; back as alice, View password.\n  \
+         then Mailbox shows bob's mail — follow its link, sign in as bob and approve;\n  back as alice, View password.\n  \
          Data in {} (delete it to start over). Ctrl-C stops.\n",
         people.join("\n"),
         data.display()
@@ -211,10 +211,12 @@ fn router(local: Local, site: Option<&Path>, dev_login: bool, hosts: Hosts) -> R
         app = app.merge(dev);
     }
     let site = site.map(Path::to_path_buf);
-    let app =
-        tempaccess_http::harden(app.fallback(move |request: Request| {
+    let app = tempaccess_http::harden(
+        app.fallback(move |request: Request| {
             crate::site::fallback(site.clone(), dev_login, request)
-        }));
+        }),
+        &local.service,
+    );
     let app = if dev_login {
         let auth = local.auth.clone();
         let store = local.service.store().clone();

@@ -1,9 +1,11 @@
 //! The messages the product sends. Every user string is escaped in the HTML part.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::Timestamp;
 use crate::entry::describe_seconds;
+use crate::ids::Email;
 use crate::ports::Mail;
 use crate::request::AccessRequest;
 use crate::timing::Requested;
@@ -24,8 +26,10 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-fn time(t: Timestamp) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+/// A time as mails (and the site) write it: 24-hour, the zone named. Mails do not know
+/// the reader's zone, so they say UTC.
+pub fn time(t: Timestamp) -> String {
+    t.format("%a %-d %b %Y, %H:%M UTC").to_string()
 }
 
 /// How long or when, for people.
@@ -33,6 +37,34 @@ pub fn describe_requested(requested: &Requested) -> String {
     match requested {
         Requested::Duration(d) => format!("{} from approval", describe_seconds(d.seconds())),
         Requested::Window(w) => format!("from {} to {}", time(w.start()), time(w.end())),
+    }
+}
+
+/// What a mail says besides its request: the people's display names and where the
+/// site is.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Display names by email; someone missing is named by their email.
+    pub names: &'a HashMap<Email, String>,
+    /// The site's base URL, for links to the request's page.
+    pub site_url: &'a str,
+}
+
+impl Context<'_> {
+    fn name<'e>(&'e self, who: &'e Email) -> &'e str {
+        self.names.get(who).map_or(who.as_str(), String::as_str)
+    }
+
+    /// "Alice Example (alice@example.com)", or the email alone when no name is known.
+    fn name_and_email(&self, who: &Email) -> String {
+        match self.names.get(who) {
+            Some(name) if name != who.as_str() => format!("{name} ({who})"),
+            _ => who.to_string(),
+        }
+    }
+
+    fn request_page(&self, r: &AccessRequest) -> String {
+        format!("{}/requests/{}", self.site_url.trim_end_matches('/'), r.id)
     }
 }
 
@@ -91,7 +123,7 @@ impl Body {
         self
     }
 
-    fn into_mail(self, to: &crate::ids::Email, subject: String) -> Mail {
+    fn into_mail(self, to: &Email, subject: String) -> Mail {
         let mut text = format!("{}\n\n", self.intro);
         let mut html = format!(
             "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><table>",
@@ -142,6 +174,22 @@ impl Body {
     }
 }
 
+fn comment(r: &AccessRequest) -> &str {
+    r.decision_comment.as_ref().map_or("", |c| c.as_str())
+}
+
+/// The grant's time, with its length: "from … to … (1 h)".
+fn describe_grant(r: &AccessRequest) -> String {
+    r.grant.as_ref().map_or_else(String::new, |g| {
+        format!(
+            "from {} to {} ({})",
+            time(g.starts_at),
+            time(g.ends_at),
+            describe_seconds((g.ends_at - g.starts_at).num_seconds())
+        )
+    })
+}
+
 /// What the approver reads of an entry whose password is not rotated.
 pub const NOT_ROTATED: &str = "This entry's password is not rotated when access ends: \
      a password seen during the grant keeps working after it.";
@@ -149,13 +197,14 @@ pub const NOT_ROTATED: &str = "This entry's password is not rotated when access 
 /// Asks the approver to decide. The link is [`LINK_MARK`] until [`with_link`] puts
 /// the real one in at delivery. `unrotated`: the grant could reveal a password that
 /// is not rotated after it, and the approver is told so plainly.
-pub fn decision_requested(r: &AccessRequest, rights: &str, unrotated: bool) -> Mail {
+pub fn decision_requested(cx: &Context, r: &AccessRequest, rights: &str, unrotated: bool) -> Mail {
+    let requester = cx.name(&r.requester);
     Body::new(format!(
-        "{} asks for temporary access to {}.",
-        r.requester, r.entry_name
+        "{requester} asks for temporary access to {}.",
+        r.entry_name
     ))
     .row("Entry", &r.entry_name)
-    .row("Requested by", r.requester.as_str())
+    .row("Requested by", cx.name_and_email(&r.requester))
     .row("Rights", rights)
     .row("Duration", describe_requested(&r.requested))
     .row("Password", if unrotated { NOT_ROTATED } else { "" })
@@ -168,7 +217,7 @@ pub fn decision_requested(r: &AccessRequest, rights: &str, unrotated: bool) -> M
     ))
     .into_mail(
         &r.approver,
-        format!("Access request: {} for {}", r.requester, r.entry_name),
+        format!("Access request: {requester} for {}", r.entry_name),
     )
 }
 
@@ -179,62 +228,61 @@ pub fn with_link(mut mail: Mail, link: &str) -> Mail {
     mail
 }
 
-/// Tells the requester their request was approved.
-pub fn approved(r: &AccessRequest, rights: &str) -> Mail {
-    let grant = r.grant.as_ref();
-    Body::new(format!(
-        "{} approved your request for {}.",
-        r.decided_by.as_ref().map_or("The approver", |e| e.as_str()),
-        r.entry_name
-    ))
-    .row("Rights", rights)
-    .row(
-        "Starts",
-        grant.map(|g| time(g.starts_at)).unwrap_or_default(),
-    )
-    .row("Ends", grant.map(|g| time(g.ends_at)).unwrap_or_default())
-    .quote(
-        "Message from the approver",
-        r.decision_comment
-            .as_ref()
-            .map(|c| c.as_str())
-            .unwrap_or(""),
-    )
-    .into_mail(
-        &r.requester,
-        format!("Approved: access to {}", r.entry_name),
-    )
+/// Tells the requester their request was approved, and what was granted when it is
+/// less than they asked.
+pub fn approved(cx: &Context, r: &AccessRequest, rights: &str, asked_rights: &str) -> Mail {
+    let by = r.decided_by.as_ref().map_or("The approver", |e| cx.name(e));
+    let asked = r.requested.length();
+    let granted = r.grant.as_ref().map(|g| g.ends_at - g.starts_at);
+    let shorter = granted.is_some_and(|g| g < asked);
+    let narrower = rights != asked_rights;
+    let intro = match (shorter, granted) {
+        (true, Some(g)) => format!(
+            "{by} approved your request for {} for {} (you asked for {}).",
+            r.entry_name,
+            describe_seconds(g.num_seconds()),
+            describe_seconds(asked.num_seconds())
+        ),
+        _ => format!("{by} approved your request for {}.", r.entry_name),
+    };
+    let subject = if shorter || narrower {
+        format!("Approved with changes: access to {}", r.entry_name)
+    } else {
+        format!("Approved: access to {}", r.entry_name)
+    };
+    Body::new(intro)
+        .row("Rights granted", rights)
+        .row("Rights asked", if narrower { asked_rights } else { "" })
+        .row("Requested", describe_requested(&r.requested))
+        .row("Granted", describe_grant(r))
+        .quote("Message from the approver", comment(r))
+        .link("See the request", cx.request_page(r))
+        .into_mail(&r.requester, subject)
 }
 
 /// Tells the requester their request was denied, with the approver's message.
-pub fn denied(r: &AccessRequest) -> Mail {
-    Body::new(format!(
-        "{} denied your request for {}.",
-        r.decided_by.as_ref().map_or("The approver", |e| e.as_str()),
-        r.entry_name
-    ))
-    .row("Requested", describe_requested(&r.requested))
-    .quote(
-        "Message from the approver",
-        r.decision_comment
-            .as_ref()
-            .map(|c| c.as_str())
-            .unwrap_or(""),
-    )
-    .into_mail(&r.requester, format!("Denied: access to {}", r.entry_name))
+pub fn denied(cx: &Context, r: &AccessRequest) -> Mail {
+    let by = r.decided_by.as_ref().map_or("The approver", |e| cx.name(e));
+    Body::new(format!("{by} denied your request for {}.", r.entry_name))
+        .row("Requested", describe_requested(&r.requested))
+        .quote("Message from the approver", comment(r))
+        .link("See the request", cx.request_page(r))
+        .into_mail(&r.requester, format!("Denied: access to {}", r.entry_name))
 }
 
 /// Tells the approver a pending request was withdrawn (by its requester, or by an
 /// admin): the link is dead.
-pub fn cancelled(r: &AccessRequest) -> Mail {
+pub fn cancelled(cx: &Context, r: &AccessRequest) -> Mail {
+    let requester = cx.name(&r.requester);
     let intro = match &r.cancelled_by {
         Some(by) if by != &r.requester => format!(
-            "{by}, an administrator, cancelled {}'s request for {}. There is nothing to decide.",
-            r.requester, r.entry_name
+            "{}, an administrator, cancelled {requester}'s request for {}. There is nothing to decide.",
+            cx.name_and_email(by),
+            r.entry_name
         ),
         _ => format!(
-            "{} cancelled their request for {}. There is nothing to decide.",
-            r.requester, r.entry_name
+            "{requester} cancelled their request for {}. There is nothing to decide.",
+            r.entry_name
         ),
     };
     Body::new(intro)
@@ -248,26 +296,41 @@ pub fn cancelled(r: &AccessRequest) -> Mail {
         )
 }
 
-/// Tells someone a grant was ended early.
-pub fn revoked(r: &AccessRequest, to: &crate::ids::Email) -> Mail {
-    Body::new(format!(
-        "Access of {} to {} was ended early by {}.",
-        r.requester,
-        r.entry_name,
-        r.revoked_by
-            .as_ref()
-            .map_or("an administrator", |e| e.as_str())
-    ))
-    .row("Ended", r.revoked_at.map(time).unwrap_or_default())
-    .quote(
-        "Reason",
-        r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
-    )
-    .into_mail(to, format!("Access ended early: {}", r.entry_name))
+/// Tells `to` (the requester, or the approver of the grant) that a grant was ended
+/// early, in words for them.
+pub fn revoked(cx: &Context, r: &AccessRequest, to: &Email) -> Mail {
+    let by = r.revoked_by.as_ref();
+    let by_name = by.map_or("an administrator", |e| cx.name(e));
+    let requester = cx.name(&r.requester);
+    let intro = if to == &r.requester {
+        format!(
+            "Your access to {} was ended early by {by_name}.",
+            r.entry_name
+        )
+    } else if by == Some(&r.requester) {
+        format!(
+            "{requester} ended their access to {} early (you approved it).",
+            r.entry_name
+        )
+    } else {
+        format!(
+            "{requester}'s access to {} (you approved it) was ended early by {by_name}.",
+            r.entry_name
+        )
+    };
+    Body::new(intro)
+        .row("Ended", r.revoked_at.map(time).unwrap_or_default())
+        .row("Was granted", describe_grant(r))
+        .quote(
+            "Reason",
+            r.revoke_reason.as_ref().map(|c| c.as_str()).unwrap_or(""),
+        )
+        .link("See the request", cx.request_page(r))
+        .into_mail(to, format!("Access ended early: {}", r.entry_name))
 }
 
 /// Tells the requester their grant reached its end.
-pub fn ended(r: &AccessRequest) -> Mail {
+pub fn ended(cx: &Context, r: &AccessRequest) -> Mail {
     Body::new(format!(
         "Your temporary access to {} has ended.",
         r.entry_name
@@ -279,18 +342,20 @@ pub fn ended(r: &AccessRequest) -> Mail {
             .map(|g| time(g.ends_at))
             .unwrap_or_default(),
     )
+    .link("See the request", cx.request_page(r))
     .outro("Request access again from the site if you still need it.")
     .into_mail(&r.requester, format!("Access ended: {}", r.entry_name))
 }
 
 /// Tells the requester nobody decided in time.
-pub fn expired(r: &AccessRequest) -> Mail {
+pub fn expired(cx: &Context, r: &AccessRequest) -> Mail {
     Body::new(format!(
         "Your request for {} expired: {} did not decide by {}.",
         r.entry_name,
-        r.approver,
+        cx.name(&r.approver),
         time(r.expires_at)
     ))
+    .link("See the request", cx.request_page(r))
     .outro("Send a new request if you still need access.")
     .into_mail(
         &r.requester,
@@ -301,6 +366,9 @@ pub fn expired(r: &AccessRequest) -> Mail {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::{Grant, Op};
+    use crate::testing::{email, hour, pending, t0};
+    use crate::text::Message;
 
     #[test]
     fn escapes_everything_that_could_open_markup() {
@@ -308,6 +376,116 @@ mod tests {
             escape_html(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    fn names() -> HashMap<Email, String> {
+        HashMap::from([
+            (email("alice@example.com"), "Alice Example".to_owned()),
+            (email("bob@example.com"), "Bob Example".to_owned()),
+            (email("carol@example.com"), "Carol Example".to_owned()),
+        ])
+    }
+
+    fn granted(minutes: i64) -> AccessRequest {
+        pending(hour())
+            .apply(
+                Op::Approve {
+                    by: email("bob@example.com"),
+                    grant: Grant {
+                        starts_at: t0(),
+                        ends_at: t0() + chrono::TimeDelta::minutes(minutes),
+                        permission_set: crate::ids::PermissionSetId::view_password_execute(),
+                    },
+                    comment: Message::parse("ok", "comment").unwrap(),
+                },
+                t0(),
+            )
+            .unwrap()
+            .next
+    }
+
+    #[test]
+    fn mails_name_people_say_what_was_granted_and_link_the_request() {
+        let names = names();
+        let cx = Context {
+            names: &names,
+            site_url: "https://site.example/",
+        };
+        let shorter = approved(&cx, &granted(30), "View", "View");
+        assert!(
+            shorter
+                .text
+                .starts_with("Bob Example approved your request for Production database for 30 min (you asked for 1 h)."),
+            "{}",
+            shorter.text
+        );
+        assert_eq!(
+            shorter.subject,
+            "Approved with changes: access to Production database"
+        );
+        assert!(
+            shorter.text.contains(
+                "Granted: from Sun 17 Mar 2030, 17:46 UTC to Sun 17 Mar 2030, 18:16 UTC (30 min)"
+            ),
+            "{}",
+            shorter.text
+        );
+        let link = format!("https://site.example/requests/{}", granted(30).id);
+        assert!(shorter.text.contains(&link), "{}", shorter.text);
+        let as_asked = approved(&cx, &granted(60), "View", "View");
+        assert!(
+            as_asked
+                .text
+                .starts_with("Bob Example approved your request for Production database.")
+        );
+
+        let revoked_by = |by: &str| {
+            granted(60)
+                .apply(
+                    Op::Revoke {
+                        by: email(by),
+                        reason: Message::parse("done", "reason").unwrap(),
+                    },
+                    t0(),
+                )
+                .unwrap()
+                .next
+        };
+        let by_admin = revoked_by("carol@example.com");
+        let to_requester = revoked(&cx, &by_admin, &email("alice@example.com"));
+        assert!(
+            to_requester.text.starts_with(
+                "Your access to Production database was ended early by Carol Example."
+            ),
+            "{}",
+            to_requester.text
+        );
+        let to_approver = revoked(&cx, &by_admin, &email("bob@example.com"));
+        assert!(to_approver.text.starts_with("Alice Example's access to Production database (you approved it) was ended early by Carol Example."), "{}", to_approver.text);
+        let by_requester = revoked_by("alice@example.com");
+        let told = revoked(&cx, &by_requester, &email("bob@example.com"));
+        assert!(
+            told.text
+                .starts_with("Alice Example ended their access to Production database early"),
+            "{}",
+            told.text
+        );
+        let asked = decision_requested(&cx, &pending(hour()), "View", false);
+        assert!(
+            asked
+                .text
+                .contains("Requested by: Alice Example (alice@example.com)"),
+            "{}",
+            asked.text
+        );
+    }
+
+    fn cx() -> Context<'static> {
+        static NAMES: std::sync::LazyLock<HashMap<Email, String>> = std::sync::LazyLock::new(names);
+        Context {
+            names: &NAMES,
+            site_url: "https://tempaccess.example.com",
+        }
     }
 
     fn asked_with(message: &str) -> AccessRequest {
@@ -320,7 +498,12 @@ mod tests {
     fn a_message_cannot_pass_for_the_decision_link() {
         let forged = "Please hurry.\n\nReview and decide: https://evil.example/decide#token=x";
         let mail = with_link(
-            decision_requested(&asked_with(forged), "View password/Execute rights", false),
+            decision_requested(
+                &cx(),
+                &asked_with(forged),
+                "View password/Execute rights",
+                false,
+            ),
             "https://tempaccess.example.com/decide#token=real",
         );
         let real = mail
@@ -351,9 +534,19 @@ mod tests {
 
     #[test]
     fn an_unrotated_password_is_said_plainly() {
-        let mail = decision_requested(&asked_with("x"), "View password/Execute rights", true);
+        let mail = decision_requested(
+            &cx(),
+            &asked_with("x"),
+            "View password/Execute rights",
+            true,
+        );
         assert!(mail.text.contains(NOT_ROTATED));
-        let mail = decision_requested(&asked_with("x"), "View password/Execute rights", false);
+        let mail = decision_requested(
+            &cx(),
+            &asked_with("x"),
+            "View password/Execute rights",
+            false,
+        );
         assert!(!mail.text.contains(NOT_ROTATED));
     }
 }

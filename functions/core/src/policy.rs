@@ -288,7 +288,8 @@ pub fn ending(roles: Roles, status: Status) -> Result<Option<Ending>, Error> {
 }
 
 /// What a cancel call by `caller` does to `request` at `now` ([`ending`]), and who is
-/// told: the approver of a cancellation, the requester of a revocation by someone else.
+/// told: the approver of a cancellation; of a grant ended early, the requester and the
+/// approver who granted it, except whoever ended it.
 pub fn cancel_op(
     caller: &Caller,
     request: &AccessRequest,
@@ -298,11 +299,17 @@ pub fn cancel_op(
     let by = caller.email.clone();
     match ending(Roles::of(caller, request), request.status(now))? {
         Some(Ending::Cancel) => Ok((Op::Cancel { by, reason }, vec![request.approver.clone()])),
-        Some(Ending::EndOwn) => Ok((Op::Revoke { by, reason }, vec![])),
         Some(Ending::Revoke) if reason.is_empty() => {
             Err(Error::invalid("reason", "say why the access is revoked"))
         }
-        Some(Ending::Revoke) => Ok((Op::Revoke { by, reason }, vec![request.requester.clone()])),
+        Some(Ending::EndOwn | Ending::Revoke) => {
+            let told = [&request.requester, &request.approver]
+                .into_iter()
+                .filter(|who| **who != by)
+                .cloned()
+                .collect();
+            Ok((Op::Revoke { by, reason }, told))
+        }
         None => Err(request.refusal(OpKind::Cancel, now).into()),
     }
 }

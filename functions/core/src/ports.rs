@@ -8,7 +8,7 @@ use crate::Timestamp;
 use crate::audit::AuditEvent;
 use crate::entry::{Entry, User};
 use crate::ids::{Email, EntryId, RequestId};
-use crate::report::PageSize;
+use crate::report::{PageSize, ReportOrder};
 use crate::request::{AccessRequest, Status};
 use crate::token::{TokenHash, TokenRecord};
 
@@ -182,7 +182,7 @@ pub enum Scope {
     All,
 }
 
-/// A report query. Results are newest first.
+/// A report query. Results are in `order` of creation (ties by id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreQuery {
     /// Whose requests.
@@ -199,6 +199,8 @@ pub struct StoreQuery {
     pub from: Option<Timestamp>,
     /// Created before.
     pub to: Option<Timestamp>,
+    /// Newest or oldest first.
+    pub order: ReportOrder,
     /// At most this many items.
     pub limit: PageSize,
     /// Where the previous page stopped (opaque to callers; the store checks it).
@@ -256,6 +258,9 @@ pub trait Store: Send + Sync {
     async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
     /// A page of a report, its cursor made and read by [`crate::report::Cursor`].
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError>;
+    /// How many requests a report selects: every page of `query`, whatever its page
+    /// size, order and cursor.
+    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError>;
     /// This person's pending requests and approved grants not yet past their end.
     async fn open_requests_of(
         &self,

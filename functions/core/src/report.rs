@@ -3,12 +3,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::Timestamp;
-use crate::entry::describe_seconds;
+use crate::entry::{Entry, PermissionSet, describe_seconds};
 use crate::error::Error;
-use crate::ids::RequestId;
+use crate::ids::{PermissionSetId, RequestId};
 use crate::ports::{Scope, StoreError, StoreQuery};
 use crate::request::AccessRequest;
 use crate::timing::Requested;
@@ -50,8 +51,40 @@ impl Default for PageSize {
     }
 }
 
-/// Where a page stopped: the last request listed. Reports are newest first, so the
-/// next page holds what was created before it (ties by id).
+/// The order of a report: by when the requests were sent, the one order every store
+/// reads from an index (DynamoDB's indexes sort by creation time), so a page is read in
+/// order and never sorted after reading everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ReportOrder {
+    /// Newest first (ties by id, highest first).
+    #[default]
+    Newest,
+    /// Oldest first (ties by id, lowest first): an inbox's order.
+    Oldest,
+}
+
+impl ReportOrder {
+    /// Every order.
+    pub const ALL: [ReportOrder; 2] = [Self::Newest, Self::Oldest];
+
+    /// The name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+        }
+    }
+
+    /// The order named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// Where a page stopped: the last request listed. The next page holds what was
+/// created before it (newest first) or after it (oldest first), ties by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     /// When the last request listed was created.
@@ -117,8 +150,8 @@ impl Cursor {
     }
 }
 
-/// A short digest of what a query selects: its scope and filters, not its page size,
-/// clock or cursor.
+/// A short digest of what a query selects and in which order: its scope, filters and
+/// order, not its page size, clock or cursor.
 fn selection(q: &StoreQuery) -> String {
     let (scope, who) = match &q.scope {
         Scope::RequestedBy(who) => ("requested_by", Some(who)),
@@ -128,6 +161,7 @@ fn selection(q: &StoreQuery) -> String {
     let selection = (
         scope,
         who,
+        q.order,
         q.status,
         &q.entry_id,
         &q.requester,
@@ -140,8 +174,9 @@ fn selection(q: &StoreQuery) -> String {
     hex::encode(&Sha256::digest(json)[..8])
 }
 
-/// The report's columns, in order.
-pub const COLUMNS: [&str; 12] = [
+/// The report's columns, in order: the product's twelve, then when and by whom it was
+/// decided, the grant's own start and end, who ended it early and when, and its id.
+pub const COLUMNS: [&str; 19] = [
     "status",
     "requested_by",
     "entry",
@@ -154,6 +189,13 @@ pub const COLUMNS: [&str; 12] = [
     "approver",
     "request_message",
     "authorization_message",
+    "decided_at",
+    "decided_by",
+    "granted_start",
+    "granted_end",
+    "ended_early_at",
+    "ended_early_by",
+    "id",
 ];
 
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would read it
@@ -176,8 +218,21 @@ fn time(t: Option<Timestamp>) -> String {
         .unwrap_or_default()
 }
 
-/// The report's row for one request, read at `now`.
-pub fn row(r: &AccessRequest, now: Timestamp) -> [String; 12] {
+/// The name people read for the rights of `r`: the set's name on its entry (one of
+/// `entries`), the built-in set's name, else its id.
+fn rights(r: &AccessRequest, entries: &[Entry]) -> String {
+    let id = r.granted_permission_set().unwrap_or(&r.permission_set);
+    match entries.iter().find(|e| e.id == r.entry_id) {
+        Some(e) => e.set_name(id),
+        None if *id == PermissionSetId::view_password_execute() => {
+            PermissionSet::view_password_execute().name
+        }
+        None => id.to_string(),
+    }
+}
+
+/// The report's row for one request, read at `now`, its rights named as on `entries`.
+pub fn row(r: &AccessRequest, now: Timestamp, entries: &[Entry]) -> [String; 19] {
     let (start, end) = match r.requested {
         Requested::Window(w) => (Some(w.start()), Some(w.end())),
         Requested::Duration(_) => (None, None),
@@ -187,13 +242,12 @@ pub fn row(r: &AccessRequest, now: Timestamp) -> [String; 12] {
         .as_ref()
         .map(|g| describe_seconds((g.ends_at - g.starts_at).num_seconds()))
         .unwrap_or_default();
+    let person = |p: Option<&crate::ids::Email>| p.map(ToString::to_string).unwrap_or_default();
     [
         r.status(now).as_str().to_owned(),
         r.requester.to_string(),
         r.entry_name.clone(),
-        r.granted_permission_set()
-            .unwrap_or(&r.permission_set)
-            .to_string(),
+        rights(r, entries),
         time(Some(r.created_at)),
         time(start),
         time(end),
@@ -205,15 +259,22 @@ pub fn row(r: &AccessRequest, now: Timestamp) -> [String; 12] {
             .as_ref()
             .map(|c| c.as_str().to_owned())
             .unwrap_or_default(),
+        time(r.decided_at),
+        person(r.decided_by.as_ref()),
+        time(r.grant.as_ref().map(|g| g.starts_at)),
+        time(r.grant.as_ref().map(|g| g.ends_at)),
+        time(r.revoked_at),
+        person(r.revoked_by.as_ref()),
+        r.id.to_string(),
     ]
 }
 
 /// The whole report as CSV with a header line.
-pub fn csv(items: &[AccessRequest], now: Timestamp) -> String {
+pub fn csv(items: &[AccessRequest], now: Timestamp, entries: &[Entry]) -> String {
     let mut out = COLUMNS.join(",");
     out.push_str("\r\n");
     for r in items {
-        let cells: Vec<String> = row(r, now).iter().map(|c| cell(c)).collect();
+        let cells: Vec<String> = row(r, now, entries).iter().map(|c| cell(c)).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
@@ -270,6 +331,10 @@ mod tests {
             },
             StoreQuery {
                 from: Some(query().now),
+                ..query()
+            },
+            StoreQuery {
+                order: ReportOrder::Oldest,
                 ..query()
             },
         ];

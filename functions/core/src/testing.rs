@@ -293,6 +293,7 @@ pub fn every_request(now: Timestamp) -> StoreQuery {
         approver: None,
         from: None,
         to: None,
+        order: crate::report::ReportOrder::Newest,
         limit: PageSize::MAX,
         cursor: None,
         now,
@@ -443,6 +444,9 @@ impl Store for StoreWithFaults {
     }
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         self.inner.query(query).await
+    }
+    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
+        self.inner.count(query).await
     }
     async fn open_requests_of(
         &self,

@@ -57,20 +57,36 @@ pub fn router(function: Function, state: AppState) -> Router {
 /// Every function's routes in one router (the embedded default).
 pub fn all_routes(state: AppState) -> Router {
     let (router, _) = openapi::all_parts().split_for_parts();
-    harden(router.with_state(state))
+    let service = state.service.clone();
+    harden(router.with_state(state), &service)
 }
 
 /// Body limit and the headers of every API response: never cached (tokens, secrets),
-/// never referred, never sniffed.
-pub fn harden(router: Router) -> Router {
+/// never referred, never sniffed, and dated by the service's clock (the one statuses
+/// are read against), so that the site counts down against it.
+pub fn harden(router: Router, service: &Service) -> Router {
+    let service = service.clone();
     router
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers(service.clone(), request, next)
+        }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-async fn security_headers(request: axum::extract::Request, next: Next) -> Response {
+async fn security_headers(
+    service: Service,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let date = service
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(date) = HeaderValue::from_str(&date) {
+        headers.insert(header::DATE, date);
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,

@@ -18,6 +18,7 @@ use crate::{AppState, Function};
         tempaccess_core::wire::LoginBody,
         tempaccess_core::wire::TokenView,
         tempaccess_core::service::ReportScope,
+        tempaccess_core::report::ReportOrder,
     )),
     tags(
         (name = "request", description = "Entries and new requests"),

@@ -102,7 +102,8 @@ pub fn serve(routes: Vec<Route>, state: AppState) -> Router {
     let router = routes
         .into_iter()
         .fold(Router::new(), |router, r| router.route(r.path, r.handler));
-    harden(router.with_state(state))
+    let service = state.service.clone();
+    harden(router.with_state(state), &service)
 }
 
 /// The OpenAPI document as kept next to the code (`functions/http/openapi.json`, which

@@ -25,7 +25,7 @@ use tempaccess_core::ports::{
     BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, PendingRotation, Scope,
     Store, StoreError, StoreQuery,
 };
-use tempaccess_core::report::Cursor;
+use tempaccess_core::report::{Cursor, ReportOrder};
 use tempaccess_core::request::{AccessRequest, State, Status};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
@@ -435,7 +435,8 @@ fn status_clause(f: &mut Filter, status: Status, now: Timestamp) -> String {
     }
 }
 
-fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
+/// The filter of what `q` selects, before its cursor.
+fn selection(q: &StoreQuery) -> Filter {
     let mut f = Filter::default();
     match &q.scope {
         Scope::RequestedBy(who) => {
@@ -472,19 +473,28 @@ fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, 
         let clause = status_clause(&mut f, status, q.now);
         f.push(clause);
     }
+    f
+}
+
+fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
+    let mut f = selection(q);
+    let (past, direction) = match q.order {
+        ReportOrder::Newest => ("<", "DESC"),
+        ReportOrder::Oldest => (">", "ASC"),
+    };
     if let Some(cursor) = &q.cursor {
         let cursor = Cursor::decode(q, cursor)?;
         let created = f.arg(ts(cursor.created_at));
         let id = f.arg(cursor.id.to_string());
         f.push(format!(
-            "(created_at < {created} OR (created_at = {created} AND id < {id}))"
+            "(created_at {past} {created} OR (created_at = {created} AND id {past} {id}))"
         ));
     }
     let limit = q.limit.get();
     // One more than the page tells whether another page follows.
     let fetch = f.arg(i64::from(limit) + 1);
     let sql = format!(
-        "SELECT json FROM requests {} ORDER BY created_at DESC, id DESC LIMIT {fetch}",
+        "SELECT json FROM requests {} ORDER BY created_at {direction}, id {direction} LIMIT {fetch}",
         f.sql()
     );
     let mut items = read_requests(conn, &sql, rusqlite::params_from_iter(f.args))?;
@@ -495,6 +505,17 @@ fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, 
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+fn count_selection(conn: &Connection, q: &StoreQuery) -> Result<u64, StoreError> {
+    let f = selection(q);
+    let sql = format!("SELECT COUNT(*) FROM requests {}", f.sql());
+    let n: i64 = conn
+        .prepare_cached(&sql)
+        .or_unavailable()?
+        .query_row(rusqlite::params_from_iter(f.args), |row| row.get(0))
+        .or_unavailable()?;
+    u64::try_from(n).or_unavailable()
 }
 
 impl SqliteStore {
@@ -784,6 +805,11 @@ impl Store for SqliteStore {
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         let query = query.clone();
         self.run(move |conn| query_page(conn, &query)).await
+    }
+
+    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
+        let query = query.clone();
+        self.run(move |conn| count_selection(conn, &query)).await
     }
 
     async fn open_requests_of(

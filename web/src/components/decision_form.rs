@@ -4,12 +4,13 @@
 use std::rc::Rc;
 
 use tempaccess_core::wire::{DecisionBody, PermissionSetView, RequestView};
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use crate::components::{FieldError, TimeText, described_by};
+use crate::components::{DateTimeField, Dialog, FieldError, ReasonField, TimeText, described_by};
 use crate::decision::{self, Approve, DecisionDraft};
 use crate::form::FieldErrors;
+use crate::hooks::focus_id;
 use crate::time::{self, BrowserZone, Zone};
 
 #[derive(Properties, PartialEq)]
@@ -107,23 +108,57 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
         let request = request.clone();
         let sets = sets.clone();
         let on_decide = props.on_decide.clone();
+        let prefix = p.clone();
         Callback::from(move |_| {
             match state
                 .draft
                 .approval(&request, &sets, time::now(), &BrowserZone)
             {
                 Ok(body) => on_decide.emit(body),
+                Err(e) => {
+                    // The first wrong field, in the form's order, gets the focus.
+                    let target = [
+                        ("duration_seconds", "duration"),
+                        ("window.start", "start-date"),
+                        ("window", "end-date"),
+                        ("window.end", "end-date"),
+                        ("permission_set", "set"),
+                        ("comment", "comment"),
+                    ]
+                    .into_iter()
+                    .find(|(field, _)| e.get(field).is_some())
+                    .map_or("errors", |(_, el)| el);
+                    focus_id(&format!("{prefix}-{target}"));
+                    state.dispatch(DecisionAction::Errors(e));
+                }
+            }
+        })
+    };
+    // Deny asks first, with the message to the requester (optional).
+    let denying = use_state(|| false);
+    let deny = {
+        let denying = denying.clone();
+        Callback::from(move |_| denying.set(true))
+    };
+    let confirm_deny = {
+        let state = state.clone();
+        let denying = denying.clone();
+        let on_decide = props.on_decide.clone();
+        Callback::from(move |reason: Option<String>| {
+            let draft = DecisionDraft {
+                comment: reason.unwrap_or_else(|| state.draft.comment.clone()),
+                ..state.draft.clone()
+            };
+            denying.set(false);
+            match draft.denial() {
+                Ok(body) => on_decide.emit(body),
                 Err(e) => state.dispatch(DecisionAction::Errors(e)),
             }
         })
     };
-    let deny = {
-        let state = state.clone();
-        let on_decide = props.on_decide.clone();
-        Callback::from(move |_| match state.draft.denial() {
-            Ok(body) => on_decide.emit(body),
-            Err(e) => state.dispatch(DecisionAction::Errors(e)),
-        })
+    let keep = {
+        let denying = denying.clone();
+        Callback::from(move |_| denying.set(false))
     };
     let mode = |a: Approve| {
         let state = state.clone();
@@ -140,17 +175,11 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
     };
     let on_start = {
         let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            let i: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(DecisionAction::Start(i.value()));
-        })
+        Callback::from(move |v: String| state.dispatch(DecisionAction::Start(v)))
     };
     let on_end = {
         let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            let i: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(DecisionAction::End(i.value()));
-        })
+        Callback::from(move |v: String| state.dispatch(DecisionAction::End(v)))
     };
     let on_set = {
         let state = state.clone();
@@ -177,14 +206,22 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
     };
     let preview = decision::preview_end(d, &request, &sets, time::now(), &zone);
     let others = errors.others(&SHOWN);
+    let requester = request.name_of(&request.requester).to_owned();
+    let zone_text = time::zone_label(
+        &zone.name(),
+        &zone.abbreviation(time::now()),
+        &time::offset_label(zone.offset_minutes(time::now())),
+    );
 
     html! {
         <form class="decision-form" novalidate=true onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
-            if !others.is_empty() {
-                <div class="notice error" role="alert">
-                    <ul>{ for others.iter().map(|o| html! { <li>{ o }</li> }) }</ul>
-                </div>
-            }
+            <div id={id("errors")} tabindex="-1">
+                if !others.is_empty() {
+                    <div class="notice error" role="alert">
+                        <ul>{ for others.iter().map(|o| html! { <li>{ crate::api::sentence(o) }</li> }) }</ul>
+                    </div>
+                }
+            </div>
             <fieldset class="field">
                 <legend>{ "Approve" }</legend>
                 { radio(Approve::AsRequested, "as-requested", format!("As requested ({})", time::describe_seconds(asked))) }
@@ -208,23 +245,23 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
                 }
                 if d.approve == Approve::Narrower {
                     <div class="frame nested">
-                        <div class="field">
-                            <label for={id("start")}>{ "Start" }</label>
-                            <input type="datetime-local" id={id("start")} value={d.start.clone()} oninput={on_start}
-                                aria-describedby={described_by(None, &id("start-error"), err("window.start").is_some())} />
+                        <div>
+                            <DateTimeField id={id("start")} label="Start" value={d.start.clone()} on_change={on_start}
+                                error={err("window.start")} error_id={id("start-error")}
+                                hint_ids={Some(AttrValue::from(id("frame-hint")))} />
                             <FieldError id={id("start-error")} error={err("window.start")} />
                         </div>
-                        <div class="field">
-                            <label for={id("end")}>{ "End" }</label>
-                            <input type="datetime-local" id={id("end")} value={d.end.clone()} oninput={on_end}
-                                aria-describedby={described_by(None, &id("end-error"), err("window.end").is_some() || err("window").is_some())} />
+                        <div>
+                            <DateTimeField id={id("end")} label="End" value={d.end.clone()} on_change={on_end}
+                                error={err("window.end").or_else(|| err("window"))} error_id={id("end-error")}
+                                hint_ids={Some(AttrValue::from(id("frame-hint")))} />
                             <FieldError id={id("end-error")} error={err("window.end").or_else(|| err("window"))} />
                         </div>
-                        <p class="hint">{ format!("In your time zone, {} ({}).", zone.name(), zone.abbreviation(time::now())) }</p>
+                        <p class="hint" id={id("frame-hint")}>{ format!("In your time zone, {}, on a 24-hour clock.", zone_text) }</p>
                     </div>
                 }
                 if let Some(end) = preview {
-                    <p class="hint">{ "If approved now, access ends " }<TimeText at={end} />{ "." }</p>
+                    <p class="hint" aria-live="polite">{ "If approved now, access ends " }<TimeText at={end} />{ "." }</p>
                 }
             </fieldset>
             if narrower.len() > 1 {
@@ -248,8 +285,22 @@ pub fn DecisionForm(props: &DecisionFormProps) -> Html {
             </div>
             <div class="actions">
                 <button type="button" onclick={approve} disabled={props.busy}>{ "Approve" }</button>
-                <button type="button" class="danger" onclick={deny} disabled={props.busy}>{ "Deny" }</button>
+                <button type="button" class="danger" onclick={deny} disabled={props.busy}
+                    aria-haspopup="dialog">{ "Deny" }</button>
             </div>
+            if *denying {
+                <Dialog id={id("deny")} title={format!("Deny {requester}'s request?")}
+                    confirm_label="Deny request" cancel_label="Go back" danger=true
+                    reason={Some(ReasonField {
+                        label: AttrValue::from("Message to the requester"),
+                        hint: Some(AttrValue::from(format!("{requester} reads it in the mail that tells them, and in the report."))),
+                        required: None,
+                        initial: AttrValue::from(d.comment.clone()),
+                    })}
+                    on_confirm={confirm_deny} on_cancel={keep}>
+                    <p>{ format!("{requester} will be told that their request for {} was denied. This cannot be undone: they would have to ask again.", request.entry_name) }</p>
+                </Dialog>
+            }
         </form>
     }
 }

@@ -5,8 +5,21 @@ use std::rc::Rc;
 use tempaccess_core::wire::SecretView;
 use yew::prelude::*;
 
+use chrono::{DateTime, Utc};
+
 use crate::api::ApiError;
-use crate::hooks::use_session;
+use crate::hooks::{Timeout, use_session};
+use crate::time;
+
+/// What becomes of a revealed password when the grant ends, said plainly.
+pub fn rotation_words(rotates: bool) -> &'static str {
+    if rotates {
+        "This password is changed when your access ends."
+    } else {
+        "This password is not rotated when your access ends: it keeps working after your \
+         access. Do not keep a copy."
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct PasswordRevealProps {
@@ -14,6 +27,12 @@ pub struct PasswordRevealProps {
     pub entry_id: AttrValue,
     /// The entry's name, for labels.
     pub entry_name: AttrValue,
+    /// When the grant ends: the password is hidden then, whatever else happens.
+    #[prop_or_default]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Whether the password is changed when the grant ends (else it keeps working).
+    #[prop_or(true)]
+    pub rotates: bool,
 }
 
 /// Hidden, loading, shown, or refused.
@@ -26,6 +45,8 @@ pub enum Reveal {
         copied: Option<bool>,
     },
     Failed(ApiError),
+    /// The grant ended while the password was shown: forgotten.
+    Ended,
 }
 
 pub enum RevealAction {
@@ -33,6 +54,7 @@ pub enum RevealAction {
     Loaded(Result<SecretView, ApiError>),
     Copied(bool),
     Hide,
+    Ended,
 }
 
 impl Reducible for Reveal {
@@ -55,6 +77,7 @@ impl Reducible for Reveal {
             },
             // Forgets the credential, not only hides it.
             RevealAction::Hide => Reveal::Hidden,
+            RevealAction::Ended => Reveal::Ended,
         })
     }
 }
@@ -64,6 +87,18 @@ impl Reducible for Reveal {
 pub fn PasswordReveal(props: &PasswordRevealProps) -> Html {
     let session = use_session();
     let state = use_reducer(|| Reveal::Hidden);
+    {
+        // At the grant's end the password goes, even before the page hears of it.
+        let state = state.clone();
+        use_effect_with(props.ends_at, move |end| {
+            let timer = end.and_then(|end| {
+                Timeout::new((end - time::now()).num_milliseconds(), move || {
+                    state.dispatch(RevealAction::Ended)
+                })
+            });
+            move || drop(timer)
+        });
+    }
     let view = {
         let state = state.clone();
         let api = session.api();
@@ -90,6 +125,9 @@ pub fn PasswordReveal(props: &PasswordRevealProps) -> Html {
         Reveal::Loading => {
             html! { <p class="loading" role="status">{ "Fetching the password…" }</p> }
         }
+        Reveal::Ended => html! {
+            <p class="notice" role="status">{ "Your access has ended: the password is hidden." }</p>
+        },
         Reveal::Failed(e) => html! {
             <div class="notice error" role="alert">
                 <p>{ e.to_string() }</p>
@@ -126,6 +164,9 @@ pub fn PasswordReveal(props: &PasswordRevealProps) -> Html {
                         <button type="button" class="secondary" onclick={copy}>{ "Copy password" }</button>
                         <button type="button" onclick={hide}>{ "Hide password" }</button>
                     </div>
+                    <p class={classes!(if props.rotates { "hint" } else { "notice warning" }, "rotation")}>
+                        { rotation_words(props.rotates) }
+                    </p>
                     <p class="hint" role="status" aria-live="polite">
                         { match copied {
                             Some(true) => "Password copied to the clipboard.",

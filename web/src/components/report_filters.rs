@@ -1,4 +1,6 @@
-//! The report's filters: status, entry, requester, approver, date range.
+//! The report's filters: status, entry, requester, approver, date range, page size.
+//! Checked before anything is asked of the server (a wrong one is listed at the top and
+//! gets the focus); applied, they go to the page's URL. On a phone they fold away.
 
 use std::rc::Rc;
 
@@ -7,6 +9,8 @@ use tempaccess_core::wire::EntryView;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::components::ErrorSummary;
+use crate::hooks::focus_id;
 use crate::labels;
 use crate::report::{PAGE_SIZES, ReportSelection};
 
@@ -93,27 +97,69 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
             }
         })
     };
+    let problems = use_state(Vec::<(String, String)>::new);
     let onsubmit = {
         let state = state.clone();
+        let problems = problems.clone();
         let on_apply = props.on_apply.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            on_apply.emit(state.0.normalized());
+            let found: Vec<(String, String)> = state
+                .0
+                .problems()
+                .into_iter()
+                .map(|(id, m)| (id.to_owned(), m))
+                .collect();
+            if let Some((id, _)) = found.first() {
+                focus_id(id);
+                problems.set(found);
+                return;
+            }
+            problems.set(Vec::new());
+            on_apply.emit(state.0.first_page().normalized());
         })
     };
+    // Wide screens show the filters; a phone folds them until asked.
+    let open_at_start = use_memo((), |_| {
+        web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_none_or(|w| w > 640.0)
+    });
+    let wrong = |id: &str| problems.iter().any(|(i, _)| i == id);
+    let set_count = [
+        props.query.status.is_some(),
+        props.query.entry_id.is_some(),
+        props.query.requester.is_some(),
+        props.query.approver.is_some(),
+        props.query.from.is_some(),
+        props.query.to.is_some(),
+    ]
+    .into_iter()
+    .filter(|b| *b)
+    .count();
     let clear = {
         let on_apply = props.on_apply.clone();
         let scope = props.query.scope;
+        let problems = problems.clone();
+        let order = props.query.order;
+        let limit = props.query.limit;
         Callback::from(move |_| {
+            problems.set(Vec::new());
             on_apply.emit(ReportSelection {
                 scope,
+                order,
+                limit,
                 ..ReportSelection::default()
             })
         })
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     html! {
-        <form class="filters" aria-label="Filters" {onsubmit}>
+        <details class="filters-box" open={*open_at_start}>
+        <summary>{ match set_count { 0 => "Filters".to_owned(), 1 => "Filters (1 set)".to_owned(), n => format!("Filters ({n} set)") } }</summary>
+        <form class="filters" aria-label="Filters" novalidate=true {onsubmit}>
+            <div class="filters-errors"><ErrorSummary errors={(*problems).clone()} /></div>
             <div class="field">
                 <label for="filter-status">{ "Status" }</label>
                 <select id="filter-status" onchange={select(FilterAction::Status)}>
@@ -134,19 +180,23 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
             </div>
             <div class="field">
                 <label for="filter-requester">{ "Requester (email)" }</label>
-                <input type="email" id="filter-requester" value={text(&q.requester)} oninput={input(FilterAction::Requester)} />
+                <input type="text" inputmode="email" autocomplete="off" id="filter-requester" value={text(&q.requester)}
+                    aria-invalid={wrong("filter-requester").to_string()} oninput={input(FilterAction::Requester)} />
             </div>
             <div class="field">
                 <label for="filter-approver">{ "Approver (email)" }</label>
-                <input type="email" id="filter-approver" value={text(&q.approver)} oninput={input(FilterAction::Approver)} />
+                <input type="text" inputmode="email" autocomplete="off" id="filter-approver" value={text(&q.approver)}
+                    aria-invalid={wrong("filter-approver").to_string()} oninput={input(FilterAction::Approver)} />
             </div>
             <div class="field">
                 <label for="filter-from">{ "Requested from" }</label>
-                <input type="date" id="filter-from" value={text(&q.from)} oninput={input(FilterAction::From)} />
+                <input type="date" id="filter-from" value={text(&q.from)}
+                    aria-invalid={wrong("filter-from").to_string()} oninput={input(FilterAction::From)} />
             </div>
             <div class="field">
                 <label for="filter-to">{ "Requested to" }</label>
-                <input type="date" id="filter-to" value={text(&q.to)} oninput={input(FilterAction::To)} />
+                <input type="date" id="filter-to" value={text(&q.to)}
+                    aria-invalid={wrong("filter-to").to_string()} oninput={input(FilterAction::To)} />
             </div>
             <div class="field">
                 <label for="filter-limit">{ "Rows per page" }</label>
@@ -161,5 +211,6 @@ pub fn ReportFilters(props: &ReportFiltersProps) -> Html {
                 <button type="button" class="secondary" onclick={clear}>{ "Clear filters" }</button>
             </div>
         </form>
+        </details>
     }
 }

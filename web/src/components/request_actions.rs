@@ -1,16 +1,17 @@
-//! "Cancel request" (the requester, with a confirmation) and "Revoke" (the approver or
-//! an admin, with a reason) on one request.
+//! "Cancel request" / "End access" (the requester, after a confirmation, with an
+//! optional reason) and "Revoke" (the approver or an admin, with a required reason) on
+//! one request, each in the site's one [`Dialog`].
 
 use std::rc::Rc;
 
-use tempaccess_core::policy::{self, Ending, Roles};
-use tempaccess_core::request::Status;
+use tempaccess_core::policy::{self, Roles};
 use tempaccess_core::wire::{CancelBody, RequestView};
 use yew::prelude::*;
 
 use crate::api::ApiError;
-use crate::components::{ConfirmDialog, RevokeDialog};
+use crate::components::{Dialog, ReasonField};
 use crate::hooks::use_session;
+use crate::labels::{self, EndingWords};
 
 #[derive(Properties, PartialEq)]
 pub struct RequestActionsProps {
@@ -18,25 +19,21 @@ pub struct RequestActionsProps {
     pub request: Rc<RequestView>,
     /// Told what was done (for a notice), after it was done.
     pub on_done: Callback<String>,
+    /// Smaller buttons (in a table row).
+    #[prop_or(true)]
+    pub small: bool,
 }
 
-/// Which dialog is open, and how the call went.
-#[derive(Clone, PartialEq)]
+/// Whether the dialog is open, and how the call went.
+#[derive(Clone, PartialEq, Default)]
 pub struct ActionsState {
-    open: Open,
+    open: bool,
     busy: bool,
     error: Option<ApiError>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-pub enum Open {
-    None,
-    Cancel,
-    Revoke,
-}
-
 pub enum ActionsAction {
-    Open(Open),
+    Open,
     Close,
     Busy,
     Failed(ApiError),
@@ -47,16 +44,11 @@ impl Reducible for ActionsState {
 
     fn reduce(self: Rc<Self>, action: ActionsAction) -> Rc<Self> {
         Rc::new(match action {
-            ActionsAction::Open(open) => Self {
-                open,
-                busy: false,
-                error: None,
+            ActionsAction::Open => Self {
+                open: true,
+                ..Self::default()
             },
-            ActionsAction::Close => Self {
-                open: Open::None,
-                busy: false,
-                error: None,
-            },
+            ActionsAction::Close => Self::default(),
             ActionsAction::Busy => Self {
                 busy: true,
                 error: None,
@@ -71,15 +63,11 @@ impl Reducible for ActionsState {
     }
 }
 
-/// The buttons this person may use on this request, and their dialogs.
+/// The button this person may use on this request, and its dialog.
 #[component]
 pub fn RequestActions(props: &RequestActionsProps) -> Html {
     let session = use_session();
-    let state = use_reducer(|| ActionsState {
-        open: Open::None,
-        busy: false,
-        error: None,
-    });
+    let state = use_reducer(ActionsState::default);
     let r = props.request.clone();
     let me = session.email().unwrap_or_default();
     // The server's own rule for what a cancel call does.
@@ -88,92 +76,62 @@ pub fn RequestActions(props: &RequestActionsProps) -> Html {
         approver: r.approver == me,
         admin: session.is_admin(),
     };
-    let ending = policy::ending(roles, r.status).ok().flatten();
-    let can_cancel = matches!(ending, Some(Ending::Cancel | Ending::EndOwn));
-    let can_revoke = ending == Some(Ending::Revoke);
-    if !can_cancel && !can_revoke {
+    let Some(ending) = policy::ending(roles, r.status).ok().flatten() else {
         return html! {};
-    }
+    };
+    let words: EndingWords = labels::ending_words(&r, ending);
 
-    let run: Rc<dyn Fn(Option<String>)> = {
+    let run = {
         let state = state.clone();
         let api = session.api();
         let r = r.clone();
         let on_done = props.on_done.clone();
-        Rc::new(move |reason: Option<String>| {
+        let done = words.done.clone();
+        Callback::from(move |reason: Option<String>| {
             let state = state.clone();
             let api = api.clone();
             let id = r.id.clone();
             let on_done = on_done.clone();
-            let what = if reason.is_some() {
-                format!("Revoked {}'s access to {}.", r.requester, r.entry_name)
-            } else if r.status == Status::Pending {
-                format!("Cancelled the request for {}.", r.entry_name)
-            } else {
-                format!("Ended the access to {}.", r.entry_name)
-            };
+            let done = done.clone();
             state.dispatch(ActionsAction::Busy);
             wasm_bindgen_futures::spawn_local(async move {
                 match api.cancel(&id, &CancelBody { reason }).await {
                     Ok(_) => {
                         state.dispatch(ActionsAction::Close);
-                        on_done.emit(what);
+                        on_done.emit(done);
                     }
                     Err(e) => state.dispatch(ActionsAction::Failed(e)),
                 }
             });
         })
     };
-    let open = |o: Open| {
+    let open = {
         let state = state.clone();
-        Callback::from(move |_| state.dispatch(ActionsAction::Open(o)))
+        Callback::from(move |_| state.dispatch(ActionsAction::Open))
     };
     let close = {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(ActionsAction::Close))
     };
-    let (title, message) = if r.status == Status::Pending {
-        (
-            "Cancel request",
-            format!(
-                "Do you really want to cancel your request for {}? The approver will be told.",
-                r.entry_name
-            ),
-        )
-    } else {
-        (
-            "Cancel request",
-            format!(
-                "Do you really want to end your access to {} now? To regain it you will need to make another request.",
-                r.entry_name
-            ),
-        )
-    };
-    let confirm = {
-        let run = run.clone();
-        Callback::from(move |_| run(None))
-    };
-    let revoke = Callback::from(move |reason: String| run(Some(reason)));
     let error_text = state.error.as_ref().map(|e| AttrValue::from(e.to_string()));
-
+    let reason = ReasonField {
+        label: words.reason_label.clone().into(),
+        hint: words.reason_hint.clone().map(AttrValue::from),
+        required: words.reason_required.clone().map(AttrValue::from),
+        initial: AttrValue::default(),
+    };
     html! {
-        <div class="row-actions">
-            if can_cancel {
-                <button type="button" class="secondary small" onclick={open(Open::Cancel)}
-                    aria-label={format!("Cancel request for {}", r.entry_name)}>{ "Cancel request" }</button>
+        <>
+            <button type="button" class={classes!(if words.danger { "danger" } else { "secondary" }, props.small.then_some("small"))}
+                onclick={open} aria-label={words.button_label.clone()}>{ &words.button }</button>
+            if state.open {
+                <Dialog id={format!("end-{}", r.id)} title={words.title.clone()}
+                    confirm_label={words.confirm.clone()} cancel_label={words.keep.clone()}
+                    danger={words.danger} busy={state.busy} error={error_text}
+                    reason={Some(reason)} on_confirm={run} on_cancel={close}>
+                    <p>{ &words.body }</p>
+                </Dialog>
             }
-            if can_revoke {
-                <button type="button" class="danger small" onclick={open(Open::Revoke)}
-                    aria-label={format!("Revoke {}'s access to {}", r.requester, r.entry_name)}>{ "Revoke" }</button>
-            }
-            if state.open == Open::Cancel {
-                <ConfirmDialog title={title} message={message} busy={state.busy}
-                    error={error_text.clone()} on_confirm={confirm} on_cancel={close.clone()} />
-            }
-            if state.open == Open::Revoke {
-                <RevokeDialog subject={format!("{}'s access to {}", r.requester, r.entry_name)}
-                    busy={state.busy} error={error_text.clone()} on_confirm={revoke} on_cancel={close} />
-            }
-        </div>
+        </>
     }
 }

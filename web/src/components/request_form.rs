@@ -2,12 +2,15 @@
 
 use std::rc::Rc;
 
+use tempaccess_core::entry::{PermissionSet, Right};
 use tempaccess_core::wire::{EntryView, NewRequestBody};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+
 use yew::prelude::*;
 
-use crate::components::{FieldError, described_by};
+use crate::components::{DateTimeField, ErrorSummary, FieldError, described_by};
 use crate::form::{FieldErrors, RequestDraft};
+use crate::hooks::focus_id;
 use crate::time::{self, BrowserZone, Zone};
 
 #[derive(Properties, PartialEq)]
@@ -91,19 +94,72 @@ impl Reducible for FormState {
     }
 }
 
-/// Fields the form shows errors next to; others are listed at the top.
-const SHOWN: [&str; 7] = [
+/// The element a field's error sends focus to, and the field's name in the error
+/// summary, in the form's order.
+fn field_place(field: &str, entry: &EntryView, draft: &RequestDraft) -> (String, &'static str) {
+    match field {
+        "permission_set" => (
+            format!(
+                "set-{}",
+                entry
+                    .permission_sets
+                    .iter()
+                    .find(|p| p.id == draft.permission_set)
+                    .or(entry.permission_sets.first())
+                    .map_or("", |p| p.id.as_str())
+            ),
+            "Rights",
+        ),
+        "approver_id" => ("approver".into(), "Approver"),
+        "duration_seconds" if draft.custom => ("window-end-date".into(), "End"),
+        "duration_seconds" => ("duration".into(), "Access duration"),
+        "window.start" => ("window-start-date".into(), "Start"),
+        "window" | "window.end" => ("window-end-date".into(), "End"),
+        "message" => ("message".into(), "Message"),
+        _ => ("form-errors".into(), ""),
+    }
+}
+
+/// The fields in the order the form shows them.
+const ORDER: [&str; 7] = [
     "permission_set",
     "approver_id",
     "duration_seconds",
-    "window",
     "window.start",
+    "window",
     "window.end",
     "message",
 ];
 
+/// The errors for the summary, in the form's order: (element id, "Field: message").
+fn summary(errors: &FieldErrors, entry: &EntryView, draft: &RequestDraft) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for field in ORDER
+        .iter()
+        .copied()
+        .chain(errors.fields().filter(|f| !ORDER.contains(f)))
+    {
+        if let Some(message) = errors.get(field) {
+            let (id, name) = field_place(field, entry, draft);
+            let text = if name.is_empty() {
+                crate::api::sentence(message)
+            } else {
+                format!("{name}: {message}")
+            };
+            if !out
+                .iter()
+                .any(|(i, t): &(String, String)| *i == id && *t == text)
+            {
+                out.push((id, text));
+            }
+        }
+    }
+    out
+}
+
 /// Rights, approver, "Access duration" or "Set custom time frame", "Message",
-/// "Send request". Checks with the server's rules before `on_submit`.
+/// "Send request". Checks with the server's rules before `on_submit`; a wrong field is
+/// listed at the top and gets the focus.
 #[component]
 pub fn RequestForm(props: &RequestFormProps) -> Html {
     let zone = BrowserZone;
@@ -120,6 +176,16 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
     let errors = state.errors.clone().merged(&props.server_errors);
     let err = |f: &str| errors.get(f).map(|m| AttrValue::from(m.to_owned()));
     let d = &state.draft;
+    {
+        // The server's answer names a wrong field: go there.
+        let entry = entry.clone();
+        let draft = state.draft.clone();
+        use_effect_with(props.server_errors.clone(), move |server| {
+            if let Some((id, _)) = summary(server, &entry, &draft).first() {
+                focus_id(id);
+            }
+        });
+    }
 
     let onsubmit = {
         let state = state.clone();
@@ -132,7 +198,12 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
                     state.dispatch(FormAction::Errors(FieldErrors::new()));
                     on_submit.emit(body);
                 }
-                Err(errors) => state.dispatch(FormAction::Errors(errors)),
+                Err(errors) => {
+                    if let Some((id, _)) = summary(&errors, &entry, &state.draft).first() {
+                        focus_id(id);
+                    }
+                    state.dispatch(FormAction::Errors(errors));
+                }
             }
         })
     };
@@ -161,21 +232,23 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
     };
     let on_toggle = {
         let state = state.clone();
-        Callback::from(move |_| state.dispatch(FormAction::ToggleCustom))
+        Callback::from(move |_| {
+            // Focus goes to what the toggle showed: the frame's start, or the presets.
+            focus_id(if state.draft.custom {
+                "duration"
+            } else {
+                "window-start-date"
+            });
+            state.dispatch(FormAction::ToggleCustom);
+        })
     };
     let on_start = {
         let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(FormAction::Start(input.value()));
-        })
+        Callback::from(move |v: String| state.dispatch(FormAction::Start(v)))
     };
     let on_end = {
         let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(FormAction::End(input.value()));
-        })
+        Callback::from(move |v: String| state.dispatch(FormAction::End(v)))
     };
     let on_message = {
         let state = state.clone();
@@ -186,27 +259,35 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
     };
 
     let now = time::now();
-    let zone_text = format!("{} ({})", zone.name(), zone.abbreviation(now));
+    let zone_text = time::zone_label(
+        &zone.name(),
+        &zone.abbreviation(now),
+        &time::offset_label(zone.offset_minutes(now)),
+    );
     let utc_preview = |value: &str| {
         time::input_to_utc(value, &zone)
-            .map(|t| format!("{} UTC", t.format("%Y-%m-%d %H:%M")))
+            .map(|t| format!("That is {} UTC.", t.format("%a %-d %b %Y, %H:%M")))
             .unwrap_or_default()
     };
-    let others = errors.others(&SHOWN);
+    let problems = summary(&errors, &entry, d);
+    // Whether the rights chosen can reveal the password.
+    let reveals = entry
+        .permission_sets
+        .iter()
+        .filter(|p| p.id == d.permission_set)
+        .filter_map(|p| PermissionSet::try_from(p).ok())
+        .any(|p| p.allows(Right::ViewPassword));
     let message_hint = if entry.message_required {
         "Required for this entry: tell the approver why you need access."
     } else {
         "Optional, but strongly recommended: tell the approver why you need access, so they can decide."
     };
+    let end_error = err("window.end").or_else(|| err("window"));
 
     html! {
         <form class="request-form" novalidate=true onsubmit={onsubmit} aria-describedby="form-errors">
-            <div id="form-errors">
-                if !others.is_empty() {
-                    <div class="notice error" role="alert">
-                        <ul>{ for others.iter().map(|o| html! { <li>{ o }</li> }) }</ul>
-                    </div>
-                }
+            <div id="form-errors" tabindex="-1">
+                <ErrorSummary errors={problems} />
             </div>
 
             <fieldset class="field" aria-describedby={described_by(None, "permission_set-error", err("permission_set").is_some())}>
@@ -222,6 +303,11 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
                     }
                 }) }
                 <FieldError id="permission_set-error" error={err("permission_set")} />
+                if !entry.rotates && reveals {
+                    <p class="notice warning not-rotated">
+                        { "This entry's password is not rotated when your access ends: a password you see during the grant keeps working after it." }
+                    </p>
+                }
             </fieldset>
 
             <div class="field">
@@ -242,24 +328,22 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
                 <legend>{ "Access duration" }</legend>
                 if d.custom {
                     <p class="hint" id="frame-hint">
-                        { format!("Start and end in your time zone, {zone_text}. Sent in UTC.") }
+                        { format!("Start and end in your time zone, {zone_text}, on a 24-hour clock. Sent in UTC.") }
                     </p>
                     <div class="frame">
-                        <div class="field">
-                            <label for="window-start">{ "Start" }</label>
-                            <input type="datetime-local" id="window-start" value={d.start.clone()} oninput={on_start}
-                                aria-invalid={err("window.start").is_some().to_string()}
-                                aria-describedby={described_by(Some("frame-hint start-utc"), "window.start-error", err("window.start").is_some())} />
+                        <div>
+                            <DateTimeField id="window-start" label="Start" value={d.start.clone()} on_change={on_start}
+                                error={err("window.start")} error_id="window.start-error"
+                                hint_ids={Some(AttrValue::from("frame-hint start-utc"))} />
                             <p class="hint" id="start-utc">{ utc_preview(&d.start) }</p>
                             <FieldError id="window.start-error" error={err("window.start")} />
                         </div>
-                        <div class="field">
-                            <label for="window-end">{ "End" }</label>
-                            <input type="datetime-local" id="window-end" value={d.end.clone()} oninput={on_end}
-                                aria-invalid={(err("window.end").is_some() || err("window").is_some()).to_string()}
-                                aria-describedby={described_by(Some("frame-hint end-utc"), "window.end-error", err("window.end").is_some() || err("window").is_some())} />
+                        <div>
+                            <DateTimeField id="window-end" label="End" value={d.end.clone()} on_change={on_end}
+                                error={end_error.clone()} error_id="window.end-error"
+                                hint_ids={Some(AttrValue::from("frame-hint end-utc"))} />
                             <p class="hint" id="end-utc">{ utc_preview(&d.end) }</p>
-                            <FieldError id="window.end-error" error={err("window.end").or_else(|| err("window"))} />
+                            <FieldError id="window.end-error" error={end_error} />
                         </div>
                     </div>
                     <button type="button" class="link-button" onclick={on_toggle}>{ "Use a preset duration" }</button>

@@ -1,4 +1,5 @@
-//! What was asked, by whom, and what became of it.
+//! What was asked, by whom, and what became of it: what was granted beside what was
+//! asked, and when access really ended.
 
 use std::rc::Rc;
 
@@ -6,8 +7,9 @@ use tempaccess_core::request::Status;
 use tempaccess_core::wire::{PermissionSetView, RequestView};
 use yew::prelude::*;
 
-use crate::components::{StatusBadge, TimeText};
+use crate::components::{Countdown, StatusBadge, TimeText};
 use crate::decision;
+use crate::hooks::use_session;
 use crate::labels;
 use crate::time;
 
@@ -20,11 +22,35 @@ pub struct RequestSummaryProps {
     pub sets: Rc<Vec<PermissionSetView>>,
 }
 
+/// "Requested 4 h · Granted 1 h": the two lengths, when they differ.
+pub fn requested_and_granted(r: &RequestView) -> Option<String> {
+    let asked = decision::asked_seconds(r);
+    let (s, e) = (r.starts_at?, r.ends_at?);
+    let granted = (e - s).num_seconds();
+    (granted != asked).then(|| {
+        format!(
+            "Requested {} · Granted {}",
+            time::describe_seconds(asked),
+            time::describe_seconds(granted)
+        )
+    })
+}
+
 /// A description list of the request and, once decided, of its grant.
 #[component]
 pub fn RequestSummary(props: &RequestSummaryProps) -> Html {
+    let session = use_session();
+    let me = session.email().unwrap_or_default();
     let r = &props.request;
     let set = |id: &str| labels::set_name(id, &props.sets);
+    let person = |email: &str| {
+        let name = r.name_of(email);
+        if name == email {
+            html! { <span class="person">{ email.to_owned() }</span> }
+        } else {
+            html! { <span class="person" title={email.to_owned()}>{ name.to_owned() }</span> }
+        }
+    };
     let asked = match (r.requested.duration_seconds, r.requested.window) {
         (Some(s), _) => html! { { format!("{} from approval", time::describe_seconds(s)) } },
         (None, Some(w)) => html! {
@@ -33,22 +59,26 @@ pub fn RequestSummary(props: &RequestSummaryProps) -> Html {
         },
         (None, None) => html! { "—" },
     };
+    let early = labels::actual_end(r).filter(|end| Some(*end) != r.ends_at);
+    let live = matches!(r.status, Status::Active);
     html! {
         <dl class="summary">
             <dt>{ "Entry" }</dt><dd>{ &r.entry_name }</dd>
-            <dt>{ "Requested by" }</dt><dd>{ &r.requester }</dd>
-            <dt>{ "Approver" }</dt><dd>{ &r.approver }</dd>
-            <dt>{ "Rights" }</dt><dd>{ set(&r.permission_set) }</dd>
-            <dt>{ "Access duration" }</dt><dd>{ asked }</dd>
+            <dt>{ "Requested by" }</dt><dd>{ person(&r.requester) }</dd>
+            <dt>{ "Approver" }</dt><dd>{ person(&r.approver) }</dd>
+            <dt>{ "Rights requested" }</dt><dd>{ set(&r.permission_set) }</dd>
+            <dt>{ "Requested" }</dt><dd>{ asked }</dd>
             <dt>{ "Message" }</dt>
             <dd class="message">{ if r.message.is_empty() { "(none)".to_owned() } else { r.message.clone() } }</dd>
             <dt>{ "Requested on" }</dt><dd><TimeText at={r.created_at} /></dd>
-            <dt>{ "Status" }</dt><dd><StatusBadge status={r.status} /></dd>
+            <dt>{ "Status" }</dt><dd><StatusBadge status={r.status} request={Some(r.clone())} /></dd>
             if r.status == Status::Pending {
-                <dt>{ "Expires" }</dt><dd><TimeText at={r.expires_at} />{ " if nobody decides" }</dd>
+                <dt>{ "Decision due" }</dt>
+                <dd>{ "By " }<TimeText at={r.expires_at} />{ " — the request lapses if nobody decides" }</dd>
             }
             if let (Some(by), Some(at)) = (&r.decided_by, r.decided_at) {
-                <dt>{ "Decided" }</dt><dd>{ format!("by {by}, ") }<TimeText at={at} /></dd>
+                <dt>{ if r.status == Status::Denied { "Denied" } else { "Approved" } }</dt>
+                <dd>{ "by " }{ person(by) }{ ", " }<TimeText at={at} /></dd>
             }
             if let Some(c) = r.decision_comment.as_ref().filter(|c| !c.is_empty()) {
                 <dt>{ "Approver's message" }</dt><dd class="message">{ c }</dd>
@@ -59,16 +89,24 @@ pub fn RequestSummary(props: &RequestSummaryProps) -> Html {
                 }
             }
             if let (Some(s), Some(e)) = (r.starts_at, r.ends_at) {
-                <dt>{ "Access" }</dt>
-                <dd>{ "From " }<TimeText at={s} />{ " to " }<TimeText at={e} />
-                    { format!(" ({})", time::describe_seconds((e - s).num_seconds())) }</dd>
+                <dt>{ "Granted" }</dt>
+                <dd>
+                    { "From " }<TimeText at={s} />{ " to " }<TimeText at={e} />
+                    { format!(" ({})", time::describe_seconds((e - s).num_seconds())) }
+                    if let Some(both) = requested_and_granted(r) {
+                        <br /><span class="granted-note">{ both }</span>
+                    }
+                    if live {
+                        <br /><Countdown end={e} announce={r.requester == me} />
+                    }
+                </dd>
             }
             if let Some(at) = r.cancelled_at {
-                <dt>{ "Cancelled" }</dt><dd><TimeText at={at} /></dd>
+                <dt>{ "Cancelled" }</dt><dd>{ "by " }{ person(&r.requester) }{ ", " }<TimeText at={at} /></dd>
             }
-            if let Some(at) = r.revoked_at {
-                <dt>{ "Ended early" }</dt>
-                <dd>{ format!("by {}, ", r.revoked_by.clone().unwrap_or_default()) }<TimeText at={at} /></dd>
+            if let (Some(at), Some(by)) = (early.or(r.revoked_at), &r.revoked_by) {
+                <dt>{ if labels::ended_by_requester(r) { "Ended early" } else { "Revoked" } }</dt>
+                <dd>{ "by " }{ html! { labels::who(r, by, &me).to_owned() } }{ ", " }<TimeText at={at} /></dd>
             }
             if let Some(reason) = r.revoke_reason.as_ref().filter(|c| !c.is_empty()) {
                 <dt>{ "Reason" }</dt><dd class="message">{ reason }</dd>

@@ -3,7 +3,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::hooks::use_session;
+use crate::hooks::{use_session, use_title};
 use crate::route::{Route, SignInQuery};
 
 #[derive(Properties, PartialEq)]
@@ -16,10 +16,17 @@ pub struct RequireSignInProps {
 #[component]
 pub fn RequireSignIn(props: &RequireSignInProps) -> Html {
     let session = use_session();
-    let location = use_location();
     if session.session().is_some() {
         return props.children.clone();
     }
+    html! { <SignInFirst /> }
+}
+
+/// "Sign in to continue", with a way back here.
+#[component]
+fn SignInFirst() -> Html {
+    use_title("Sign in to continue");
+    let location = use_location();
     let next = location
         .map(|l| format!("{}{}", l.path(), l.query_str()))
         .unwrap_or_else(|| "/".to_owned());

@@ -15,9 +15,13 @@ pub struct TimeTextProps {
 #[component]
 pub fn TimeText(props: &TimeTextProps) -> Html {
     let utc = time::rfc3339(props.at);
+    let text = time::format(props.at, &BrowserZone);
+    // "Wed 2 Dec 2026," and "16:41 EST" each stay whole: a narrow column breaks
+    // between the day and the time, never inside either.
+    let (day, clock) = text.split_once(", ").unwrap_or((text.as_str(), ""));
     html! {
         <time datetime={utc.clone()} title={format!("{utc} (UTC)")}>
-            { time::format(props.at, &BrowserZone) }
+            <span class="day">{ format!("{day},") }</span>{ " " }<span class="clock">{ clock }</span>
         </time>
     }
 }

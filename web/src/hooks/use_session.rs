@@ -1,11 +1,12 @@
-//! The session: who is signed in, kept in `sessionStorage`, shared through a context.
+//! The session: who is signed in, kept in `localStorage` for every tab, shared
+//! through a context.
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use crate::api::Api;
-use crate::auth::{self, SESSION_KEY, Session, pkce};
+use crate::auth::{self, Session, pkce};
 use crate::config::{AuthConfig, SiteConfig};
 
 /// The site's settings and who is signed in.
@@ -18,11 +19,11 @@ pub struct SessionState {
 }
 
 impl SessionState {
-    /// The state at start: the session kept in this tab, if any.
+    /// The state at start: the session the site's tabs share, if any.
     pub fn restore(config: Rc<SiteConfig>) -> Self {
         Self {
             config,
-            session: auth::load::<Session>(SESSION_KEY).map(Rc::new),
+            session: auth::load_session().map(Rc::new),
         }
     }
 }
@@ -87,26 +88,31 @@ impl SessionHandle {
         let dispatcher = self.state.dispatcher();
         let on_session = Callback::from(move |next: Option<Session>| match next {
             Some(s) => {
-                auth::store(SESSION_KEY, &s);
+                auth::keep_session(&s);
                 dispatcher.dispatch(SessionAction::Set(s));
             }
             None => {
-                auth::forget(SESSION_KEY);
+                auth::forget_session();
                 dispatcher.dispatch(SessionAction::Clear);
             }
         });
         Api::new(self.config(), self.session(), on_session)
     }
 
-    /// Keeps a new session in this tab and shows the site as that person.
+    /// Keeps a new session for every tab and shows the site as that person.
     pub fn signed_in(&self, session: Session) {
-        auth::store(SESSION_KEY, &session);
+        auth::keep_session(&session);
         self.state.dispatch(SessionAction::Set(session));
     }
 
-    /// Ends the session; with Cognito, also at the hosted UI.
+    /// The signed-in person's display name, if any.
+    pub fn name(&self) -> Option<String> {
+        self.state.session.as_ref().map(|s| s.me.name.clone())
+    }
+
+    /// Ends the session in every tab; with Cognito, also at the hosted UI.
     pub fn sign_out(&self) {
-        auth::forget(SESSION_KEY);
+        auth::forget_session();
         self.state.dispatch(SessionAction::Clear);
         if let AuthConfig::Cognito(cfg) = &self.state.config.auth
             && let Some(window) = web_sys::window()

@@ -8,12 +8,13 @@ use crate::api::{self, ApiError};
 use crate::auth::{self, Session, pkce};
 use crate::components::Loading;
 use crate::config::AuthConfig;
-use crate::hooks::use_session;
+use crate::hooks::{use_session, use_title};
 use crate::route::{Route, safe_next};
 
 /// Completes the sign-in.
 #[component]
 pub fn AuthCallbackPage() -> Html {
+    use_title("Signing in");
     let session = use_session();
     let location = use_location();
     let error = use_state(|| None::<String>);
@@ -72,7 +73,9 @@ pub fn AuthCallbackPage() -> Html {
         });
     }
     match &*error {
-        None => html! { <Loading label="Completing the sign-in…" /> },
+        None => {
+            html! { <section><h1>{ "Signing in" }</h1><Loading label="Completing the sign-in…" /></section> }
+        }
         Some(e) => html! {
             <section class="panel">
                 <h1>{ "The sign-in did not complete" }</h1>

@@ -1,6 +1,7 @@
 //! The mailed decision link, `/decide#token=…`. Looking the request up changes
-//! nothing (mail scanners open links); a person's click decides. The token stays in
-//! the fragment and travels only in request bodies.
+//! nothing (mail scanners open links); the approver, signed in as themselves, decides.
+//! The token is taken out of the address at once, kept for this tab only, and travels
+//! only in request bodies.
 
 use std::rc::Rc;
 
@@ -9,9 +10,11 @@ use tempaccess_core::wire::{DecisionBody, DecisionPage, RequestView, TokenDecisi
 use yew::prelude::*;
 
 use crate::api::ApiError;
-use crate::components::{DecisionForm, ErrorNotice, Loading, RequestSummary, TimeText};
+use crate::components::{
+    DecisionForm, ErrorNotice, Loading, RequestSummary, TimeText, decided_words,
+};
 use crate::form::FieldErrors;
-use crate::hooks::{Load, use_api, use_session};
+use crate::hooks::{Load, use_api, use_event_listener, use_session, use_title};
 use crate::labels;
 
 /// Where the page keeps a link's token once it has taken it out of the address (so
@@ -69,6 +72,8 @@ pub enum Deciding {
 pub enum DecideAction {
     Start,
     Done(Box<Result<RequestView, ApiError>>),
+    /// Another link was followed: start over.
+    Reset,
 }
 
 impl Reducible for Deciding {
@@ -77,6 +82,7 @@ impl Reducible for Deciding {
     fn reduce(self: Rc<Self>, action: DecideAction) -> Rc<Self> {
         Rc::new(match action {
             DecideAction::Start => Deciding::Busy,
+            DecideAction::Reset => Deciding::Idle,
             DecideAction::Done(result) => match *result {
                 Ok(r) => Deciding::Done(Rc::new(r)),
                 Err(e) if e.status() == Some(409) => Deciding::Conflict(e),
@@ -126,10 +132,27 @@ fn already_decided(status: Option<Status>, by: Option<&str>, at: Option<Html>) -
 /// The decision page.
 #[component]
 pub fn DecidePage() -> Html {
+    use_title("Decide on a request");
     let session = use_session();
-    let token = use_memo((), |_| take_token());
+    // The token: read again when another link is followed in the same tab (only the
+    // fragment changes, so the page stays).
+    let token = use_state(take_token);
+    {
+        let token = token.clone();
+        use_event_listener("hashchange", move |_| {
+            if let Some(t) = take_token() {
+                token.set(Some(t));
+            }
+        });
+    }
     let signed_in = session.email();
     let deciding = use_reducer(|| Deciding::Idle);
+    {
+        let deciding = deciding.clone();
+        use_effect_with((*token).clone(), move |_| {
+            deciding.dispatch(DecideAction::Reset)
+        });
+    }
     // Signed in, the page is the approver's own (anyone else is refused); signed out,
     // it shows what the mail showed and says who must sign in to decide.
     let page = use_api(
@@ -142,6 +165,11 @@ pub fn DecidePage() -> Html {
             }
         },
     );
+    let me = match (session.name(), &signed_in) {
+        (Some(name), Some(email)) if name != *email => format!("{name} ({email})"),
+        (_, Some(email)) => email.clone(),
+        _ => String::new(),
+    };
 
     let page = match &page.load {
         Load::Loading => return html! { <Loading label="Looking the request up…" /> },
@@ -154,11 +182,18 @@ pub fn DecidePage() -> Html {
             };
         }
         Load::Failed(e) if e.status() == Some(403) => {
+            let sign_out = {
+                let session = session.clone();
+                Callback::from(move |_| session.sign_out())
+            };
             return html! {
                 <section class="panel" role="alert">
                     <h1>{ "You cannot decide this request" }</h1>
                     <p>{ e.to_string() }</p>
-                    <p>{ "A decision is made by the approver the mail was sent to, signed in as themselves. If that is you, sign out and sign in again as that person." }</p>
+                    <p>{ format!("You are signed in as {me}. A decision is made by the approver the mail was sent to, signed in as themselves, so that the record names who really decided. If the mail was sent to you under another account, sign out and sign in as that person: this tab keeps the link.") }</p>
+                    <div class="actions">
+                        <button type="button" class="secondary" onclick={sign_out}>{ "Sign out" }</button>
+                    </div>
                 </section>
             };
         }
@@ -182,17 +217,9 @@ pub fn DecidePage() -> Html {
 
     match &*deciding {
         Deciding::Done(r) => {
-            let text = if r.status == Status::Denied {
-                format!(
-                    "You denied {}'s request for {}. They have been told.",
-                    r.requester, r.entry_name
-                )
-            } else {
-                format!(
-                    "You approved {}'s request for {}. They have been told.",
-                    r.requester, r.entry_name
-                )
-            };
+            let text = format!("{} They have been told by mail.", decided_words(r))
+                .replacen("Approved", "You approved", 1)
+                .replacen("Denied", "You denied", 1);
             return html! {
                 <section class="panel" aria-live="polite">
                     <h1>{ if r.status == Status::Denied { "Request denied" } else { "Request approved" } }</h1>
@@ -216,7 +243,15 @@ pub fn DecidePage() -> Html {
             .decided_by
             .clone()
             .or_else(|| request.revoked_by.clone())
-            .or_else(|| (request.status == Status::Cancelled).then(|| request.requester.clone()));
+            .or_else(|| {
+                (request.status == Status::Cancelled).then(|| {
+                    request
+                        .cancelled_by
+                        .clone()
+                        .unwrap_or_else(|| request.requester.clone())
+                })
+            })
+            .map(|who| request.name_of(&who).to_owned());
         return html! {
             <>
                 { already_decided(Some(request.status), by.as_deref(), request.decided_at.map(|at| html! { <TimeText {at} /> })) }
@@ -228,13 +263,15 @@ pub fn DecidePage() -> Html {
         };
     }
 
+    let approver = request.name_of(&request.approver).to_owned();
+    let requester = request.name_of(&request.requester).to_owned();
     if signed_in.is_none() && page.sign_in_required {
         return html! {
             <section class="panel">
                 <h1>{ "Temporary access request" }</h1>
-                <p class="lead">{ format!("{} asks for access to {}. Opening this page changed nothing.", request.requester, request.entry_name) }</p>
+                <p class="lead">{ format!("{requester} asks for access to {}. Opening this page changed nothing.", request.entry_name) }</p>
                 <RequestSummary request={request.clone()} sets={sets.clone()} />
-                <p class="notice">{ format!("To decide, sign in as {}, the approver this request was sent to.", request.approver) }</p>
+                <p class="notice">{ format!("To decide, sign in as {approver} ({}), the approver this request was sent to. Your decision is then recorded under your name.", request.approver) }</p>
                 <a class="button primary" href="/sign-in?next=%2Fdecide">{ "Sign in to decide" }</a>
             </section>
         };
@@ -272,6 +309,16 @@ pub fn DecidePage() -> Html {
             });
         })
     };
+    // Who the record will name: the person signed in, or only whose link it was.
+    let recorded = if signed_in.is_some() {
+        format!(
+            "You are signed in as {me}. Your decision is recorded under your name, with the time and your message, and {requester} is told by mail."
+        )
+    } else {
+        format!(
+            "You are not signed in: your decision is recorded as made by someone holding {approver}'s link, with the time and your message, and {requester} is told by mail."
+        )
+    };
     let server_errors = match &*deciding {
         Deciding::FieldErrors(f) => f.clone(),
         _ => FieldErrors::new(),
@@ -279,8 +326,9 @@ pub fn DecidePage() -> Html {
     html! {
         <section class="panel">
             <h1>{ "Temporary access request" }</h1>
-            <p class="lead">{ format!("{} asks for access to {}. Decide below; opening this page changed nothing.", request.requester, request.entry_name) }</p>
+            <p class="lead">{ format!("{} asks for access to {}. Decide below; opening this page changed nothing.", request.name_of(&request.requester), request.entry_name) }</p>
             <RequestSummary request={request.clone()} sets={sets.clone()} />
+            <p class="notice who-decides">{ recorded }</p>
             if let Deciding::Failed(e) = &*deciding {
                 <ErrorNotice error={e.clone()} />
             }

@@ -5,19 +5,22 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::components::{ErrorNotice, Loading, MailText, TimeText};
-use crate::hooks::{Load, use_api, use_session};
+use crate::hooks::{Live, Load, use_live_api, use_session, use_title};
 
 /// Mails, newest first, with a filter by recipient.
 #[component]
 pub fn MailboxPage() -> Html {
+    use_title("Mailbox");
     let session = use_session();
     let to = use_state(String::new);
-    let data = use_api((), |api, _| async move { api.mail().await });
+    let data = use_live_api((), Some(Live::every(10_000)), |api, _| async move {
+        api.mail().await
+    });
     if !session.config().is_dev() {
         return html! {
             <section class="panel">
                 <h1>{ "Mailbox" }</h1>
-                <p>{ "The mailbox exists only in the embedded default; here mail is really sent." }</p>
+                <p>{ "The mailbox exists only on the demo server; here mail is really sent." }</p>
             </section>
         };
     }
@@ -76,7 +79,7 @@ pub fn MailboxPage() -> Html {
                 <h1>{ "Mailbox" }</h1>
                 <button type="button" class="secondary" onclick={move |_| reload.emit(())}>{ "Refresh" }</button>
             </div>
-            <p class="lead">{ "The embedded default sends no mail: every message lands here. Follow a decision link to decide as its approver." }</p>
+            <p class="lead">{ "This demo server sends no mail: every message lands here. Follow a decision link to decide as its approver." }</p>
             { body }
         </section>
     }

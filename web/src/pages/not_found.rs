@@ -3,11 +3,13 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::hooks::use_title;
 use crate::route::Route;
 
 /// "Page not found", with the way back.
 #[component]
 pub fn NotFoundPage() -> Html {
+    use_title("Page not found");
     html! {
         <section class="panel">
             <h1>{ "Page not found" }</h1>

@@ -1,49 +1,26 @@
-//! The Temporary Access Requests Report: scopes, filters, sorting, paging, CSV export,
-//! and each row's "Cancel request" or "Revoke".
+//! The Temporary Access Requests Report: scopes, filters, the server's order, pages and
+//! the total (all in the URL), CSV export, and each row's actions. Live.
 
 use std::rc::Rc;
 
+use tempaccess_core::report::ReportOrder;
 use tempaccess_core::service::ReportScope;
-use tempaccess_core::wire::RequestList;
+use tempaccess_core::wire::{RequestList, RequestsQuery};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
+use yew_router::history::History;
 use yew_router::prelude::*;
 
 use crate::api::{Api, ApiError};
-use crate::components::{ErrorNotice, Loading, ReportFilters, ReportTable};
-use crate::hooks::{Load, use_api, use_session};
+use crate::components::{ErrorNotice, Loading, NavLink, ReportFilters, ReportTable, StaleNotice};
+use crate::hooks::{Live, Load, use_api, use_live_api, use_session, use_title};
 use crate::labels;
-use crate::report::{self, Column, ReportSelection};
+use crate::report::{self, ReportSelection};
 use crate::route::Route;
 use crate::time::BrowserZone;
 
-/// Which page: the cursors of the pages before this one.
-#[derive(Clone, PartialEq, Default)]
-pub struct Paging {
-    cursors: Vec<String>,
-}
-
-pub enum PagingAction {
-    Next(String),
-    Previous,
-    First,
-}
-
-impl Reducible for Paging {
-    type Action = PagingAction;
-
-    fn reduce(self: Rc<Self>, action: PagingAction) -> Rc<Self> {
-        let mut cursors = self.cursors.clone();
-        match action {
-            PagingAction::Next(c) => cursors.push(c),
-            PagingAction::Previous => {
-                cursors.pop();
-            }
-            PagingAction::First => cursors.clear(),
-        }
-        Rc::new(Paging { cursors })
-    }
-}
+/// How often the page shown is read again (statuses move on by themselves).
+const EVERY_MS: i64 = 30_000;
 
 /// Fetches every page of the report as CSV (the largest pages the API allows).
 async fn export_csv(api: Api, query: ReportSelection) -> Result<String, ApiError> {
@@ -79,59 +56,83 @@ fn download(name: &str, text: &str, mime: &str) -> Option<()> {
     web_sys::Url::revoke_object_url(&url).ok()
 }
 
+/// What an empty report says: why it is empty.
+fn empty_words(q: &ReportSelection) -> &'static str {
+    match (q.is_filtered(), q.scope()) {
+        (true, _) => "No requests match these filters. Clear them to see every request.",
+        (false, ReportScope::Mine) => {
+            "You have not requested access yet. Start from Entries: pick an entry and request temporary access."
+        }
+        (false, ReportScope::Approvals) => "Nobody has asked you to approve a request yet.",
+        (false, ReportScope::All) => "Nobody has requested access yet.",
+    }
+}
+
 /// The report page.
 #[component]
 pub fn ReportPage() -> Html {
+    use_title("Reports");
     let session = use_session();
-    let navigator = use_navigator();
     let location = use_location();
     let query = location
         .and_then(|l| l.query::<ReportSelection>().ok())
         .unwrap_or_default();
-    let paging = use_reducer(Paging::default);
     let notice = use_state(|| None::<String>);
     let exporting = use_state(|| None::<Result<(), ApiError>>);
     let busy_export = use_state(|| false);
-    {
-        let paging = paging.clone();
-        use_effect_with(query.clone(), move |_| paging.dispatch(PagingAction::First));
-    }
-    let cursor = paging.cursors.last().cloned();
-    let data = use_api(
-        (query.clone(), cursor.clone()),
-        |api, (q, cursor)| async move {
-            api.requests(&q.api_query(cursor.as_deref(), None, &BrowserZone))
+    let data = use_live_api(
+        query.clone(),
+        Some(Live::every(EVERY_MS)),
+        |api, q| async move {
+            api.requests(&q.api_query(q.cursor().as_deref(), None, &BrowserZone))
                 .await
         },
     );
-    let entries = use_api((), |api, _| async move { api.entries().await });
-
-    let go = {
-        let navigator = navigator.clone();
-        Callback::from(move |q: ReportSelection| {
-            if let Some(n) = &navigator {
-                let _ = n.push_with_query(&Route::Report, &q.normalized());
-            }
-        })
+    // The total is counted once per selection, not on every page or refresh: it reads
+    // the whole selection.
+    let total_count = use_api(query.first_page(), |api, q| async move {
+        let counting = RequestsQuery {
+            limit: Some(1),
+            count: Some(true),
+            ..q.api_query(None, None, &BrowserZone)
+        };
+        Ok(api.requests(&counting).await?.total)
+    });
+    let total = match &total_count.load {
+        Load::Ready(t) => **t,
+        _ => None,
     };
-    let on_sort = {
+    let go = Callback::from(move |q: ReportSelection| {
+        let query = serde_urlencoded::to_string(q.normalized()).unwrap_or_default();
+        let path = Route::Report.to_path();
+        yew_router::history::BrowserHistory::new().push(if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        });
+    });
+    let on_order = {
         let go = go.clone();
         let query = query.clone();
-        Callback::from(move |c: Column| {
-            let (current, desc) = query.sort();
+        Callback::from(move |_| {
+            let order = match query.order() {
+                ReportOrder::Newest => ReportOrder::Oldest,
+                ReportOrder::Oldest => ReportOrder::Newest,
+            };
             go.emit(ReportSelection {
-                sort: Some(c.key().to_owned()),
-                desc: Some(if current == c { !desc } else { false }),
-                ..query.clone()
+                order: Some(order),
+                ..query.first_page()
             });
         })
     };
     let on_done = {
         let notice = notice.clone();
         let reload = data.reload.clone();
+        let recount = total_count.reload.clone();
         Callback::from(move |text: String| {
             notice.set(Some(text));
             reload.emit(());
+            recount.emit(());
         })
     };
     let on_export = {
@@ -165,14 +166,16 @@ pub fn ReportPage() -> Html {
             { for scopes.into_iter().map(|s| {
                 let here = s == scope;
                 let q = ReportSelection { scope: Some(s), ..ReportSelection::default() }.normalized();
+                let q = serde_urlencoded::to_string(q).unwrap_or_default();
                 html! {
-                    <Link<Route, ReportSelection> to={Route::Report} query={Some(q)} classes={classes!("tab", here.then_some("current"))}>
-                        <span aria-current={here.then_some("page")}>{ labels::scope(s) }</span>
-                    </Link<Route, ReportSelection>>
+                    <NavLink to={Route::Report} query={q} current={here} classes={classes!("tab")}>
+                        { labels::scope(s) }
+                    </NavLink>
                 }
             }) }
         </nav>
     };
+    let entries = use_api((), |api, _| async move { api.entries().await });
     let entry_list = match &entries.load {
         Load::Ready(e) => Rc::new(e.items.clone()),
         _ => Rc::new(Vec::new()),
@@ -189,44 +192,48 @@ pub fn ReportPage() -> Html {
             html! { <ErrorNotice error={e.clone()} on_retry={data.reload.clone()} /> }
         }
         Load::Ready(list) => {
-            let RequestList { items, next_cursor } = &**list;
-            let (column, desc) = query.sort();
-            let mut rows = items.clone();
-            report::sort_rows(&mut rows, column, desc);
-            let page_no = paging.cursors.len() + 1;
+            let RequestList {
+                items, next_cursor, ..
+            } = &**list;
+            let page_no = query.page_number();
             let previous = {
-                let paging = paging.clone();
-                Callback::from(move |_| paging.dispatch(PagingAction::Previous))
+                let go = go.clone();
+                let q = query.previous_page();
+                Callback::from(move |_| go.emit(q.clone()))
             };
             let next = next_cursor.clone().map(|c| {
-                let paging = paging.clone();
-                Callback::from(move |_| paging.dispatch(PagingAction::Next(c.clone())))
+                let go = go.clone();
+                let q = query.next_page(&c);
+                Callback::from(move |_| go.emit(q.clone()))
             });
             html! {
                 <>
                     <p class="count" role="status">
-                        { match rows.len() {
-                            0 => "No requests match these filters.".to_owned(),
-                            1 => format!("1 request on page {page_no}."),
-                            n => format!("{n} requests on page {page_no}."),
+                        { if items.is_empty() && page_no == 1 {
+                            empty_words(&query).to_owned()
+                        } else {
+                            report::showing(page_no, query.page_size(), items.len(), total)
                         } }
-                        { " Sorting applies to the rows of this page." }
+                        { if query.order() == ReportOrder::Newest { " Newest first." } else { " Oldest first." } }
                     </p>
-                    if !rows.is_empty() {
-                        <ReportTable rows={Rc::new(rows)} {sets} sort={(column, desc)} {on_sort} {on_done} />
+                    if !items.is_empty() {
+                        <ReportTable rows={Rc::new(items.clone())} {sets} scope={scope}
+                            order={query.order()} {on_order} {on_done} />
                     }
-                    <div class="pager">
-                        <button type="button" class="secondary" disabled={page_no == 1} onclick={previous}>{ "Previous page" }</button>
-                        <span>{ format!("Page {page_no}") }</span>
-                        <button type="button" class="secondary" disabled={next.is_none()}
-                            onclick={next.unwrap_or_default()}>{ "Next page" }</button>
-                    </div>
+                    if page_no > 1 || next.is_some() {
+                        <nav class="pager" aria-label="Pages">
+                            <button type="button" class="secondary" disabled={page_no == 1} onclick={previous}>{ "Previous page" }</button>
+                            <span class="page-no">{ format!("Page {page_no}") }</span>
+                            <button type="button" class="secondary" disabled={next.is_none()}
+                                onclick={next.unwrap_or_default()}>{ "Next page" }</button>
+                        </nav>
+                    }
                 </>
             }
         }
     };
     html! {
-        <section>
+        <section class="report-page">
             <div class="page-head">
                 <h1>{ "Temporary Access Requests Report" }</h1>
                 <button type="button" class="secondary" disabled={*busy_export} onclick={on_export}>
@@ -244,6 +251,7 @@ pub fn ReportPage() -> Html {
                     Err(e) => html! { <ErrorNotice error={e.clone()} /> },
                 } }
             }
+            <StaleNotice error={data.stale.clone()} />
             { table }
         </section>
     }

@@ -2,15 +2,15 @@
 
 use std::rc::Rc;
 
-use tempaccess_core::wire::{NewRequestBody, RequestView};
+use tempaccess_core::wire::{AccessStatus, NewRequestBody, RequestView};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorNotice, Loading, RequestForm, TimeText};
 use crate::form::FieldErrors;
-use crate::hooks::{Load, use_api, use_session};
-use crate::route::Route;
+use crate::hooks::{Load, use_api, use_session, use_title};
+use crate::route::{Route, TimelineQuery};
 use crate::time;
 
 #[derive(Properties, PartialEq)]
@@ -54,6 +54,7 @@ impl Reducible for Sending {
 /// "Temporary access request": the form, then what happens next.
 #[component]
 pub fn RequestAccessPage(props: &RequestAccessPageProps) -> Html {
+    use_title("Request temporary access");
     let session = use_session();
     let sending = use_reducer(|| Sending::Idle);
     // One key per form: a retried send does not make a second request.
@@ -79,6 +80,14 @@ pub fn RequestAccessPage(props: &RequestAccessPageProps) -> Html {
         },
     };
 
+    {
+        let sent = matches!(*sending, Sending::Sent(_));
+        use_effect_with(sent, |sent| {
+            if *sent {
+                crate::hooks::focus_id("sent-heading");
+            }
+        });
+    }
     if let Sending::Sent(r) = &*sending {
         let approver = entry
             .approvers
@@ -87,14 +96,14 @@ pub fn RequestAccessPage(props: &RequestAccessPageProps) -> Html {
             .map_or_else(|| r.approver.clone(), |a| a.name.clone());
         return html! {
             <section class="panel" aria-live="polite">
-                <h1>{ "Request sent" }</h1>
+                <h1 tabindex="-1" id="sent-heading">{ "Request sent" }</h1>
                 <p class="notice success">
                     { format!("Your request for {} was sent to {approver}. ", entry.name) }
                     { "You will be told by email when they decide; until then it is pending (it expires " }
                     <TimeText at={r.expires_at} />{ " if nobody decides)." }
                 </p>
                 <p>
-                    <Link<Route> to={Route::Timeline { id: r.id.clone() }}>{ "See its timeline" }</Link<Route>>
+                    <Link<Route, TimelineQuery> to={Route::Timeline { id: r.id.clone() }} query={Some(TimelineQuery::from_page("entries"))}>{ "See its timeline" }</Link<Route, TimelineQuery>>
                     { " · " }
                     <Link<Route> to={Route::Report}>{ "Your requests" }</Link<Route>>
                     { " · " }
@@ -122,14 +131,40 @@ pub fn RequestAccessPage(props: &RequestAccessPageProps) -> Html {
         Sending::FieldErrors(f) => f.clone(),
         _ => FieldErrors::new(),
     };
+    let pending = (entry.my_access.status == AccessStatus::Pending)
+        .then(|| entry.my_access.request_id.clone())
+        .flatten();
     html! {
         <section class="panel">
             <h1>{ "Temporary access request" }</h1>
             <p class="lead">
                 <strong>{ &entry.name }</strong>{ format!(" · {} · at most {}", entry.folder, time::describe_seconds(entry.max_duration_seconds)) }
             </p>
+            if let Some(id) = pending {
+                <div class="notice warning" role="status">
+                    <p>
+                        { "You already have a request for this entry waiting for a decision. " }
+                        <Link<Route, TimelineQuery> to={Route::Timeline { id }} query={Some(TimelineQuery::from_page("entries"))}>
+                            { "See your pending request" }
+                        </Link<Route, TimelineQuery>>
+                        { " — cancel it there before asking again." }
+                    </p>
+                </div>
+            }
             if let Sending::Failed(e) = &*sending {
-                <ErrorNotice error={e.clone()} />
+                // A second request while one is open: the server names the open one.
+                if let Some(id) = e.detail().and_then(|d| d.request_id.clone()) {
+                    <div class="notice error" role="alert">
+                        <p>
+                            { e.to_string() }{ " " }
+                            <Link<Route, TimelineQuery> to={Route::Timeline { id }} query={Some(TimelineQuery::from_page("entries"))}>
+                                { "See your open request" }
+                            </Link<Route, TimelineQuery>>
+                        </p>
+                    </div>
+                } else {
+                    <ErrorNotice error={e.clone()} />
+                }
             }
             <RequestForm entry={entry.clone()} me={session.email().unwrap_or_default()}
                 busy={matches!(*sending, Sending::Busy)} {server_errors} {on_submit} />

@@ -8,8 +8,9 @@ use yew_router::prelude::*;
 use crate::api::{self, ApiError};
 use crate::auth::{self, Session, pkce};
 use crate::components::ErrorNotice;
+use crate::components::FieldError;
 use crate::config::AuthConfig;
-use crate::hooks::use_session;
+use crate::hooks::{focus_id, use_session, use_title};
 use crate::route::{Route, SignInQuery, safe_next};
 
 /// Signs in with a dev token: reads who it is, keeps the session, goes on.
@@ -48,9 +49,11 @@ fn start_cognito(cfg: &crate::config::CognitoConfig, next: String) {
 /// The sign-in page.
 #[component]
 pub fn SignInPage() -> Html {
+    use_title("Sign in");
     let session = use_session();
     let location = use_location();
     let busy = use_state(|| false);
+    let missing = use_state(|| false);
     let error = use_state(|| None::<ApiError>);
     let other = use_state(String::new);
     let next = safe_next(
@@ -91,24 +94,32 @@ pub fn SignInPage() -> Html {
         AuthConfig::Dev { demo_users } => {
             let on_other_input = {
                 let other = other.clone();
+                let missing = missing.clone();
                 Callback::from(move |e: InputEvent| {
                     let i: HtmlInputElement = e.target_unchecked_into();
                     other.set(i.value());
+                    missing.set(false);
                 })
             };
             let on_other_submit = {
                 let other = other.clone();
                 let sign_in = sign_in.clone();
+                let missing = missing.clone();
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
-                    if !other.trim().is_empty() {
+                    if other.trim().is_empty() {
+                        missing.set(true);
+                        focus_id("dev-user");
+                    } else {
                         sign_in.emit(other.trim().to_owned());
                     }
                 })
             };
+            let missing_error =
+                (*missing).then(|| AttrValue::from("enter a name or an email to sign in as"));
             html! {
                 <>
-                    <p>{ "This is the embedded default: pick a demo person to sign in as. Nothing here needs a password." }</p>
+                    <p>{ "This is a demo server: pick a person to sign in as. Nothing here needs a password." }</p>
                     <ul class="demo-users">
                         { for demo_users.iter().map(|u| {
                             let sign_in = sign_in.clone();
@@ -124,10 +135,13 @@ pub fn SignInPage() -> Html {
                             }
                         }) }
                     </ul>
-                    <form class="inline-form" onsubmit={on_other_submit}>
+                    <form class="inline-form" novalidate=true onsubmit={on_other_submit}>
                         <label for="dev-user">{ "Or a name or email" }</label>
-                        <input id="dev-user" type="text" autocomplete="username" value={(*other).clone()} oninput={on_other_input} />
+                        <input id="dev-user" type="text" autocomplete="username" value={(*other).clone()} oninput={on_other_input}
+                            aria-invalid={missing_error.is_some().to_string()}
+                            aria-describedby={missing_error.is_some().then_some("dev-user-error")} />
                         <button type="submit" class="secondary" disabled={*busy}>{ "Sign in" }</button>
+                        <FieldError id="dev-user-error" error={missing_error} />
                     </form>
                 </>
             }

@@ -177,6 +177,10 @@ pub(crate) const ROTATIONS_PARTITION: &str = "ROTATIONS";
 pub(crate) const PENDING_PARTITION: &str = "PENDING";
 pub(crate) const ENTRIES_PARTITION: &str = "ENTRIES";
 
+/// The attribute of an approved request holding its grant's start as a key time, so
+/// that a filter compares it as text (the report's status filter).
+pub(crate) const GRANT_START: &str = "grant_start";
+
 /// A domain value's attributes with its key and index attributes added.
 fn place<T: Serialize>(
     value: &T,
@@ -232,7 +236,11 @@ impl TryFrom<&AccessRequest> for RequestItem {
             )),
             _ => {}
         }
-        place(r, Key::request(&r.id), indexes).map(Self)
+        let mut item = place(r, Key::request(&r.id), indexes)?;
+        if let (State::Approved, Some(grant)) = (r.state, &r.grant) {
+            item.insert(GRANT_START.to_owned(), s(key_time(grant.starts_at)));
+        }
+        Ok(Self(item))
     }
 }
 

@@ -13,7 +13,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, Select,
+    TransactWriteItem,
 };
 use tempaccess_core::Timestamp;
 use tempaccess_core::audit::AuditEvent;
@@ -22,7 +23,7 @@ use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
     Change, CreateRequest, OutgoingMail, Page, PendingRotation, Store, StoreError, StoreQuery,
 };
-use tempaccess_core::report::Cursor;
+use tempaccess_core::report::{Cursor, ReportOrder};
 use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
@@ -134,6 +135,34 @@ impl DynamoStore {
             .filter(|item| !query.excludes(item))
             .collect();
         Ok((items, output.last_evaluated_key))
+    }
+
+    /// How many items a query's key condition and filter select, over every page.
+    async fn count_items(&self, query: &Query) -> Result<u64, StoreError> {
+        let (condition, expr) = query.key_condition();
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&*self.table)
+                .set_index_name(query.index.map(|i| i.name.to_owned()))
+                .key_condition_expression(condition.clone())
+                .set_filter_expression(query.filter.clone())
+                .set_expression_attribute_names(expr.names())
+                .set_expression_attribute_values(expr.values())
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            total += u64::try_from(output.count).unwrap_or(0);
+            match output.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => return Ok(total),
+            }
+        }
     }
 
     /// Every item of a query, or its first `limit`.
@@ -557,20 +586,22 @@ impl Store for DynamoStore {
             })
             .collect();
 
-        // Each stream is newest first: take the newest head until one more than the
-        // page is known (it tells whether another page follows).
+        // Each stream is in the report's order: take the first head of them until one
+        // more than the page is known (it tells whether another page follows).
+        let oldest_first = query.order == ReportOrder::Oldest;
         let mut items = Vec::with_capacity(limit + 1);
         while items.len() <= limit {
-            let mut newest: Option<(usize, _)> = None;
+            let mut first: Option<(usize, _)> = None;
             for (i, stream) in streams.iter_mut().enumerate() {
                 if let Some(head) = self.head(stream, query).await? {
                     let key = report::order_key(head);
-                    if newest.as_ref().is_none_or(|(_, k)| key > *k) {
-                        newest = Some((i, key));
+                    let before = |k: &_| if oldest_first { key < *k } else { key > *k };
+                    if first.as_ref().is_none_or(|(_, k)| before(k)) {
+                        first = Some((i, key));
                     }
                 }
             }
-            let Some((i, _)) = newest else { break };
+            let Some((i, _)) = first else { break };
             items.extend(streams[i].buffer.pop_front());
         }
         let next_cursor = if items.len() > limit {
@@ -580,6 +611,19 @@ impl Store for DynamoStore {
             None
         };
         Ok(Page { items, next_cursor })
+    }
+
+    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
+        // The pages' own Queries with `Select=COUNT`: the filter is exact, so nothing
+        // needs reading back. DynamoDB still reads (and bills) every item in the key
+        // ranges, which is why the API counts only when asked.
+        let mut total = 0u64;
+        for stream in report::plan(query, None) {
+            for q in &stream.queries {
+                total += self.count_items(q).await?;
+            }
+        }
+        Ok(total)
     }
 
     async fn open_requests_of(

@@ -256,15 +256,19 @@ fn cancel_follows_the_status_and_the_callers_role() {
             );
         }
     }
-    // Who is told: the approver of a cancellation, the requester of a revocation by
-    // someone else, nobody when the requester ends their own access.
+    // Who is told: the approver of a cancellation; of a grant ended early, the
+    // requester and its approver, except whoever ended it.
     let told = |who: &str, r: &AccessRequest| {
         let reason = Message::parse("why", "reason").unwrap();
         cancel_op(&caller(who), r, t0(), reason).unwrap().1
     };
     assert_eq!(told("alice", &pending(hour())), [email("bob@example.com")]);
     assert_eq!(told("bob", &granted(0, 60)), [email("alice@example.com")]);
-    assert_eq!(told("alice", &granted(0, 60)), Vec::<Email>::new());
+    assert_eq!(told("alice", &granted(0, 60)), [email("bob@example.com")]);
+    assert_eq!(
+        told("carol", &granted(0, 60)),
+        [email("alice@example.com"), email("bob@example.com")]
+    );
 }
 
 #[test]

@@ -25,13 +25,15 @@ impl Service {
         let request = self.request_or_404(id).await?;
         let (op, notify) = policy::cancel_op(caller, &request, now, reason)?;
         let t = request.apply(op, now)?;
+        let names = self.mail_names(&t.next).await;
+        let cx = self.mail_context(&names);
         let mails = notify
             .iter()
             .map(|to| {
                 let m = if t.kind == EventKind::Cancelled {
-                    mail::cancelled(&t.next)
+                    mail::cancelled(&cx, &t.next)
                 } else {
-                    mail::revoked(&t.next, to)
+                    mail::revoked(&cx, &t.next, to)
                 };
                 (MailPurpose::Notice, m)
             })

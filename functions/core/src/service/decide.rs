@@ -191,10 +191,12 @@ impl Service {
                     &narrowing,
                     now,
                 )?;
-                let rights = entry.as_ref().map_or_else(
-                    || grant.permission_set.to_string(),
-                    |e| e.set_name(&grant.permission_set),
-                );
+                let name = |id: &crate::ids::PermissionSetId| {
+                    entry
+                        .as_ref()
+                        .map_or_else(|| id.to_string(), |e| e.set_name(id))
+                };
+                let rights = (name(&grant.permission_set), name(&request.permission_set));
                 (
                     Op::Approve {
                         by: approver,
@@ -211,9 +213,11 @@ impl Service {
         if let (Some(entry), Some(grant)) = (&entry, &t.next.grant) {
             t.next.rotate_on_end = entry.rotation_for(&grant.permission_set);
         }
+        let names = self.mail_names(&t.next).await;
+        let cx = self.mail_context(&names);
         let mail = match &outcome_mail {
-            Some(rights) => mail::approved(&t.next, rights),
-            None => mail::denied(&t.next),
+            Some((granted, asked)) => mail::approved(&cx, &t.next, granted, asked),
+            None => mail::denied(&cx, &t.next),
         };
         let next = self
             .commit(&request, t, vec![(MailPurpose::Notice, mail)])

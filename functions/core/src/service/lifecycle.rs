@@ -12,6 +12,12 @@ use super::{Service, StoreResult};
 /// The most items one sweep pass handles of each kind; the next pass takes the rest.
 const SWEEP_BATCH: u32 = 100;
 
+/// How long one sweep pass keeps starting work, by the service's clock. The revoke
+/// function has 60 s; a pass cut off by its timeout would resend the mail it was
+/// sending, so it stops starting new items well before, and the next pass (five
+/// minutes later) takes the rest.
+pub const SWEEP_BUDGET: chrono::TimeDelta = chrono::TimeDelta::seconds(40);
+
 /// What one sweep pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
@@ -29,6 +35,8 @@ pub struct SweepReport {
     pub rotations_failed: usize,
     /// Items the pass could not handle (each logged; the next pass tries again).
     pub errors: usize,
+    /// Items left for the next pass because this one ran out of time ([`SWEEP_BUDGET`]).
+    pub deferred: usize,
 }
 
 /// What ending one grant (a scheduler delivery) did.
@@ -70,7 +78,8 @@ impl Service {
             // Ended, revoked, or never approved.
             Err(_) => return Ok(EndOutcome::AlreadyDone),
         };
-        let m = mail::ended(&t.next);
+        let names = self.mail_names(&t.next).await;
+        let m = mail::ended(&self.mail_context(&names), &t.next);
         match self
             .commit(&request, t, vec![(MailPurpose::Notice, m)])
             .await
@@ -88,7 +97,8 @@ impl Service {
             // Decided, cancelled or expired meanwhile, or not yet due.
             Err(Refused::State { .. } | Refused::GrantOver) => return Ok(false),
         };
-        let m = mail::expired(&t.next);
+        let names = self.mail_names(&t.next).await;
+        let m = mail::expired(&self.mail_context(&names), &t.next);
         match self
             .commit(&request, t, vec![(MailPurpose::Notice, m)])
             .await
@@ -103,14 +113,26 @@ impl Service {
     /// expires undecided requests, retries undelivered mail and unfinished rotations.
     ///
     /// One item that fails (a store error, an unreadable item) is logged and counted,
-    /// and the pass goes on with the others: it never holds the rest back.
+    /// and the pass goes on with the others: it never holds the rest back. Past
+    /// [`SWEEP_BUDGET`] it starts nothing new and counts what it left.
     pub async fn sweep(&self) -> Result<SweepReport, Error> {
         let now = self.now();
+        let deadline = now + SWEEP_BUDGET;
+        let in_time = |report: &mut SweepReport| {
+            let ok = self.now() < deadline;
+            if !ok {
+                report.deferred += 1;
+            }
+            ok
+        };
         let store = &self.ports.store;
         let mut report = SweepReport::default();
         match store.overdue_grants(now, SWEEP_BATCH).await {
             Ok(grants) => {
                 for grant in grants {
+                    if !in_time(&mut report) {
+                        continue;
+                    }
                     match self.end_one(grant).await {
                         Ok(EndOutcome::Ended) => report.ended += 1,
                         Ok(_) => {}
@@ -123,6 +145,9 @@ impl Service {
         match store.stale_pending(now, SWEEP_BATCH).await {
             Ok(stale) => {
                 for pending in stale {
+                    if !in_time(&mut report) {
+                        continue;
+                    }
                     match self.expire_one(pending).await {
                         Ok(true) => report.expired += 1,
                         Ok(false) => {}
@@ -134,19 +159,35 @@ impl Service {
         }
         match store.due_mail(now, SWEEP_BATCH).await {
             Ok(due) => {
-                let (sent, failed) = self.deliver(due).await;
-                report.mails_sent = sent;
-                report.mails_failed = failed;
+                for item in due {
+                    if !in_time(&mut report) {
+                        continue;
+                    }
+                    let (sent, failed) = self.deliver(vec![item]).await;
+                    report.mails_sent += sent;
+                    report.mails_failed += failed;
+                }
             }
             Err(e) => report.failed("listing undelivered mail", &e),
         }
         match store.due_rotations(now, SWEEP_BATCH).await {
             Ok(due) => {
-                let (rotated, failed) = self.rotate(due).await;
-                report.rotated = rotated;
-                report.rotations_failed = failed;
+                for item in due {
+                    if !in_time(&mut report) {
+                        continue;
+                    }
+                    let (rotated, failed) = self.rotate(vec![item]).await;
+                    report.rotated += rotated;
+                    report.rotations_failed += failed;
+                }
             }
             Err(e) => report.failed("listing unfinished rotations", &e),
+        }
+        if report.deferred > 0 {
+            tracing::warn!(
+                deferred = report.deferred,
+                "sweep: out of time; the next pass takes the rest"
+            );
         }
         Ok(report)
     }

@@ -11,6 +11,7 @@ mod queries;
 mod rotation;
 mod submit;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
@@ -19,7 +20,8 @@ use crate::Timestamp;
 use crate::audit::{Actor, AuditEvent, EventKind};
 use crate::entry::Entry;
 use crate::error::Error;
-use crate::ids::{self, EntryId, RequestId};
+use crate::ids::{self, Email, EntryId, RequestId};
+use crate::mail;
 use crate::ports::{
     Change, Clock, MailPurpose, Mailer, PendingRotation, Random, Rotator, Scheduler, Secrets,
     Store, StoreError,
@@ -27,9 +29,9 @@ use crate::ports::{
 use crate::request::{AccessRequest, DEFAULT_PENDING_EXPIRY};
 
 pub use decide::{Decision, DecisionView};
-pub use lifecycle::{EndOutcome, SweepReport};
+pub use lifecycle::{EndOutcome, SWEEP_BUDGET, SweepReport};
 pub use outbox::MAX_MAIL_ATTEMPTS;
-pub use queries::{ReportParams, ReportScope};
+pub use queries::{ReportPage, ReportParams, ReportScope};
 
 /// The adapters a [`Service`] runs on.
 #[derive(Clone)]
@@ -145,6 +147,29 @@ impl Service {
         let event = self.event(request_id, actor, kind, detail);
         if let Err(e) = self.ports.store.append_event(&event).await {
             tracing::warn!(%request_id, event = kind.as_str(), error = %e, "could not record an event");
+        }
+    }
+
+    /// The display names of the people `r` names, for its mails. A failure to read
+    /// them is logged and the mail names people by their email: it still goes.
+    pub(super) async fn mail_names(&self, r: &AccessRequest) -> HashMap<Email, String> {
+        match self.names(&crate::wire::RequestView::people(r)).await {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::warn!(request_id = %r.id, error = %e, "could not read display names for a mail");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// What mails about a request say besides it: names and the site's address.
+    pub(super) fn mail_context<'a>(
+        &'a self,
+        names: &'a HashMap<Email, String>,
+    ) -> mail::Context<'a> {
+        mail::Context {
+            names,
+            site_url: &self.settings.site_url,
         }
     }
 

@@ -11,8 +11,8 @@ use crate::entry::{Caller, Entry};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, RequestId};
 use crate::policy::{self, MyAccess};
-use crate::ports::{Credential, Page, StoreError, StoreQuery};
-use crate::report::PageSize;
+use crate::ports::{Credential, StoreError, StoreQuery};
+use crate::report::{PageSize, ReportOrder};
 use crate::request::{AccessRequest, Status};
 
 use super::{Service, StoreResult};
@@ -67,10 +67,25 @@ pub struct ReportParams {
     pub from: Option<Timestamp>,
     /// Created before.
     pub to: Option<Timestamp>,
+    /// Newest or oldest first.
+    pub order: ReportOrder,
     /// Page size.
     pub limit: Option<u32>,
     /// The previous page's cursor.
     pub cursor: Option<String>,
+    /// Whether to count every request the report selects.
+    pub count: bool,
+}
+
+/// A page of the requests report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportPage {
+    /// The requests of this page.
+    pub items: Vec<AccessRequest>,
+    /// Pass back as `cursor` for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+    /// How many requests the report selects over every page, when asked.
+    pub total: Option<u64>,
 }
 
 impl Service {
@@ -90,6 +105,11 @@ impl Service {
                 (e, access)
             })
             .collect())
+    }
+
+    /// Every entry (for the report's names of rights).
+    pub async fn entry_list(&self) -> Result<Vec<Entry>, Error> {
+        self.ports.store.entries().await.context("listing entries")
     }
 
     /// Display names of the given people (their email when unknown).
@@ -163,12 +183,38 @@ impl Service {
             .map_err(|e| Error::unavailable("reading the credential", e))
     }
 
-    /// A page of the requests report, in the scope the caller may see.
+    /// A page of the requests report, in the scope the caller may see, with the number
+    /// of requests it selects when `params.count` asks for it.
     pub async fn requests(
         &self,
         caller: &Caller,
         params: ReportParams,
-    ) -> Result<Page<AccessRequest>, Error> {
+    ) -> Result<ReportPage, Error> {
+        let count = params.count;
+        let query = self.report_query(caller, params)?;
+        let page = self.ports.store.query(&query).await.map_err(|e| match e {
+            StoreError::BadCursor => Error::invalid("cursor", "not a cursor from this report"),
+            e => Error::unavailable("querying requests", e),
+        })?;
+        let total = if count {
+            Some(
+                self.ports
+                    .store
+                    .count(&query)
+                    .await
+                    .context("counting requests")?,
+            )
+        } else {
+            None
+        };
+        Ok(ReportPage {
+            items: page.items,
+            next_cursor: page.next_cursor,
+            total,
+        })
+    }
+
+    fn report_query(&self, caller: &Caller, params: ReportParams) -> Result<StoreQuery, Error> {
         let scope = policy::report_scope(caller, params.scope)?;
         let limit = params
             .limit
@@ -178,7 +224,7 @@ impl Service {
         {
             return Err(Error::invalid("to", "must be after from"));
         }
-        let query = StoreQuery {
+        Ok(StoreQuery {
             scope,
             status: params.status,
             entry_id: params.entry_id,
@@ -186,13 +232,10 @@ impl Service {
             approver: params.approver,
             from: params.from,
             to: params.to,
+            order: params.order,
             limit,
             cursor: params.cursor,
             now: self.now(),
-        };
-        self.ports.store.query(&query).await.map_err(|e| match e {
-            StoreError::BadCursor => Error::invalid("cursor", "not a cursor from this report"),
-            e => Error::unavailable("querying requests", e),
         })
     }
 
@@ -237,6 +280,16 @@ impl Service {
 
     /// Grants active now: every one for admins, the caller's own otherwise.
     pub async fn access_now(&self, caller: &Caller) -> Result<Vec<AccessRequest>, Error> {
+        self.grants(caller, false).await
+    }
+
+    /// Grants active now and, with `upcoming`, those approved to start later (the
+    /// same read: every grant not yet past its end), by end.
+    pub async fn grants(
+        &self,
+        caller: &Caller,
+        upcoming: bool,
+    ) -> Result<Vec<AccessRequest>, Error> {
         let now = self.now();
         let grants = self
             .ports
@@ -246,7 +299,11 @@ impl Service {
             .context("listing grants")?;
         Ok(grants
             .into_iter()
-            .filter(|g| g.is_active(now))
+            .filter(|g| match g.status(now) {
+                Status::Active => true,
+                Status::Scheduled => upcoming,
+                _ => false,
+            })
             .filter(|g| policy::may_see_grant(caller, g))
             .collect())
     }

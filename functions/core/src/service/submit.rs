@@ -50,7 +50,9 @@ impl Service {
         // The mail goes to the outbox without its link; the token that makes the link
         // is kept in memory for this first delivery and stored only as its hash.
         let token = self.mint_token();
+        let names = self.mail_names(&request).await;
         let notice = mail::decision_requested(
+            &self.mail_context(&names),
             &request,
             &entry.set_name(&request.permission_set),
             entry.reveals_unrotated(&request.permission_set),

@@ -13,7 +13,7 @@ pub use bodies::{
     CancelBody, DecisionBody, DecisionKind, LoginBody, LookupBody, NewRequestBody,
     TokenDecisionBody, Window,
 };
-pub use query::RequestsQuery;
+pub use query::{AccessQuery, RequestsQuery};
 pub use views::{
     AccessStatus, DecisionPage, EntryList, EntryView, ErrorBody, ErrorCode, ErrorDetail, EventView,
     MailView, Me, MyAccessView, PermissionSetView, Person, RequestDetail, RequestList, RequestView,

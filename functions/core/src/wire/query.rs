@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
 use crate::ids::{Email, EntryId};
+use crate::report::ReportOrder;
 use crate::request::Status;
 use crate::service::{ReportParams, ReportScope};
 
@@ -37,12 +38,22 @@ pub struct RequestsQuery {
     /// Created before (RFC 3339)
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "time")]
     pub to: Option<DateTime<Utc>>,
+    /// Sort by when requested: newest (default) or oldest first. The only sort the
+    /// server does: it is the order of the store's indexes, so every page is read in
+    /// order (other columns sort within the page, on the client).
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "order")]
+    pub order: Option<ReportOrder>,
     /// Page size, 1 to 500
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "number")]
     pub limit: Option<u32>,
     /// From the previous page
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "text")]
     pub cursor: Option<String>,
+    /// `true`: also count every request the filters select (`total` in the answer).
+    /// The count reads the whole selection once, so ask for it when it is shown, not
+    /// on every page or refresh.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "flag")]
+    pub count: Option<bool>,
 }
 
 impl RequestsQuery {
@@ -64,10 +75,24 @@ impl RequestsQuery {
                 .transpose()?,
             from: self.from,
             to: self.to,
+            order: self.order.unwrap_or_default(),
             limit: self.limit,
             cursor: self.cursor,
+            count: self.count.unwrap_or(false),
         })
     }
+}
+
+/// `GET /v1/access`: the grants active now, and with `upcoming=true` also the grants
+/// approved to start later.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessQuery {
+    /// `true`: also list grants that start later (scheduled)
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "flag")]
+    pub upcoming: Option<bool>,
 }
 
 /// A parameter's value read by `parse`, whose message becomes the error's; an empty
@@ -105,6 +130,20 @@ fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Err
     })
 }
 
+fn order<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ReportOrder>, D::Error> {
+    param(d, |s| {
+        ReportOrder::parse(s).ok_or_else(|| "must be newest or oldest".to_owned())
+    })
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    param(d, |s| match s {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("must be true or false".to_owned()),
+    })
+}
+
 fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     param(d, |s| s.parse().map_err(|_| "must be a number".to_owned()))
 }
@@ -128,14 +167,16 @@ mod tests {
                     .unwrap()
                     .to_utc(),
             ),
+            order: Some(ReportOrder::Oldest),
             limit: Some(50),
             cursor: Some("c1".into()),
+            count: Some(true),
             ..RequestsQuery::default()
         };
         let written = serde_urlencoded::to_string(&q).unwrap();
         assert_eq!(
             written,
-            "scope=all&status=pending&requester=alice%40example.com&from=2030-01-14T23%3A00%3A00Z&limit=50&cursor=c1"
+            "scope=all&status=pending&requester=alice%40example.com&from=2030-01-14T23%3A00%3A00Z&order=oldest&limit=50&cursor=c1&count=true"
         );
         assert_eq!(read(&written).unwrap(), q);
         assert_eq!(read("").unwrap(), RequestsQuery::default());
@@ -149,6 +190,8 @@ mod tests {
             ("status=late", "status: unknown status \"late\""),
             ("from=yesterday", "must be an RFC 3339 time"),
             ("limit=ten", "must be a number"),
+            ("order=random", "must be newest or oldest"),
+            ("count=yes", "must be true or false"),
             ("sort=status", "unknown field `sort`"),
         ] {
             let err = read(query).unwrap_err();

@@ -1,5 +1,7 @@
 //! What the server answers: entries, requests, timelines, errors.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -165,17 +167,16 @@ pub struct EntryView {
     pub max_duration_seconds: i64,
     /// Whether a request must carry a message.
     pub message_required: bool,
+    /// Whether its password is rotated when a grant that could reveal it ends; when
+    /// not, a password seen during a grant keeps working after it.
+    pub rotates: bool,
     /// The caller's access now.
     pub my_access: MyAccessView,
 }
 
 impl EntryView {
     /// The wire form of an entry, with approvers' names and the caller's access.
-    pub fn new(
-        e: &Entry,
-        names: &std::collections::HashMap<Email, String>,
-        access: &MyAccess,
-    ) -> Self {
+    pub fn new(e: &Entry, names: &HashMap<Email, String>, access: &MyAccess) -> Self {
         Self {
             id: e.id.to_string(),
             name: e.name.clone(),
@@ -194,6 +195,7 @@ impl EntryView {
             duration_presets_seconds: e.duration_presets.iter().map(|d| d.seconds()).collect(),
             max_duration_seconds: e.max_duration.seconds(),
             message_required: e.message_required,
+            rotates: e.rotates,
             my_access: access.into(),
         }
     }
@@ -315,6 +317,11 @@ pub struct RequestView {
     pub revoked_by: Option<String>,
     /// Why it was ended early or cancelled.
     pub revoke_reason: Option<String>,
+    /// Display names of the people it names (requester, approver, who decided, who
+    /// ended it, and in a timeline everyone who acted), by email. A person missing
+    /// here is shown by their email.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
 }
 
 impl RequestView {
@@ -347,7 +354,43 @@ impl RequestView {
             revoked_at: r.revoked_at,
             revoked_by: r.revoked_by.as_ref().map(ToString::to_string),
             revoke_reason: text(&r.revoke_reason),
+            names: BTreeMap::new(),
         }
+    }
+
+    /// The people a request names: its requester, its approver, who decided and who
+    /// ended it.
+    pub fn people(r: &AccessRequest) -> Vec<Email> {
+        [
+            Some(&r.requester),
+            Some(&r.approver),
+            r.decided_by.as_ref(),
+            r.cancelled_by.as_ref(),
+            r.revoked_by.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+
+    /// The view with the display names of `people` (those `names` knows).
+    pub fn with_names<'a>(
+        mut self,
+        people: impl IntoIterator<Item = &'a Email>,
+        names: &HashMap<Email, String>,
+    ) -> Self {
+        for p in people {
+            if let Some(name) = names.get(p) {
+                self.names.insert(p.to_string(), name.clone());
+            }
+        }
+        self
+    }
+
+    /// The display name of `email` as this view knows it, else the email.
+    pub fn name_of<'a>(&'a self, email: &'a str) -> &'a str {
+        self.names.get(email).map_or(email, String::as_str)
     }
 }
 
@@ -364,6 +407,10 @@ pub struct RequestList {
     /// Pass as `cursor` for the next page; absent on the last.
     #[serde(default)]
     pub next_cursor: Option<String>,
+    /// How many requests the filters select over every page, when `count=true`
+    /// asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// One line of a timeline.
@@ -614,7 +661,7 @@ mod tests {
         let view = serde_json::to_string(&EntryView::new(&remote, &names, &access)).unwrap();
         assert_eq!(
             view,
-            r#"{"id":"prod-db","name":"Production database","kind":"remote-session","folder":"Databases","approvers":[{"id":"bob@example.com","name":"bob@example.com","email":"bob@example.com"}],"permission_sets":[{"id":"view-password-execute","name":"View password/Execute rights","rights":["view","view_password","execute"]},{"id":"execute","name":"Execute","rights":["execute"]},{"id":"edit","name":"Edit","rights":["view","edit"]}],"duration_presets_seconds":[],"max_duration_seconds":28800,"message_required":false,"my_access":{"status":"active","request_id":"01Q9GD6E000000000000000001","until":"2030-03-17T18:46:40Z"}}"#
+            r#"{"id":"prod-db","name":"Production database","kind":"remote-session","folder":"Databases","approvers":[{"id":"bob@example.com","name":"bob@example.com","email":"bob@example.com"}],"permission_sets":[{"id":"view-password-execute","name":"View password/Execute rights","rights":["view","view_password","execute"]},{"id":"execute","name":"Execute","rights":["execute"]},{"id":"edit","name":"Edit","rights":["view","edit"]}],"duration_presets_seconds":[],"max_duration_seconds":28800,"message_required":false,"rotates":false,"my_access":{"status":"active","request_id":"01Q9GD6E000000000000000001","until":"2030-03-17T18:46:40Z"}}"#
         );
         let none = crate::policy::my_access(&[], &remote.id, t0());
         assert_eq!(
@@ -668,6 +715,7 @@ mod tests {
         check(&AccessStatus::ALL, |s| s.as_str());
         check(&ErrorCode::ALL, |c| c.as_str());
         check(&crate::service::ReportScope::ALL, |s| s.as_str());
+        check(&crate::report::ReportOrder::ALL, |o| o.as_str());
     }
 
     /// A site older than the server still reads a timeline or an error whose kind it

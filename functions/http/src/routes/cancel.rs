@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use tempaccess_core::wire::{CancelBody, ErrorBody, RequestView};
 
 use crate::extract::JsonBody;
-use crate::routes::request_id;
+use crate::routes::{changed_view, request_id};
 use crate::{ApiError, AppState, SignedIn};
 
 /// Cancels a pending request, or ends an approved grant early.
@@ -27,5 +27,5 @@ pub async fn cancel(
     let id = request_id(&id)?;
     let reason = body.parse()?;
     let request = app.service.cancel(&caller.0, &id, reason).await?;
-    Ok(Json(RequestView::new(&request, app.service.now())))
+    Ok(Json(changed_view(&app, &request).await))
 }

@@ -12,7 +12,7 @@ use tempaccess_core::wire::{
 
 use crate::caller::Visitor;
 use crate::extract::JsonBody;
-use crate::routes::request_id;
+use crate::routes::{changed_view, request_id, views};
 use crate::{ApiError, AppState, SignedIn};
 
 /// The signed-in approver approves (as asked or narrower) or denies.
@@ -37,7 +37,7 @@ pub async fn decide(
         .service
         .decide(&caller.0, &id, decision, comment)
         .await?;
-    Ok(Json(RequestView::new(&request, app.service.now())))
+    Ok(Json(changed_view(&app, &request).await))
 }
 
 /// What the decision page shows for a link's token, to someone not signed in: the
@@ -59,7 +59,7 @@ pub async fn lookup(
         .service
         .lookup_decision(&token, visitor.0.as_ref())
         .await?;
-    Ok(Json(page(&app, view)))
+    Ok(Json(page(&app, view).await?))
 }
 
 /// What a decision link shows to the signed-in approver it was mailed to; anyone
@@ -79,12 +79,19 @@ pub async fn open(
 ) -> Result<Json<DecisionPage>, ApiError> {
     let token = DecisionToken::parse(&body.token)?;
     let view = app.service.lookup_decision(&token, Some(&caller.0)).await?;
-    Ok(Json(page(&app, view)))
+    Ok(Json(page(&app, view).await?))
 }
 
-fn page(app: &AppState, view: tempaccess_core::service::DecisionView) -> DecisionPage {
-    DecisionPage {
-        request: RequestView::new(&view.request, app.service.now()),
+/// The decision page of `view`, its people named.
+async fn page(
+    app: &AppState,
+    view: tempaccess_core::service::DecisionView,
+) -> Result<DecisionPage, ApiError> {
+    let request = views(app, std::slice::from_ref(&view.request), &[])
+        .await?
+        .remove(0);
+    Ok(DecisionPage {
+        request,
         decidable: view.decidable,
         permission_sets: view
             .entry
@@ -92,7 +99,7 @@ fn page(app: &AppState, view: tempaccess_core::service::DecisionView) -> Decisio
             .flat_map(|e| e.permission_sets.iter().map(PermissionSetView::from))
             .collect(),
         sign_in_required: view.sign_in_required,
-    }
+    })
 }
 
 /// Decides with a link's token and nobody signed in, where the deployment takes
@@ -116,5 +123,5 @@ pub async fn decide_by_link(
         .service
         .decide_by_token(&token, visitor.0.as_ref(), decision, comment)
         .await?;
-    Ok(Json(RequestView::new(&request, app.service.now())))
+    Ok(Json(changed_view(&app, &request).await))
 }

@@ -5,15 +5,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use tempaccess_core::ids::EntryId;
+use tempaccess_core::audit::Actor;
+use tempaccess_core::ids::{Email, EntryId};
 use tempaccess_core::report;
 use tempaccess_core::wire::{
-    ErrorBody, ErrorCode, EventView, Me, RequestDetail, RequestList, RequestView, RequestsQuery,
+    AccessQuery, ErrorBody, ErrorCode, EventView, Me, RequestDetail, RequestList, RequestsQuery,
     SecretView,
 };
 
 use crate::extract::QueryParams;
-use crate::routes::request_id;
+use crate::routes::{request_id, views};
 use crate::{ApiError, AppState, SignedIn};
 
 /// The signed-in caller.
@@ -54,6 +55,20 @@ pub async fn secret(
 
 /// The Temporary Access Requests Report: `scope=mine|approvals|all` (all: admins),
 /// filters, pages. `Accept: text/csv` gives CSV.
+///
+/// Sorting: the server sorts by when requests were sent, `order=newest` (default) or
+/// `order=oldest`, on every page: that is the order of the store's indexes (on
+/// DynamoDB each page is read by Query on an index whose sort key begins with the
+/// creation time, never by reading everything and sorting). Other columns are sorted
+/// by clients within a page.
+///
+/// Total: `count=true` adds `total`, the number of requests the filters select over
+/// every page. It is counted when asked, not kept with the writes (a count per
+/// combination of filters cannot be): SQLite counts with the same `WHERE`; DynamoDB
+/// runs the page's Queries again with `Select=COUNT` and an exact filter, which returns
+/// no items but reads (and bills) every index entry in the selected key ranges, about
+/// one read unit per 4 KB read. Ask for it once per filter change, not on every page
+/// or refresh.
 #[utoipa::path(get, path = "/v1/requests", tag = "report",
     security(("bearer" = [])),
     params(RequestsQuery),
@@ -76,7 +91,8 @@ pub async fn list_requests(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
     if wants_csv {
-        let mut response = report::csv(&page.items, now).into_response();
+        let entries = app.service.entry_list().await?;
+        let mut response = report::csv(&page.items, now, &entries).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -96,12 +112,9 @@ pub async fn list_requests(
         return Ok(response);
     }
     Ok(Json(RequestList {
-        items: page
-            .items
-            .iter()
-            .map(|r| RequestView::new(r, now))
-            .collect(),
+        items: views(&app, &page.items, &[]).await?,
         next_cursor: page.next_cursor,
+        total: page.total,
     })
     .into_response())
 }
@@ -120,25 +133,42 @@ pub async fn request_detail(
 ) -> Result<Json<RequestDetail>, ApiError> {
     let id = request_id(&id)?;
     let (request, events) = app.service.request_detail(&caller.0, &id).await?;
+    let actors: Vec<Email> = events
+        .iter()
+        .filter_map(|e| match &e.actor {
+            Actor::User(who) | Actor::LinkHolder(who) => Some(who.clone()),
+            Actor::System => None,
+        })
+        .collect();
+    let request = views(&app, std::slice::from_ref(&request), &actors)
+        .await?
+        .remove(0);
     Ok(Json(RequestDetail {
-        request: RequestView::new(&request, app.service.now()),
+        request,
         events: events.iter().map(EventView::from).collect(),
     }))
 }
 
-/// Grants active now: all of them for admins, the caller's own otherwise.
+/// Grants active now (by end), and with `upcoming=true` also those approved to start
+/// later: all of them for admins, the caller's own otherwise.
 #[utoipa::path(get, path = "/v1/access", tag = "report",
     security(("bearer" = [])),
-    responses((status = 200, body = RequestList), (status = 401, body = ErrorBody)))]
+    params(AccessQuery),
+    responses((status = 200, body = RequestList), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(caller = %caller.0.email))]
 pub async fn access_now(
     State(app): State<AppState>,
     caller: SignedIn,
+    QueryParams(query): QueryParams<AccessQuery>,
 ) -> Result<Json<RequestList>, ApiError> {
-    let grants = app.service.access_now(&caller.0).await?;
-    let now = app.service.now();
+    let grants = app
+        .service
+        .grants(&caller.0, query.upcoming.unwrap_or(false))
+        .await?;
     Ok(Json(RequestList {
-        items: grants.iter().map(|r| RequestView::new(r, now)).collect(),
+        items: views(&app, &grants, &[]).await?,
         next_cursor: None,
+        total: None,
     }))
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use tempaccess_core::wire::{EntryList, EntryView, ErrorBody, NewRequestBody, RequestView};
 
 use crate::extract::{IdempotencyKey, JsonBody};
+use crate::routes::changed_view;
 use crate::{ApiError, AppState, SignedIn};
 
 /// Entries the caller may request, with approvers, permission sets, presets and the
@@ -52,6 +53,6 @@ pub async fn submit(
     let request = app.service.submit(&caller.0, cmd, key).await?;
     Ok((
         StatusCode::CREATED,
-        Json(RequestView::new(&request, app.service.now())),
+        Json(changed_view(&app, &request).await),
     ))
 }
