@@ -132,7 +132,7 @@ async fn each_operation_makes_the_calls_counted() {
             (
                 "request (submit)",
                 calls(&[
-                    ("DynamoDB.GetItem", 1),
+                    ("DynamoDB.GetItem", 5),
                     ("DynamoDB.Query", 1),
                     ("DynamoDB.PutItem", 1),
                     ("DynamoDB.TransactWriteItems", 1),
@@ -143,7 +143,7 @@ async fn each_operation_makes_the_calls_counted() {
             (
                 "approve (signed in)",
                 calls(&[
-                    ("DynamoDB.GetItem", 2),
+                    ("DynamoDB.GetItem", 6),
                     ("DynamoDB.TransactWriteItems", 1),
                     ("DynamoDB.DeleteItem", 1),
                     ("Scheduler.CreateSchedule", 1),
@@ -161,12 +161,12 @@ async fn each_operation_makes_the_calls_counted() {
             ),
             (
                 "a report page (admin, every request)",
-                calls(&[("DynamoDB.Query", 24)])
+                calls(&[("DynamoDB.GetItem", 2), ("DynamoDB.Query", 24)])
             ),
             (
                 "end (the schedule fires)",
                 calls(&[
-                    ("DynamoDB.GetItem", 1),
+                    ("DynamoDB.GetItem", 3),
                     ("DynamoDB.TransactWriteItems", 1),
                     ("DynamoDB.DeleteItem", 2),
                     ("DynamoDB.PutItem", 1),
