@@ -128,6 +128,7 @@ async fn ses_unverified_sender_is_a_permanent_failure() {
 async fn ses_unreachable_endpoint_is_a_retryable_failure() {
     // Nothing listens on port 1: the connection is refused before any response.
     let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(tempaccess_aws::config::https_client())
         .endpoint_url("http://127.0.0.1:1")
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sesv2::config::Credentials::new(

@@ -3,6 +3,7 @@
 //! handlers and the built function binaries under a Lambda Runtime API stub.
 
 mod adapters;
+mod calls;
 mod faults;
 mod lambda_handlers;
 mod lambda_runtime_api;

@@ -14,11 +14,13 @@ use chrono::TimeDelta;
 use serde_json::json;
 use serde_yaml::Value;
 use tempaccess_aws::config::Clients;
+use tempaccess_aws::wiring::Services;
 use tempaccess_core::service::Service;
 use tempaccess_core::testing::{FlakyMailer, ManualClock};
 use tempaccess_http::Function;
 use tempaccess_tests::apigw::{Who, event, invoke};
 use tempaccess_tests::aws_world::{system_now, unique_settings};
+use tempaccess_tests::calls::intercepted_clients;
 use tempaccess_tests::moto;
 
 /// Records the IAM action of every call made through the clients it is attached to.
@@ -102,32 +104,62 @@ impl Job {
     }
 }
 
-async fn job(settings: &tempaccess_aws::config::AwsSettings, clock: Arc<ManualClock>) -> Job {
+/// The AWS services a function's crate links: the features it asks of `tempaccess-aws`
+/// in its `Cargo.toml`.
+fn linked_services(function: &str) -> Services {
+    let path = format!(
+        "{}/../functions/{function}/Cargo.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let manifest = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path}"));
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("tempaccess-aws"))
+        .unwrap_or_else(|| panic!("{path} depends on tempaccess-aws"));
+    let features: BTreeSet<&str> = line
+        .split_once("features = [")
+        .map(|(_, rest)| rest.split(']').next().unwrap_or_default())
+        .unwrap_or_default()
+        .split(',')
+        .map(|f| f.trim().trim_matches('"'))
+        .filter(|f| !f.is_empty())
+        .collect();
+    for f in &features {
+        assert!(
+            ["ses", "scheduler", "secrets"].contains(f),
+            "{path}: unknown feature {f}"
+        );
+    }
+    Services {
+        ses: features.contains("ses"),
+        scheduler: features.contains("scheduler"),
+        secrets: features.contains("secrets"),
+    }
+}
+
+/// The services (besides DynamoDB) whose actions `actions` name.
+fn services_of(actions: &BTreeSet<String>) -> Services {
+    let calls = |prefix: &str| actions.iter().any(|a| a.starts_with(prefix));
+    Services {
+        ses: calls("ses:"),
+        scheduler: calls("scheduler:"),
+        secrets: calls("secretsmanager:"),
+    }
+}
+
+/// One function's job, wired with the SDK clients its crate links (`function` is its
+/// folder under `functions/`): a call to a service it does not link fails, and is not
+/// recorded.
+async fn job(
+    function: &str,
+    settings: &tempaccess_aws::config::AwsSettings,
+    clock: Arc<ManualClock>,
+) -> Job {
     let sdk = moto::sdk_config().await;
     let recorder = Recorder::default();
-    let clients = Clients {
-        dynamodb: aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-        ses: aws_sdk_sesv2::Client::from_conf(
-            aws_sdk_sesv2::config::Builder::from(&sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-        scheduler: aws_sdk_scheduler::Client::from_conf(
-            aws_sdk_scheduler::config::Builder::from(&sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-        secrets: aws_sdk_secretsmanager::Client::from_conf(
-            aws_sdk_secretsmanager::config::Builder::from(&sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-    };
-    let mut ports = tempaccess_aws::wiring::ports_on(settings, &clients, clock);
+    let clients = intercepted_clients(&sdk, recorder.clone());
+    let mut ports =
+        tempaccess_aws::wiring::ports_for(settings, &clients, clock, linked_services(function));
     let mail_failures = FlakyMailer::new(ports.mailer.clone(), 0);
     ports.mailer = mail_failures.clone();
     Job {
@@ -186,11 +218,11 @@ async fn each_function_is_granted_exactly_what_it_calls() {
         .await
         .expect("bootstrap");
     let clock = ManualClock::new(system_now());
-    let request = job(&settings, clock.clone()).await;
-    let decide = job(&settings, clock.clone()).await;
-    let cancel = job(&settings, clock.clone()).await;
-    let report = job(&settings, clock.clone()).await;
-    let revoke = job(&settings, clock.clone()).await;
+    let request = job("request", &settings, clock.clone()).await;
+    let decide = job("decide", &settings, clock.clone()).await;
+    let cancel = job("cancel", &settings, clock.clone()).await;
+    let report = job("report", &settings, clock.clone()).await;
+    let revoke = job("revoke", &settings, clock.clone()).await;
 
     // request: entries, submits (one repeated with its key), a mail that fails. A
     // requester has one pending request per entry: each is for another entry.
@@ -400,15 +432,24 @@ async fn each_function_is_granted_exactly_what_it_calls() {
 
     let template = template_actions();
     let mut wrong = Vec::new();
-    for (name, job) in [
-        ("RequestFunction", &request),
-        ("DecideFunction", &decide),
-        ("CancelFunction", &cancel),
-        ("ReportFunction", &report),
-        ("RevokeFunction", &revoke),
+    for (name, crate_dir, job) in [
+        ("RequestFunction", "request", &request),
+        ("DecideFunction", "decide", &decide),
+        ("CancelFunction", "cancel", &cancel),
+        ("ReportFunction", "report", &report),
+        ("RevokeFunction", "revoke", &revoke),
     ] {
         let called = job.recorder.actions();
         let granted = &template[name];
+        // A function links no client it does not call (a client it needs but does not
+        // link makes its calls fail, and its grants show unused below).
+        let linked = linked_services(crate_dir);
+        if linked != services_of(&called) {
+            wrong.push(format!(
+                "{name}: links {linked:?} but calls {:?}",
+                services_of(&called)
+            ));
+        }
         let missing: Vec<_> = called.difference(granted).collect();
         let unused: Vec<_> = granted.difference(&called).collect();
         if !missing.is_empty() || !unused.is_empty() {

@@ -169,6 +169,12 @@ fn each_function_builds_its_own_binary_on_arm64() {
             "{name}"
         );
         let crate_dir = binary.trim_start_matches("tempaccess-");
+        // Built from its own crate, not the workspace: its features are its own.
+        assert_eq!(
+            s(&r["Properties"]["CodeUri"]),
+            format!("../functions/{crate_dir}"),
+            "{name}"
+        );
         let manifest = std::fs::read_to_string(format!("{root}/functions/{crate_dir}/Cargo.toml"))
             .unwrap_or_else(|_| panic!("no crate for {binary}"));
         assert!(

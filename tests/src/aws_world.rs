@@ -64,9 +64,14 @@ impl AwsWorld {
 
     /// A world whose ports `customize` may replace (to inject faults).
     pub async fn with(customize: impl FnOnce(&mut Ports)) -> Self {
-        let settings = unique_settings();
         let sdk = moto::sdk_config().await;
-        let clients = Clients::new(&sdk);
+        Self::on_clients(Clients::new(&sdk), customize).await
+    }
+
+    /// A world on `clients` (with an interceptor, say), whose ports `customize` may
+    /// replace.
+    pub async fn on_clients(clients: Clients, customize: impl FnOnce(&mut Ports)) -> Self {
+        let settings = unique_settings();
         tempaccess_cli::aws::bootstrap_with(&settings, &clients, true)
             .await
             .expect("bootstrap the emulator");

@@ -2,6 +2,7 @@ pub mod apigw;
 pub mod app;
 pub mod aws_world;
 pub mod browser;
+pub mod calls;
 pub mod deliveries;
 pub mod doc;
 pub mod moto;

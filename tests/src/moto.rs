@@ -15,9 +15,11 @@ pub fn url() -> String {
     })
 }
 
-/// An SDK configuration pointed at the emulator with static test credentials.
+/// An SDK configuration pointed at the emulator with static test credentials, on the
+/// HTTPS client the functions use.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(tempaccess_aws::config::https_client())
         .endpoint_url(url())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))

@@ -271,41 +271,6 @@ pub fn check_bootstraps(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench-functions`: the size of each function's package, as Lambda
-/// receives it (the `bootstrap`, and zipped with deflate as `sam deploy` uploads it).
-pub fn bench(ws: &Workspace) -> Result<()> {
-    println!("| function | bootstrap | zipped |");
-    println!("|---|---|---|");
-    for function in FUNCTIONS {
-        let path = sam_build_dir(ws).join(function).join("bootstrap");
-        let raw = std::fs::metadata(&path)
-            .with_context(|| {
-                format!(
-                    "{} is missing: run `sam build` first (`cargo xtask test` does)",
-                    path.display()
-                )
-            })?
-            .len();
-        let zipped = Command::new("gzip")
-            .args(["-9", "-c"])
-            .arg(&path)
-            .output()
-            .context("running gzip")?
-            .stdout
-            .len();
-        println!(
-            "| {function} | {:.2} MiB | {:.2} MiB |",
-            mib(raw),
-            mib(zipped as u64)
-        );
-    }
-    Ok(())
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
+mod bench_init;
 mod bench_setup;
 mod dev;
 mod infra;
@@ -34,12 +36,16 @@ tasks:
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
   site [--with-browser]   build the site into <target>/site (with Chromium and axe-core for its tests)
-  bench-site              build the site and print its wasm + js sizes, raw and gzip
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront
-  bench-functions         the size of each function's bootstrap, raw and compressed
-                          (after the `package` stage of `cargo xtask test`)
+  bench [--print] [--runs N] [packages|site|calls|init]…
+                          measure each function's package (`sam build` first when the
+                          sources changed), the site's wasm + js, the AWS calls of each
+                          operation (on the emulator) and each function's init beside a
+                          hello-world function's, and rewrite their tables in
+                          BENCHMARKS.md (--print: only print them; --runs: of each
+                          binary for init, 20 by default)
   bench-setup [--dev-only]
                           time `cargo xtask dev` (to the first page) and `cargo xtask test`
                           on a fresh clone with empty build, tools and caches and no wasm
@@ -81,10 +87,9 @@ fn try_main() -> Result<()> {
         "moto" => moto(),
         "stack" => stack::task(&Workspace::locate()?, rest),
         "site" => site::task(rest),
-        "bench-site" => site::bench(),
         "publish-site" => publish::run(&Workspace::locate()?, rest),
         "check-bootstraps" => infra::check_bootstraps(&Workspace::locate()?),
-        "bench-functions" => infra::bench(&Workspace::locate()?),
+        "bench" => bench::run(&Workspace::locate()?, rest),
         "bench-setup" => bench_setup::run(&Workspace::locate()?, rest),
         "soak" => soak::run_soak(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {

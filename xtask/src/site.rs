@@ -334,49 +334,6 @@ pub fn clippy_step(ws: &Workspace) -> Step {
     Step::new("clippy for the site (wasm32)", clippy)
 }
 
-/// `cargo xtask bench-site`: builds the site and prints the wasm and JavaScript sizes,
-/// raw and gzip (`gzip -9`), as the table in BENCHMARKS.md.
-pub fn bench() -> Result<()> {
-    let ws = Workspace::locate()?;
-    let dist = build(&ws)?;
-    let mut rows = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wasm" | "js")))
-        .collect();
-    files.sort();
-    let (mut raw_total, mut gz_total) = (0u64, 0u64);
-    for file in &files {
-        let raw = std::fs::metadata(file)?.len();
-        let output = Command::new("gzip")
-            .args(["-9", "-c"])
-            .arg(file)
-            .output()
-            .context("running gzip")?;
-        if !output.status.success() {
-            bail!("gzip failed on {}", file.display());
-        }
-        let gz = output.stdout.len() as u64;
-        raw_total += raw;
-        gz_total += gz;
-        let name = file
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        rows.push(format!("| {name} | {} | {} |", kib(raw), kib(gz)));
-    }
-    println!("\n| file | raw | gzip -9 |\n|---|---:|---:|");
-    for row in rows {
-        println!("{row}");
-    }
-    println!("| wasm + js | {} | {} |", kib(raw_total), kib(gz_total));
-    Ok(())
-}
-
-fn kib(bytes: u64) -> String {
-    format!("{bytes} B ({:.1} KiB)", bytes as f64 / 1024.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

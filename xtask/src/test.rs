@@ -8,7 +8,7 @@
 //! | browser | the site in headless Chromium |
 //! | aws | the AWS emulator: adapters, Store contract on DynamoDB, Lambda handlers and binaries, the HTTP suites on `serve --backend aws` |
 //! | infra | the template: SAM transform, cfn-lint, checkov, and its agreement with the code (each function's calls recorded on the emulator) |
-//! | package | `sam build` of every function for arm64 |
+//! | package | `sam build` of every function for arm64, and their sizes and init times (`cargo xtask bench --print --runs 3 packages init`) |
 //! | stack | the deployed stack (`cargo xtask stack`) on the emulator: the workflow in Chromium through Cognito-issued tokens, the fronts, reports and the documented table queries |
 //!
 //! Each stage installs only what it needs, so `--only` and `--quick` start no emulator
@@ -187,7 +187,20 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
                 _moto = Some(moto);
                 steps
             }
-            Stage::Package => infra::build_steps(ws)?,
+            Stage::Package => {
+                let mut steps = infra::build_steps(ws)?;
+                // Measured each run so the benchmark never rots; sizes and times are not
+                // asserted.
+                let mut bench = ws.cargo();
+                bench.args([
+                    "xtask", "bench", "--print", "--runs", "3", "packages", "init",
+                ]);
+                steps.push(Step::new(
+                    "the packages' sizes and init times (measured, not asserted)",
+                    bench,
+                ));
+                steps
+            }
             Stage::Stack => {
                 let running = stack::start(ws, &stack::Options::for_tests())?;
                 let steps = stack::test_steps(ws, &running)?;

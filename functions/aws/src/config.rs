@@ -1,7 +1,10 @@
 //! Typed configuration, read once from the environment, and the SDK clients built
 //! once from the standard AWS configuration chain.
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls;
 use chrono::TimeDelta;
 use tempaccess_core::request::DEFAULT_PENDING_EXPIRY;
 use tempaccess_core::service::Settings;
@@ -262,32 +265,72 @@ fn pending_expiry(v: String) -> Result<TimeDelta, ConfigError> {
         })
 }
 
+/// The one HTTPS client every SDK client uses: rustls on ring, the system's trusted
+/// roots. Connections are pooled per client and reused across invocations.
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// The SDK configuration from the standard chain: `AWS_REGION`, credentials from the
 /// environment, profile or role, and `AWS_ENDPOINT_URL` for an emulator.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
 }
 
-/// The SDK clients, built once (per cold start) and cloned cheaply.
+/// The SDK configuration inside Lambda, where the runtime puts everything in the
+/// environment: the region (`AWS_REGION`), the function role's credentials
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and
+/// `AWS_ENDPOINT_URL` when it runs against an emulator. Nothing else of the standard
+/// chain (profiles, SSO, web identity, the instance metadata service) is read or
+/// linked.
+pub fn lambda_sdk_config() -> SdkConfig {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(var("AWS_REGION").map(Region::new))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client());
+    if let Some(url) = var("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(url);
+    }
+    config.build()
+}
+
+/// The SDK clients, built once (per cold start) and cloned cheaply: DynamoDB, and the
+/// other services this build links.
 #[derive(Debug, Clone)]
 pub struct Clients {
     /// DynamoDB.
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// SES v2.
+    #[cfg(feature = "ses")]
     pub ses: aws_sdk_sesv2::Client,
     /// EventBridge Scheduler.
+    #[cfg(feature = "scheduler")]
     pub scheduler: aws_sdk_scheduler::Client,
     /// Secrets Manager.
+    #[cfg(feature = "secrets")]
     pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
-    /// Every client on the same configuration.
+    /// Every linked client on the same configuration.
     pub fn new(sdk: &SdkConfig) -> Self {
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            #[cfg(feature = "ses")]
             ses: aws_sdk_sesv2::Client::new(sdk),
+            #[cfg(feature = "scheduler")]
             scheduler: aws_sdk_scheduler::Client::new(sdk),
+            #[cfg(feature = "secrets")]
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
         }
     }

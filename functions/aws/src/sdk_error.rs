@@ -1,6 +1,6 @@
 //! SDK failures as a few words for logs and error messages.
 
-use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 /// What went wrong in an SDK call, in a few words for a log line: the service's error
 /// code and message, or the kind of local failure (timeout, network). The SDK error

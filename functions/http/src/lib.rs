@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod table;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -47,10 +48,10 @@ impl Function {
 }
 
 /// The router of one function, with the headers and limits every response carries.
+/// (A Lambda function builds its own with [`table::serve`] and its constructor in
+/// [`table`], so that it links its own handlers only.)
 pub fn router(function: Function, state: AppState) -> Router {
-    let (router, _) = openapi::parts(function).split_for_parts();
-    let service = state.service.clone();
-    harden(router.with_state(state), &service)
+    table::serve(table::of(function), state)
 }
 
 /// Every function's routes in one router (the embedded default).

@@ -1,7 +1,6 @@
 //! The OpenAPI document, generated from the same route list the routers are built
 //! from, so a route cannot exist without being described.
 
-use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -67,7 +66,10 @@ pub fn parts(function: Function) -> OpenApiRouter<AppState> {
             .routes(routes!(report::list_requests))
             .routes(routes!(report::request_detail))
             .routes(routes!(report::access_now))
-            .route("/v1/openapi.json", axum::routing::get(serve_document)),
+            .route(
+                crate::table::DOCUMENT_PATH,
+                axum::routing::get(crate::table::kept_document),
+            ),
     }
 }
 
@@ -83,8 +85,4 @@ pub fn all_parts() -> OpenApiRouter<AppState> {
 /// The whole API's document.
 pub fn document() -> utoipa::openapi::OpenApi {
     all_parts().split_for_parts().1
-}
-
-async fn serve_document() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
 }

@@ -141,6 +141,45 @@ fn each_function_documents_its_own_routes_only() {
     }
 }
 
+/// The plain routes a Lambda function serves are exactly the described ones (and the
+/// report function's document beside them).
+#[test]
+fn each_function_serves_from_its_table_exactly_what_it_documents() {
+    for function in Function::ALL {
+        let mut served: BTreeSet<_> = tempaccess_http::table::of(function)
+            .iter()
+            .map(|r| (r.method.to_owned(), r.path.to_owned()))
+            .collect();
+        if function == Function::Report {
+            assert!(served.remove(&(
+                "get".to_owned(),
+                tempaccess_http::table::DOCUMENT_PATH.to_owned()
+            )));
+        }
+        let documented = documented(&openapi::parts(function).split_for_parts().1);
+        assert_eq!(served, documented, "{function:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_generated_one() {
+    let request = Request::builder()
+        .uri(tempaccess_http::table::DOCUMENT_PATH)
+        .body(Body::empty())
+        .unwrap();
+    let response = tempaccess_http::router(Function::Report, state())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let served: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(served, serde_json::to_value(openapi::document()).unwrap());
+}
+
 #[test]
 fn the_kept_document_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");

@@ -1,0 +1,351 @@
+//! `cargo xtask bench`: measures what a deployment costs in bytes and calls, and
+//! rewrites the tables of `BENCHMARKS.md` with the machine, the date, the command and
+//! the numbers.
+//!
+//! | section | what |
+//! |---|---|
+//! | packages | each function's `sam build` bootstrap: raw, zipped as `sam deploy` zips it, gzip -9 |
+//! | site | the site's wasm and js: raw, gzip -9, brotli 11 |
+//! | calls | the AWS calls of each operation of the workflow, counted at the adapters on the emulator (the `calls` test of the `aws` suite, which asserts them) |
+//! | init | each function's init, exec to first poll of a loopback Runtime API, as a ratio to a hello-world function's ([`crate::bench_init`]) |
+//!
+//! `--print` measures and prints without touching `BENCHMARKS.md`; `--runs N` starts each
+//! binary N times for `init` instead of 20. The `package` stage of `cargo xtask test`
+//! runs `bench --print --runs 3 packages init`, so the measuring never rots. It asserts
+//! no size and no time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::tools::{Moto, ensure_venv};
+use crate::{Workspace, infra, site};
+
+/// The Python bindings of brotli, for [`sizes`].
+const BROTLI_VERSION: &str = "1.2.1";
+/// The script that measures sizes (deflate and gzip from Python's standard library).
+const SIZES_PY: &str = include_str!("sizes.py");
+
+/// A section of `BENCHMARKS.md` this task writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Packages,
+    Site,
+    Calls,
+    Init,
+}
+
+impl Section {
+    const ALL: [Self; 4] = [Self::Packages, Self::Site, Self::Calls, Self::Init];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Packages => "packages",
+            Self::Site => "site",
+            Self::Calls => "calls",
+            Self::Init => "init",
+        }
+    }
+}
+
+/// The task: `cargo xtask bench [--print] [--runs N] [packages|site|calls|init]…` (every section when
+/// none is named).
+pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
+    let mut print_only = false;
+    let mut runs = crate::bench_init::RUNS;
+    let mut sections = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--print" => print_only = true,
+            "--runs" => {
+                runs = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .context("--runs needs a number of runs")?;
+            }
+            name => sections.push(
+                Section::ALL
+                    .into_iter()
+                    .find(|s| s.name() == name)
+                    .with_context(|| format!("unknown section `{name}` for `cargo xtask bench`"))?,
+            ),
+        }
+    }
+    if sections.is_empty() {
+        sections = Section::ALL.to_vec();
+    }
+    if !print_only && sections.contains(&Section::Init) && runs != crate::bench_init::RUNS {
+        bail!(
+            "BENCHMARKS.md records init over {} runs: give --print with --runs",
+            crate::bench_init::RUNS
+        );
+    }
+    let when = format!("{}, {}", today()?, machine()?);
+    for section in sections {
+        let table = match section {
+            Section::Packages => packages(ws)?,
+            Section::Site => site_bundle(ws)?,
+            Section::Calls => calls(ws)?,
+            Section::Init => {
+                // Of the current sources.
+                packages(ws)?;
+                crate::bench_init::table(ws, runs)?
+            }
+        };
+        println!("\n{table}");
+        if !print_only {
+            let text = format!(
+                "Measured {when}, by `cargo xtask bench {}`:\n\n{table}",
+                section.name()
+            );
+
+            let path = ws.root.join("BENCHMARKS.md");
+            let doc = std::fs::read_to_string(&path).context("reading BENCHMARKS.md")?;
+            std::fs::write(&path, replace_section(&doc, section.name(), &text)?)?;
+            println!("(written to BENCHMARKS.md, section `{}`)", section.name());
+        }
+    }
+    Ok(())
+}
+
+/// `doc` with the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`
+/// replaced by `text`.
+fn replace_section(doc: &str, name: &str, text: &str) -> Result<String> {
+    let open = format!("<!-- bench:{name} -->\n");
+    let close = format!("<!-- /bench:{name} -->");
+    let (Some(start), Some(end)) = (doc.find(&open), doc.find(&close)) else {
+        bail!("BENCHMARKS.md has no `{open}` … `{close}` section");
+    };
+    let start = start + open.len();
+    if end < start {
+        bail!("BENCHMARKS.md: `{close}` comes before `{open}`");
+    }
+    Ok(format!(
+        "{}{}\n{}",
+        &doc[..start],
+        text.trim_end(),
+        &doc[end..]
+    ))
+}
+
+fn today() -> Result<String> {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .context("running date")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The machine, as briefly as a reader needs it to compare: cores, architecture, rustc.
+fn machine() -> Result<String> {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .context("running rustc --version")?;
+    let rustc = String::from_utf8_lossy(&rustc.stdout);
+    let rustc = rustc
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(format!(
+        "{cores} cores ({}), {rustc}",
+        std::env::consts::ARCH
+    ))
+}
+
+/// Sizes of one file as it travels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Sizes {
+    raw: u64,
+    /// Deflate at zlib's default level, in a zip of its own (as `sam deploy` uploads).
+    zip: u64,
+    gzip: u64,
+    brotli: u64,
+}
+
+impl std::ops::Add for Sizes {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Self {
+            raw: self.raw + o.raw,
+            zip: self.zip + o.zip,
+            gzip: self.gzip + o.gzip,
+            brotli: self.brotli + o.brotli,
+        }
+    }
+}
+
+/// The sizes of `files`, in order (brotli only `with_brotli`, else 0).
+fn sizes(files: &[PathBuf], with_brotli: bool) -> Result<Vec<Sizes>> {
+    let bin = ensure_venv(
+        "brotli",
+        BROTLI_VERSION,
+        &[&format!("brotli=={BROTLI_VERSION}")],
+    )?;
+    let out = Command::new(bin.join("python"))
+        .args(["-c", SIZES_PY])
+        .args(with_brotli.then_some("--brotli"))
+        .args(files)
+        .output()
+        .context("measuring sizes with Python")?;
+    if !out.status.success() {
+        bail!(
+            "measuring sizes failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let lines = String::from_utf8(out.stdout)?;
+    lines
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let n = |k: &str| v[k].as_u64().with_context(|| format!("no `{k}` in {line}"));
+            Ok(Sizes {
+                raw: n("raw")?,
+                zip: n("zip")?,
+                gzip: n("gzip")?,
+                brotli: v["brotli"].as_u64().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// Bytes with their MiB, or KiB for smaller files.
+fn bytes(n: u64) -> String {
+    let mut digits = n.to_string();
+    let mut grouped = String::new();
+    while digits.len() > 3 {
+        let tail = digits.split_off(digits.len() - 3);
+        grouped = format!(" {tail}{grouped}");
+    }
+    let grouped = format!("{digits}{grouped}");
+    if n >= 1024 * 1024 {
+        format!("{grouped} B ({:.2} MiB)", n as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{grouped} B ({:.1} KiB)", n as f64 / 1024.0)
+    }
+}
+
+/// Each function's package, built by `sam build` first when the sources changed.
+fn packages(ws: &Workspace) -> Result<String> {
+    if let Some(why) = infra::packages_stale(ws) {
+        println!("building the packages: {why}");
+        for step in infra::build_steps(ws)? {
+            crate::run(step.command)?;
+        }
+    }
+    let files: Vec<PathBuf> = infra::FUNCTIONS
+        .iter()
+        .map(|f| infra::sam_build_dir(ws).join(f).join("bootstrap"))
+        .collect();
+    let mut table = String::from(
+        "| function | bootstrap | zipped (as `sam deploy` uploads) | gzip -9 |\n|---|---:|---:|---:|\n",
+    );
+    for (function, s) in infra::FUNCTIONS.iter().zip(sizes(&files, false)?) {
+        table += &format!(
+            "| {function} | {} | {} | {} |\n",
+            bytes(s.raw),
+            bytes(s.zip),
+            bytes(s.gzip)
+        );
+    }
+    Ok(table)
+}
+
+/// The site's wasm and js, built first (the build is skipped when nothing changed).
+fn site_bundle(ws: &Workspace) -> Result<String> {
+    let dist = site::build(ws)?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("wasm" | "js")))
+        .collect();
+    files.sort();
+    let mut table = String::from("| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|\n");
+    let mut total = Sizes::default();
+    for (file, s) in files.iter().zip(sizes(&files, true)?) {
+        total = total + s;
+        table += &format!(
+            "| {} | {} | {} | {} |\n",
+            kind(file),
+            bytes(s.raw),
+            bytes(s.gzip),
+            bytes(s.brotli)
+        );
+    }
+    table += &format!(
+        "| **wasm + js** | **{}** | **{}** | **{}** |\n",
+        bytes(total.raw),
+        bytes(total.gzip),
+        bytes(total.brotli)
+    );
+    Ok(table)
+}
+
+/// A built file by what it is (its name carries a content hash that changes each build).
+fn kind(file: &Path) -> String {
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let stem = name.split(['-', '.']).next().unwrap_or_default();
+    let ext = file
+        .extension()
+        .map_or_else(String::new, |e| e.to_string_lossy().into_owned());
+    format!("{stem} ({ext})")
+}
+
+/// The `calls` test of the `aws` suite on a fresh emulator, which writes its table.
+fn calls(ws: &Workspace) -> Result<String> {
+    let moto = Moto::start()?;
+    let out = ws.target_dir.join("bench").join("aws-calls.md");
+    std::fs::create_dir_all(out.parent().context("a parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    let mut test = ws.cargo();
+    test.args([
+        "test",
+        "--workspace",
+        "--test",
+        "aws",
+        "calls::",
+        "--",
+        "--exact",
+        "calls::each_operation_makes_the_calls_counted",
+    ])
+    .env("TEMPACCESS_MOTO_URL", &moto.url)
+    .env("TEMPACCESS_BENCH_OUT", &out);
+    crate::run(test)?;
+    std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_section_is_replaced_and_the_rest_kept() {
+        let doc = "# B\n\nprose\n<!-- bench:site -->\nold\ntable\n<!-- /bench:site -->\nafter\n";
+        assert_eq!(
+            replace_section(doc, "site", "new\n").unwrap(),
+            "# B\n\nprose\n<!-- bench:site -->\nnew\n<!-- /bench:site -->\nafter\n"
+        );
+        assert!(replace_section(doc, "packages", "x").is_err());
+    }
+
+    #[test]
+    fn bytes_read_in_groups_with_their_unit() {
+        assert_eq!(bytes(865_952), "865 952 B (845.7 KiB)");
+        assert_eq!(bytes(3_201_349), "3 201 349 B (3.05 MiB)");
+        assert_eq!(bytes(12), "12 B (0.0 KiB)");
+    }
+
+    #[test]
+    fn built_files_are_named_by_kind() {
+        assert_eq!(kind(Path::new("/d/app-1a2b3c.wasm")), "app (wasm)");
+        assert_eq!(kind(Path::new("/d/loader-ff.js")), "loader (js)");
+    }
+}
