@@ -198,12 +198,13 @@ fn minutes(d: Duration) -> String {
     }
 }
 
-/// The task: `--dev-only` skips the two test runs.
+/// The task: `--dev-only` skips the two test runs, `--test-only` the two dev runs.
 pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
-    let mut with_test = true;
+    let (mut with_dev, mut with_test) = (true, true);
     for arg in args {
         match arg.as_str() {
             "--dev-only" => with_test = false,
+            "--test-only" => with_dev = false,
             other => bail!("unknown option `{other}` for `cargo xtask bench-setup`"),
         }
     }
@@ -211,17 +212,19 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&logs)?;
     let mut rows = Vec::new();
 
-    let dev = Fresh::new(ws, "dev")?;
-    println!(
-        "cold `cargo xtask dev` in {} (logs in {})",
-        dev.clone.display(),
-        logs.display()
-    );
-    let cold = time_dev(&dev, &logs.join("dev-cold.log"))?;
-    rows.push(("`cargo xtask dev`, cold, to the first page", cold));
-    let warm = time_dev(&dev, &logs.join("dev-warm.log"))?;
-    rows.push(("`cargo xtask dev`, warm", warm));
-    let _ = std::fs::remove_dir_all(&dev.root);
+    if with_dev {
+        let dev = Fresh::new(ws, "dev")?;
+        println!(
+            "cold `cargo xtask dev` in {} (logs in {})",
+            dev.clone.display(),
+            logs.display()
+        );
+        let cold = time_dev(&dev, &logs.join("dev-cold.log"))?;
+        rows.push(("`cargo xtask dev`, cold, to the first page", cold));
+        let warm = time_dev(&dev, &logs.join("dev-warm.log"))?;
+        rows.push(("`cargo xtask dev`, warm", warm));
+        let _ = std::fs::remove_dir_all(&dev.root);
+    }
 
     if with_test {
         let test = Fresh::new(ws, "test")?;

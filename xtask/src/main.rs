@@ -46,7 +46,7 @@ tasks:
                           hello-world function's, and rewrite their tables in
                           BENCHMARKS.md (--print: only print them; --runs: of each
                           binary for init, 20 by default)
-  bench-setup [--dev-only]
+  bench-setup [--dev-only | --test-only]
                           time `cargo xtask dev` (to the first page) and `cargo xtask test`
                           on a fresh clone with empty build, tools and caches and no wasm
                           target, then again warm (the table in BENCHMARKS.md)
