@@ -7,4 +7,5 @@ mod calls;
 mod faults;
 mod lambda_handlers;
 mod lambda_runtime_api;
+mod scale;
 mod store_dynamodb;

@@ -1,6 +1,6 @@
 //! The Store contract on the DynamoDB store, over the wire against the emulator
 //! (`TEMPACCESS_MOTO_URL`), each test on a fresh table; then what only this store has:
-//! the table layout, sparse indexes, TTL attributes and month walks.
+//! the table layout, sparse indexes, TTL attributes and the reports' read budget.
 
 use std::collections::HashMap;
 
@@ -8,12 +8,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode};
 use aws_sdk_dynamodb::types::{AttributeValue, KeySchemaElement, KeyType, ScalarAttributeType};
 use chrono::TimeDelta;
-use tempaccess_aws::dynamodb::DynamoStore;
 use tempaccess_aws::dynamodb::table::{self, Index};
-use tempaccess_core::ports::{IDEMPOTENCY_WINDOW, Page, Scope, Store, StoreQuery};
-use tempaccess_core::report::PageSize;
+use tempaccess_aws::dynamodb::{DynamoStore, ReadBudget};
+use tempaccess_core::ports::{IDEMPOTENCY_WINDOW, Page, Scope, Store, StoreQuery, Total};
+use tempaccess_core::report::{Cursor, PageSize, ReportOrder};
 use tempaccess_core::request::{AccessRequest, Op, Status};
 use tempaccess_core::testing::every_request;
+use tempaccess_tests::calls::{CallCounter, intercepted_clients};
 use tempaccess_tests::moto;
 use tempaccess_tests::store_contract::{approve, at, change, deny, email, new_request, use_key};
 
@@ -235,8 +236,7 @@ async fn sparse_indexes_hold_only_what_they_should() {
         vec![pk.clone()]
     );
     assert_eq!(
-        f.in_index(table::BY_MONTH, &format!("MON#{}", at(0).format("%Y-%m")))
-            .await,
+        f.in_index(table::ALL_REQUESTS, "REQUESTS").await,
         vec![pk.clone()]
     );
 
@@ -357,56 +357,121 @@ async fn approvals_list_pending_and_decided_together_newest_first() {
 }
 
 #[tokio::test]
-async fn all_requests_walk_back_two_years_by_default_and_to_from_when_given() {
+async fn all_requests_of_any_age_are_read_from_one_partition_one_query_a_page() {
+    let counter = CallCounter::default();
+    let sdk = moto::sdk_config().await;
     let f = fresh().await;
+    let store = DynamoStore::new(intercepted_clients(&sdk, counter.clone()).dynamodb, f.table);
     let now = at(0);
     let minutes_ago = |days: i64| -TimeDelta::days(days).num_minutes();
-    let recent = create(
-        &f.store,
-        "alice@example.com",
-        "bob@example.com",
-        minutes_ago(2),
-    )
-    .await;
-    let last_year = create(
-        &f.store,
-        "alice@example.com",
-        "bob@example.com",
-        minutes_ago(300),
-    )
-    .await;
-    let old = create(
-        &f.store,
-        "alice@example.com",
-        "bob@example.com",
-        minutes_ago(800),
-    )
-    .await;
-    let ids = |rs: &[&AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
+    let mut made = Vec::new();
+    for days in [2, 300, 800, 4000] {
+        made.push(
+            create(
+                &store,
+                "alice@example.com",
+                "bob@example.com",
+                minutes_ago(days),
+            )
+            .await,
+        );
+    }
+    let ids = |rs: &[AccessRequest]| rs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
+    counter.take();
 
     let query = StoreQuery {
         limit: PageSize::new(1).unwrap(),
         ..every_request(now)
     };
+    let got = pages(&store, query.clone()).await;
+    assert_eq!(got.concat(), ids(&made), "every request, newest first");
     assert_eq!(
-        pages(&f.store, query.clone()).await.concat(),
-        ids(&[&recent, &last_year])
+        counter.take().get("DynamoDB.Query").copied(),
+        Some(got.len() as u32),
+        "one Query a page"
     );
-    let from_long_ago = StoreQuery {
+    let from = StoreQuery {
         from: Some(now - TimeDelta::days(1000)),
-        ..query.clone()
-    };
-    assert_eq!(
-        pages(&f.store, from_long_ago).await.concat(),
-        ids(&[&recent, &last_year, &old])
-    );
-    // A requester's own list has no such window: it is one partition.
-    let mine = StoreQuery {
-        scope: Scope::RequestedBy(email("alice@example.com")),
         ..query
     };
-    assert_eq!(
-        pages(&f.store, mine).await.concat(),
-        ids(&[&recent, &last_year, &old])
-    );
+    assert_eq!(pages(&store, from).await.concat(), ids(&made[..3]));
+}
+
+#[tokio::test]
+async fn a_page_stops_at_its_read_budget_and_its_cursor_reads_on() {
+    let counter = CallCounter::default();
+    let sdk = moto::sdk_config().await;
+    let f = fresh().await;
+    let budget = ReadBudget {
+        page_items: 4,
+        count_queries: 2,
+    };
+    let store = DynamoStore::new(intercepted_clients(&sdk, counter.clone()).dynamodb, f.table)
+        .with_read_budget(budget);
+    let mut made = Vec::new();
+    for minute in 0..20 {
+        made.push(create(&store, "alice@example.com", "bob@example.com", minute).await);
+    }
+    // A rare match: one request in five is denied.
+    let mut denied = Vec::new();
+    for r in made.iter().step_by(5) {
+        store.apply(deny(r, at(30))).await.unwrap();
+        denied.push(r.id.to_string());
+    }
+    denied.reverse();
+    counter.take();
+
+    for order in ReportOrder::ALL {
+        let mut query = StoreQuery {
+            status: Some(Status::Denied),
+            order,
+            limit: PageSize::new(2).unwrap(),
+            ..every_request(at(40))
+        };
+        let mut listed = Vec::new();
+        let mut short_with_more = 0;
+        loop {
+            let Page { items, next_cursor } = store.query(&query).await.expect("a page");
+            assert_eq!(
+                counter.take().get("DynamoDB.Query").copied(),
+                Some(1),
+                "one Query a page, whatever the filter matches"
+            );
+            assert!(items.len() <= 2);
+            listed.extend(items.iter().map(|r| r.id.to_string()));
+            let Some(cursor) = next_cursor else { break };
+            if items.len() < 2 {
+                short_with_more += 1;
+            }
+            assert_eq!(
+                Cursor::decode(&query, &cursor).unwrap().listed,
+                listed.len() as u64,
+                "the cursor knows how many were listed before it"
+            );
+            query.cursor = Some(cursor);
+            assert!(listed.len() <= denied.len());
+        }
+        let mut expected = denied.clone();
+        if order == ReportOrder::Oldest {
+            expected.reverse();
+        }
+        assert_eq!(listed, expected, "{order:?}: each once, in order");
+        assert!(
+            short_with_more > 0,
+            "{order:?}: the budget cut a page short"
+        );
+    }
+
+    // A count reads at most its budget of Queries, then says "at least".
+    let query = StoreQuery {
+        status: Some(Status::Pending),
+        ..every_request(at(40))
+    };
+    match store.count(&query).await.unwrap() {
+        Total::AtLeast(n) => assert!(n <= 8, "{n}"),
+        exact => panic!("counted past the budget: {exact:?}"),
+    }
+    assert_eq!(counter.take().get("DynamoDB.Query").copied(), Some(2));
+    let roomy = store.clone().with_read_budget(ReadBudget::default());
+    assert_eq!(roomy.count(&query).await.unwrap(), Total::Exact(16));
 }

@@ -1192,3 +1192,35 @@ async fn a_sweep_stops_in_time_and_the_next_one_sends_the_rest_once() {
     subjects.dedup();
     assert_eq!(subjects.len(), 4, "no mail twice: {subjects:?}");
 }
+
+#[tokio::test]
+async fn a_renamed_person_is_named_anew_within_a_minute() {
+    let w = world().await;
+    let bob = email("bob@example.com");
+    let before = w.service.names(std::slice::from_ref(&bob)).await.unwrap();
+    assert_eq!(before[&bob], "Bob Approver");
+    w.store
+        .put_user(&tempaccess_core::entry::User {
+            email: bob.clone(),
+            name: "Robert".to_owned(),
+            roles: vec![],
+        })
+        .await
+        .unwrap();
+    // Within the minute the name read is used again (a mail and the answer of one
+    // call name the same people); after it, the store is read again.
+    let soon = w.service.names(std::slice::from_ref(&bob)).await.unwrap();
+    assert_eq!(soon[&bob], "Bob Approver");
+    w.clock.advance(tempaccess_core::service::NAME_TTL);
+    let later = w.service.names(std::slice::from_ref(&bob)).await.unwrap();
+    assert_eq!(later[&bob], "Robert");
+    // Someone with no user record is named by their email.
+    let stranger = email("stranger@example.com");
+    let names = w
+        .service
+        .names(&[stranger.clone(), bob.clone()])
+        .await
+        .unwrap();
+    assert_eq!(names[&stranger], "stranger@example.com");
+    assert_eq!(names[&bob], "Robert");
+}

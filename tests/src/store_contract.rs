@@ -17,7 +17,7 @@ use tempaccess_core::entry::{Entry, EntryKind, PermissionSet, User};
 use tempaccess_core::ids::{self, Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::ports::{
     Change, CreateRequest, IDEMPOTENCY_WINDOW, IdempotencyKey, Mail, MailPurpose, OutgoingMail,
-    Page, PendingRotation, Scope, StoreError, StoreQuery,
+    Page, PendingRotation, Scope, StoreError, StoreQuery, Total,
 };
 use tempaccess_core::report::{PageSize, ReportOrder};
 use tempaccess_core::request::{
@@ -38,6 +38,7 @@ macro_rules! store_contract_tests {
     ($make:expr) => {
         $crate::store_contract_tests!(@cases $make;
             entries_and_users_round_trip,
+            users_are_read_together_and_unknown_ones_left_out,
             a_created_request_is_read_back_with_its_event_token_and_mail,
             a_reused_idempotency_key_returns_the_first_request_and_writes_nothing,
             idempotency_keys_belong_to_one_requester,
@@ -65,6 +66,7 @@ macro_rules! store_contract_tests {
             overdue_grants_are_approved_grants_past_their_end,
             stale_pending_are_pending_requests_past_their_expiry,
             due_mail_is_retried_later_or_given_up,
+            a_sent_mail_leaves_the_outbox_with_its_event,
             delivered_mail_leaves_the_outbox,
             a_rotation_is_written_with_the_end_that_calls_for_it,
             due_rotations_are_retried_later_or_given_up,
@@ -310,8 +312,8 @@ async fn ids_of(store: &dyn Store, query: StoreQuery) -> anyhow::Result<Vec<Requ
     );
     let counted = store.count(&query).await?;
     ensure!(
-        counted == page.items.len() as u64,
-        "count says {counted}, the page lists {}: {query:?}",
+        counted == Total::Exact(page.items.len() as u64),
+        "count says {counted:?}, the page lists {}: {query:?}",
         page.items.len()
     );
     Ok(page.items.iter().map(|r| r.id).collect())
@@ -398,6 +400,32 @@ pub async fn entries_and_users_round_trip(store: Arc<dyn Store>) -> anyhow::Resu
     store.put_user(&demoted).await?;
     assert_eq!(store.user(&carol.email).await?, Some(demoted));
     assert_eq!(store.user(&email("alice@example.com")).await?, None);
+    Ok(())
+}
+
+/// Many users are read at once (more than one batch of a store that reads in
+/// batches); an email no user has is left out, a repeated one read once.
+pub async fn users_are_read_together_and_unknown_ones_left_out(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let mut made = Vec::new();
+    for i in 0..130 {
+        let user = User {
+            email: email(&format!("person{i:03}@example.com")),
+            name: format!("Person {i}"),
+            roles: vec![],
+        };
+        store.put_user(&user).await?;
+        made.push(user);
+    }
+    let mut wanted: Vec<Email> = made.iter().map(|u| u.email.clone()).collect();
+    wanted.push(email("nobody@example.com"));
+    let mut got = store.users(&wanted).await?;
+    got.sort_by(|a, b| a.email.cmp(&b.email));
+    assert_eq!(got, made);
+    assert_eq!(store.users(&[]).await?, vec![]);
+    assert_eq!(store.users(&[email("nobody@example.com")]).await?, vec![]);
     Ok(())
 }
 
@@ -1288,19 +1316,19 @@ pub async fn count_is_every_page_whatever_the_order_or_cursor(
             ..q.clone()
         },
     ] {
-        assert_eq!(store.count(&query).await?, 14, "{query:?}");
+        assert_eq!(store.count(&query).await?, Total::Exact(14), "{query:?}");
     }
     let carols = StoreQuery {
         requester: Some(email("carol@example.com")),
         approver: Some(email("bob@example.com")),
         ..q.clone()
     };
-    assert_eq!(store.count(&carols).await?, 4);
+    assert_eq!(store.count(&carols).await?, Total::Exact(4));
     let none = StoreQuery {
         scope: Scope::RequestedBy(email("erin@example.com")),
         ..q
     };
-    assert_eq!(store.count(&none).await?, 0);
+    assert_eq!(store.count(&none).await?, Total::Exact(0));
     Ok(())
 }
 
@@ -1583,6 +1611,40 @@ pub async fn delivered_mail_leaves_the_outbox(store: Arc<dyn Store>) -> anyhow::
     // Delivered twice (a retried sweep) is harmless.
     store.mail_delivered(&m1.id).await?;
     assert_eq!(store.due_mail(far_future(), 10).await?, vec![m2]);
+    Ok(())
+}
+
+/// A sent mail leaves the outbox and its delivery is on the timeline; sent again (a
+/// retried sweep) it is still gone, and a mail sent with no event records none.
+pub async fn a_sent_mail_leaves_the_outbox_with_its_event(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let store = &*store;
+    let first = new_request("alice@example.com", "bob@example.com", "prod-db", at(0));
+    let second = new_request("carol@example.com", "bob@example.com", "prod-db", at(0));
+    let (m1, m2) = (first.outbox[0].clone(), second.outbox[0].clone());
+    let (r1, r2) = (first.request.id, second.request.id);
+    store.create_request(first).await?;
+    store.create_request(second).await?;
+    let before = store.events(&r1).await?.len();
+
+    let notified = AuditEvent {
+        id: ulid_at(at(1)),
+        request_id: r1,
+        at: at(1),
+        actor: Actor::System,
+        kind: EventKind::Notified,
+        detail: "bob@example.com".to_owned(),
+    };
+    store.mail_sent(&m1.id, Some(&notified)).await?;
+    assert_eq!(store.due_mail(far_future(), 10).await?, vec![m2.clone()]);
+    let events = store.events(&r1).await?;
+    assert_eq!(events.len(), before + 1);
+    assert_eq!(events.last(), Some(&notified));
+
+    store.mail_sent(&m2.id, None).await?;
+    assert_eq!(store.due_mail(far_future(), 10).await?, vec![]);
+    assert_eq!(store.events(&r2).await?.len(), before);
     Ok(())
 }
 

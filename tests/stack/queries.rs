@@ -52,9 +52,8 @@ fn variables() -> Vec<(String, String)> {
         ("NOW", now.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
         ("APPROVER", "bob@example.com".to_owned()),
         ("PERSON", "alice@example.com".to_owned()),
-        ("MONTH", format!("{y:04}-{m:02}")),
-        ("FROM", format!("{y:04}-{m:02}-01T00:00:00Z")),
-        ("TO", format!("{ny:04}-{nm:02}-01T00:00:00Z")),
+        ("FROM", format!("{y:04}-{m:02}-01T00:00:00.000000000Z")),
+        ("TO", format!("{ny:04}-{nm:02}-01T00:00:00.000000000Z")),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -149,7 +148,7 @@ async fn the_documented_queries_return_what_the_report_shows() {
             "pending for an approver",
             "active now",
             "a person's history",
-            "a month"
+            "a date range"
         ],
         "docs/deploy.md documents the four common reports"
     );

@@ -303,19 +303,60 @@ impl Column {
     }
 }
 
-/// "Showing 26–50 of 73 requests": where the page sits in the whole, when the total is
-/// known.
-pub fn showing(page: usize, page_size: u32, rows: usize, total: Option<u64>) -> String {
-    let first = (page - 1) * page_size as usize + 1;
-    let last = first + rows - 1;
+/// How many requests a report selects, as its count answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// The number counted.
+    pub n: u64,
+    /// Whether that is all of them (else counting stopped at its budget: at least).
+    pub exact: bool,
+}
+
+/// Where a page sits in the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PagePlace {
+    /// The page number, from 1.
+    pub page: usize,
+    /// Rows per page asked for.
+    pub page_size: u32,
+    /// How many requests the pages before it listed (a page can be short: on
+    /// DynamoDB a page stops at its read budget).
+    pub offset: u64,
+    /// The rows on this page.
+    pub rows: usize,
+}
+
+/// "Showing 26–50 of 73 requests, page 2 of 3.": where the page sits in the whole,
+/// with the total when it is known.
+pub fn showing(at: PagePlace, total: Option<Counted>) -> String {
+    let PagePlace {
+        page,
+        page_size,
+        offset,
+        rows,
+    } = at;
+    if rows == 0 {
+        return format!(
+            "No matching requests among those read for page {page}; the next page reads on."
+        );
+    }
+    let first = offset + 1;
+    let last = offset + rows as u64;
     let noun = |n: u64| if n == 1 { "request" } else { "requests" };
     match total {
-        Some(total) if rows > 0 => format!(
-            "Showing {first}–{last} of {total} {}, page {page} of {}.",
-            noun(total),
-            total.div_ceil(u64::from(page_size)).max(1)
+        Some(Counted { n, exact: true }) => {
+            let pages = page as u64 + n.saturating_sub(last).div_ceil(u64::from(page_size));
+            format!(
+                "Showing {first}–{last} of {n} {}, page {page} of {pages}.",
+                noun(n)
+            )
+        }
+        Some(Counted { n, exact: false }) => format!(
+            "Showing {first}–{last} of at least {} {}, page {page}.",
+            n.max(last),
+            noun(n.max(last))
         ),
-        _ => format!("Showing {first}–{last}, page {page}."),
+        None => format!("Showing {first}–{last}, page {page}."),
     }
 }
 
@@ -419,15 +460,51 @@ mod tests {
 
     #[test]
     fn the_count_says_where_the_page_sits() {
+        let at = |page, offset, rows| PagePlace {
+            page,
+            page_size: 25,
+            offset,
+            rows,
+        };
+        let exact = |n| Some(Counted { n, exact: true });
         assert_eq!(
-            showing(2, 25, 25, Some(73)),
+            showing(at(2, 25, 25), exact(73)),
             "Showing 26–50 of 73 requests, page 2 of 3."
         );
         assert_eq!(
-            showing(1, 25, 1, Some(1)),
+            showing(at(1, 0, 1), exact(1)),
             "Showing 1–1 of 1 request, page 1 of 1."
         );
-        assert_eq!(showing(1, 25, 3, None), "Showing 1–3, page 1.");
+        assert_eq!(showing(at(1, 0, 3), None), "Showing 1–3, page 1.");
+    }
+
+    #[test]
+    fn a_short_page_counts_from_what_was_listed_before_it() {
+        let at = |page, offset, rows| PagePlace {
+            page,
+            page_size: 25,
+            offset,
+            rows,
+        };
+        // Page 2 after a first page that stopped at its read budget with 4 rows.
+        assert_eq!(
+            showing(at(2, 4, 25), Some(Counted { n: 40, exact: true })),
+            "Showing 5–29 of 40 requests, page 2 of 3."
+        );
+        assert_eq!(
+            showing(
+                at(3, 50, 25),
+                Some(Counted {
+                    n: 60,
+                    exact: false
+                })
+            ),
+            "Showing 51–75 of at least 75 requests, page 3."
+        );
+        assert_eq!(
+            showing(at(1, 0, 0), Some(Counted { n: 3, exact: true })),
+            "No matching requests among those read for page 1; the next page reads on."
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | site | the site's wasm and js: raw, gzip -9, brotli 11 |
 //! | calls | the AWS calls of each operation of the workflow, counted at the adapters on the emulator (the `calls` test of the `aws` suite, which asserts them) |
 //! | init | each function's init, exec to first poll of a loopback Runtime API, as a ratio to a hello-world function's ([`crate::bench_init`]) |
+//! | reports | 100,000 requests in each store, the report's pages read as the site reads them (the `scale` test of the `aws` suite, which asserts one Query a page) |
 //!
 //! `--print` measures and prints without touching `BENCHMARKS.md`; `--runs N` starts each
 //! binary N times for `init` instead of 20. The `package` stage of `cargo xtask test`
@@ -34,10 +35,17 @@ enum Section {
     Site,
     Calls,
     Init,
+    Reports,
 }
 
 impl Section {
-    const ALL: [Self; 4] = [Self::Packages, Self::Site, Self::Calls, Self::Init];
+    const ALL: [Self; 5] = [
+        Self::Packages,
+        Self::Site,
+        Self::Calls,
+        Self::Init,
+        Self::Reports,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -45,6 +53,7 @@ impl Section {
             Self::Site => "site",
             Self::Calls => "calls",
             Self::Init => "init",
+            Self::Reports => "reports",
         }
     }
 }
@@ -89,6 +98,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             Section::Packages => packages(ws)?,
             Section::Site => site_bundle(ws)?,
             Section::Calls => calls(ws)?,
+            Section::Reports => reports(ws)?,
             Section::Init => {
                 // Of the current sources.
                 packages(ws)?;
@@ -317,6 +327,33 @@ fn calls(ws: &Workspace) -> Result<String> {
         "calls::each_operation_makes_the_calls_counted",
     ])
     .env("TEMPACCESS_MOTO_URL", &moto.url)
+    .env("TEMPACCESS_BENCH_OUT", &out);
+    crate::run(test)?;
+    std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))
+}
+
+/// How many requests `bench reports` loads into each store.
+const REPORT_REQUESTS: u32 = 100_000;
+
+/// The `scale` test of the `aws` suite at [`REPORT_REQUESTS`], which writes its table.
+fn reports(ws: &Workspace) -> Result<String> {
+    let moto = Moto::start()?;
+    let out = ws.target_dir.join("bench").join("reports.md");
+    std::fs::create_dir_all(out.parent().context("a parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    let mut test = ws.cargo();
+    test.args([
+        "test",
+        "--workspace",
+        "--test",
+        "aws",
+        "scale::",
+        "--",
+        "--exact",
+        "scale::reports_at_scale_read_each_page_in_one_query",
+    ])
+    .env("TEMPACCESS_MOTO_URL", &moto.url)
+    .env("TEMPACCESS_BENCH_REQUESTS", REPORT_REQUESTS.to_string())
     .env("TEMPACCESS_BENCH_OUT", &out);
     crate::run(test)?;
     std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))

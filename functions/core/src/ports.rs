@@ -218,6 +218,24 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// How many requests a report selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// All of them were counted.
+    Exact(u64),
+    /// Counting stopped at the store's read budget after this many: there are more.
+    AtLeast(u64),
+}
+
+impl Total {
+    /// The number counted.
+    pub fn counted(self) -> u64 {
+        match self {
+            Self::Exact(n) | Self::AtLeast(n) => n,
+        }
+    }
+}
+
 /// Where requests, grants, events, tokens, entries, users and the outbox live.
 /// Every state change is one atomic write conditional on the expected version.
 #[async_trait]
@@ -232,6 +250,15 @@ pub trait Store: Send + Sync {
     async fn put_user(&self, user: &User) -> Result<(), StoreError>;
     /// One user.
     async fn user(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// The users of `emails` that exist, in any order: a store reads them at once
+    /// where it can (the names a page or a mail shows).
+    async fn users(&self, emails: &[Email]) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::new();
+        for email in emails {
+            users.extend(self.user(email).await?);
+        }
+        Ok(users)
+    }
 
     /// Writes a new request with its event, token and mail. With an idempotency key
     /// the same requester used for a request whose key is not free yet (its
@@ -259,8 +286,8 @@ pub trait Store: Send + Sync {
     /// A page of a report, its cursor made and read by [`crate::report::Cursor`].
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError>;
     /// How many requests a report selects: every page of `query`, whatever its page
-    /// size, order and cursor.
-    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError>;
+    /// size, order and cursor; a store may stop at a read budget and say "at least".
+    async fn count(&self, query: &StoreQuery) -> Result<Total, StoreError>;
     /// This person's pending requests and approved grants not yet past their end.
     async fn open_requests_of(
         &self,
@@ -286,6 +313,16 @@ pub trait Store: Send + Sync {
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError>;
     /// Removes a delivered mail from the outbox.
     async fn mail_delivered(&self, id: &str) -> Result<(), StoreError>;
+    /// Removes a delivered mail from the outbox and records `event` of its delivery:
+    /// in one call where the store can. Both are tried; the first failure is returned.
+    async fn mail_sent(&self, id: &str, event: Option<&AuditEvent>) -> Result<(), StoreError> {
+        let delivered = self.mail_delivered(id).await;
+        let recorded = match event {
+            Some(event) => self.append_event(event).await,
+            None => Ok(()),
+        };
+        delivered.and(recorded)
+    }
     /// Records a failed attempt: retried at `next_attempt_at`, or dropped when `None`.
     async fn mail_failed(
         &self,

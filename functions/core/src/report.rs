@@ -83,26 +83,41 @@ impl ReportOrder {
     }
 }
 
-/// Where a page stopped: the last request listed. The next page holds what was
-/// created before it (newest first) or after it (oldest first), ties by id.
+/// Where a page stopped: the last request listed, or the last position read when a
+/// page stopped at its read budget. The next page holds what was created before it
+/// (newest first) or after it (oldest first), ties by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
-    /// When the last request listed was created.
+    /// When the last request listed (or read) was created.
     pub created_at: Timestamp,
     /// Its id.
     pub id: RequestId,
+    /// How many requests the pages before the cursor listed, so that a page can say
+    /// where it sits in the whole ("51–100") even when a page before it was short.
+    pub listed: u64,
 }
 
 impl Cursor {
     /// The format of a cursor, in case it ever changes.
-    const VERSION: &'static str = "2";
+    const VERSION: &'static str = "3";
 
-    /// Where a page ending with `last` stopped.
-    pub fn after(last: &AccessRequest) -> Self {
+    /// Where a page ending with `last` stopped, `listed` requests having been listed
+    /// up to and including it.
+    pub fn after(last: &AccessRequest, listed: u64) -> Self {
         Self {
             created_at: last.created_at,
             id: last.id,
+            listed,
         }
+    }
+
+    /// How many requests came before the page a query's cursor starts (0 without a
+    /// cursor).
+    pub fn listed_before(query: &StoreQuery) -> Result<u64, StoreError> {
+        query
+            .cursor
+            .as_deref()
+            .map_or(Ok(0), |c| Self::decode(query, c).map(|c| c.listed))
     }
 
     /// The cursor as a client passes it back: the position and a digest of what
@@ -111,11 +126,12 @@ impl Cursor {
     /// only skip requests the caller may see anyway.
     pub fn encode(&self, query: &StoreQuery) -> String {
         let text = format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}",
             Self::VERSION,
             self.created_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
             self.id,
+            self.listed,
             selection(query)
         );
         URL_SAFE_NO_PAD.encode(text)
@@ -129,7 +145,8 @@ impl Cursor {
             .map_err(|_| StoreError::BadCursor)?;
         let text = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
         let mut parts = text.split('|');
-        let (Some(Self::VERSION), Some(created_at), Some(id), Some(digest), None) = (
+        let (Some(Self::VERSION), Some(created_at), Some(id), Some(listed), Some(digest), None) = (
+            parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
@@ -146,6 +163,7 @@ impl Cursor {
                 .map_err(|_| StoreError::BadCursor)?
                 .to_utc(),
             id: RequestId::parse(id).map_err(|_| StoreError::BadCursor)?,
+            listed: listed.parse().map_err(|_| StoreError::BadCursor)?,
         })
     }
 }
@@ -299,6 +317,7 @@ mod tests {
         Cursor {
             created_at: at,
             id: RequestId::new(at, 7),
+            listed: 30,
         }
     }
 

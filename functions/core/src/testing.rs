@@ -17,7 +17,7 @@ use crate::ids::{Email, EntryId, PermissionSetId, RequestId};
 use crate::ports::{
     BoxError, Change, Clock, CreateRequest, Credential, Mail, MailError, Mailer, OutgoingMail,
     Page, PendingRotation, Random, RotateError, Rotator, Scheduler, Scope, Secrets, Store,
-    StoreError, StoreQuery,
+    StoreError, StoreQuery, Total,
 };
 use crate::report::PageSize;
 use crate::request::{AccessRequest, SubmitCommand};
@@ -445,7 +445,7 @@ impl Store for StoreWithFaults {
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         self.inner.query(query).await
     }
-    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
+    async fn count(&self, query: &StoreQuery) -> Result<Total, StoreError> {
         self.inner.count(query).await
     }
     async fn open_requests_of(

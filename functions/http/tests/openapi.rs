@@ -263,7 +263,7 @@ impl Store for Unreachable {
     async fn query(&self, _: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
         unreachable!()
     }
-    async fn count(&self, _: &StoreQuery) -> Result<u64, StoreError> {
+    async fn count(&self, _: &StoreQuery) -> Result<Total, StoreError> {
         unreachable!()
     }
     async fn open_requests_of(

@@ -23,7 +23,7 @@ use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
     BoxError, Change, CreateRequest, Mail, MailPurpose, OutgoingMail, Page, PendingRotation, Scope,
-    Store, StoreError, StoreQuery,
+    Store, StoreError, StoreQuery, Total,
 };
 use tempaccess_core::report::{Cursor, ReportOrder};
 use tempaccess_core::request::{AccessRequest, State, Status};
@@ -500,7 +500,10 @@ fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, 
     let mut items = read_requests(conn, &sql, rusqlite::params_from_iter(f.args))?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(|last| Cursor::after(last).encode(q))
+        let listed = Cursor::listed_before(q)? + items.len() as u64;
+        items
+            .last()
+            .map(|last| Cursor::after(last, listed).encode(q))
     } else {
         None
     };
@@ -807,9 +810,10 @@ impl Store for SqliteStore {
         self.run(move |conn| query_page(conn, &query)).await
     }
 
-    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
+    async fn count(&self, query: &StoreQuery) -> Result<Total, StoreError> {
         let query = query.clone();
-        self.run(move |conn| count_selection(conn, &query)).await
+        self.run(move |conn| count_selection(conn, &query).map(Total::Exact))
+            .await
     }
 
     async fn open_requests_of(

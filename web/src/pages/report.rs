@@ -96,7 +96,11 @@ pub fn ReportPage() -> Html {
             count: Some(true),
             ..q.api_query(None, None, &BrowserZone)
         };
-        Ok(api.requests(&counting).await?.total)
+        let page = api.requests(&counting).await?;
+        Ok(page.total.map(|n| report::Counted {
+            n,
+            exact: page.total_exact.unwrap_or(true),
+        }))
     });
     let total = match &total_count.load {
         Load::Ready(t) => **t,
@@ -193,7 +197,10 @@ pub fn ReportPage() -> Html {
         }
         Load::Ready(list) => {
             let RequestList {
-                items, next_cursor, ..
+                items,
+                next_cursor,
+                offset,
+                ..
             } = &**list;
             let page_no = query.page_number();
             let previous = {
@@ -209,10 +216,15 @@ pub fn ReportPage() -> Html {
             html! {
                 <>
                     <p class="count" role="status">
-                        { if items.is_empty() && page_no == 1 {
+                        { if items.is_empty() && page_no == 1 && next_cursor.is_none() {
                             empty_words(&query).to_owned()
                         } else {
-                            report::showing(page_no, query.page_size(), items.len(), total)
+                            report::showing(report::PagePlace {
+                                page: page_no,
+                                page_size: query.page_size(),
+                                offset: *offset,
+                                rows: items.len(),
+                            }, total)
                         } }
                         { if query.order() == ReportOrder::Newest { " Newest first." } else { " Oldest first." } }
                     </p>

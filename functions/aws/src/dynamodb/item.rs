@@ -21,7 +21,7 @@ use tempaccess_core::request::{AccessRequest, State};
 use tempaccess_core::token::{TokenHash, TokenRecord};
 
 use super::table::{
-    BY_APPROVER, BY_MONTH, BY_REQUESTER, ENTRIES, GRANTS_BY_END, Index, OUTBOX_DUE,
+    ALL_REQUESTS, BY_APPROVER, BY_REQUESTER, ENTRIES, GRANTS_BY_END, Index, OUTBOX_DUE,
     PENDING_BY_EXPIRY, PK, SK, TTL,
 };
 
@@ -150,24 +150,24 @@ pub(crate) fn approver_section(state: State) -> &'static str {
 pub(crate) const APPROVER_PENDING: &str = "PENDING#";
 pub(crate) const APPROVER_DECIDED: &str = "DECIDED#";
 
-/// The partition of a month in [`BY_MONTH`]; `month` counts months since year 0.
-pub(crate) fn month_partition(month: i32) -> String {
-    format!(
-        "MON#{:04}-{:02}",
-        month.div_euclid(12),
-        month.rem_euclid(12) + 1
-    )
-}
-
-/// The month of `t`, counted since year 0.
-pub(crate) fn month_of(t: Timestamp) -> i32 {
-    use chrono::Datelike;
-    t.year() * 12 + t.month0() as i32
-}
+/// The one partition of [`ALL_REQUESTS`].
+pub(crate) const ALL_REQUESTS_PARTITION: &str = "REQUESTS";
 
 /// Where a request sorts among requests: by creation, then id.
 pub(crate) fn created_position(created_at: Timestamp, id: &RequestId) -> String {
     format!("{}#{id}", key_time(created_at))
+}
+
+/// The creation time and id of a [`created_position`], after any section prefix
+/// ([`APPROVER_PENDING`], [`APPROVER_DECIDED`]).
+pub(crate) fn position_of(key: &str) -> Option<(Timestamp, RequestId)> {
+    let key = [APPROVER_PENDING, APPROVER_DECIDED]
+        .into_iter()
+        .find_map(|p| key.strip_prefix(p))
+        .unwrap_or(key);
+    let (at, id) = key.split_once('#')?;
+    let at = chrono::DateTime::parse_from_rfc3339(at).ok()?.to_utc();
+    Some((at, RequestId::parse(id).ok()?))
 }
 
 pub(crate) const GRANTS_PARTITION: &str = "GRANTS";
@@ -219,7 +219,7 @@ impl TryFrom<&AccessRequest> for RequestItem {
                 approver_partition(&r.approver),
                 format!("{}{position}", approver_section(r.state)),
             ),
-            (BY_MONTH, month_partition(month_of(r.created_at)), position),
+            (ALL_REQUESTS, ALL_REQUESTS_PARTITION.to_owned(), position),
         ];
         // The sparse indexes: a write that leaves the state drops the attributes, and
         // with them the item from the index.
@@ -490,14 +490,18 @@ mod tests {
     }
 
     #[test]
-    fn months_count_from_year_zero() {
-        let m = month_of(t("2030-03-17T10:00:00Z"));
-        assert_eq!(month_partition(m), "MON#2030-03");
-        assert_eq!(month_partition(m - 3), "MON#2029-12");
+    fn a_position_reads_back_as_the_time_and_id_it_was_made_of() {
+        let at = t("2030-03-17T10:00:00.000000123Z");
+        let id = RequestId::new(at, 9);
+        let position = created_position(at, &id);
+        assert_eq!(position_of(&position), Some((at, id)));
         assert_eq!(
-            month_partition(month_of(t("2030-12-31T23:59:59Z"))),
-            "MON#2030-12"
+            position_of(&format!("{APPROVER_PENDING}{position}")),
+            Some((at, id)),
+            "a section's prefix is not part of the position"
         );
+        assert_eq!(position_of("2030-03-17T10:00:00Z"), None);
+        assert_eq!(position_of("not a time#also not an id"), None);
     }
 
     #[test]

@@ -11,4 +11,4 @@ mod report;
 mod store;
 pub mod table;
 
-pub use store::DynamoStore;
+pub use store::{DynamoStore, ReadBudget};

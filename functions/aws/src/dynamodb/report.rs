@@ -1,42 +1,66 @@
-//! Report queries: which index answers, which key ranges it reads, and the pages of
-//! them merged in the report's order (newest or oldest first: every index below sorts
-//! by creation time, so a page is read in order and never sorted after the fact).
+//! Report queries: which index answers, which key range it reads, and how many items
+//! a page may read (every index below sorts by creation time, so a page is read in
+//! order and never sorted after the fact).
 //!
 //! A requester (by scope or filter) reads [`BY_REQUESTER`]; else an approver reads
-//! [`BY_APPROVER`], whose pending and decided sections are merged; else months of
-//! [`BY_MONTH`] are walked in order. `from`, `to` and the cursor become sort key
-//! ranges; entry, requester, approver and the status become a filter
-//! ([`status_filter`], exact against `now`, so a `Select=COUNT` Query counts what the
-//! pages list), and the status is checked again as the domain reads it.
-
-use std::collections::VecDeque;
+//! [`BY_APPROVER`], whose pending and decided sections are two Queries merged; else
+//! [`ALL_REQUESTS`] is read. `from`, `to` and the cursor become sort key ranges;
+//! entry, requester, approver and the status become a filter ([`status_filter`],
+//! exact against `now`, so a `Select=COUNT` Query counts what the pages list), and the
+//! status is checked again as the domain reads it.
+//!
+//! The read budget: a page reads each of its partitions once ([`page_read`] items at
+//! most, and DynamoDB's 1 MB), so a page is one Query (two for an approver's pending and
+//! decided sections) however rare the filter's matches; a page that stops there is
+//! short and its cursor continues where the reading stopped. A count reads at most
+//! [`COUNT_QUERIES`] pages of matches and then says "at least".
 
 use super::item::{
-    APPROVER_DECIDED, APPROVER_PENDING, GRANT_START, approver_partition, created_position,
-    key_time, key_time_after, month_of, month_partition, requester_partition, s,
+    ALL_REQUESTS_PARTITION, APPROVER_DECIDED, APPROVER_PENDING, GRANT_START, Item,
+    approver_partition, created_position, key_time, key_time_after, position_of,
+    requester_partition, s,
 };
 use super::read::{Expr, Query, Range};
-use super::table::{BY_APPROVER, BY_MONTH, BY_REQUESTER, GRANTS_BY_END, Index, PENDING_BY_EXPIRY};
-use chrono::TimeDelta;
+use super::store::ReadBudget;
+use super::table::{
+    ALL_REQUESTS, BY_APPROVER, BY_REQUESTER, GRANTS_BY_END, Index, PENDING_BY_EXPIRY,
+};
 use tempaccess_core::Timestamp;
 use tempaccess_core::ids::{Email, RequestId};
-use tempaccess_core::ports::{Scope, StoreQuery};
+use tempaccess_core::ports::{Scope, StoreError, StoreQuery};
 use tempaccess_core::report::{Cursor, ReportOrder};
 use tempaccess_core::request::{AccessRequest, State, Status};
 
-/// The most items one Query reads (pages grow to this when a filter drops many).
+/// The most items one Query of a filtered page reads (DynamoDB stops sooner at 1 MB).
 pub(crate) const MAX_READ: i32 = 1000;
 
-/// Without `from`, an all-requests report reaches back this many months.
-pub(crate) const DEFAULT_MONTHS: i32 = 24;
+/// The most Queries a count makes (each reads up to [`MAX_READ`] items and 1 MB):
+/// 25,000 requests at most, well inside the report function's time, before the count
+/// says "at least".
+pub(crate) const COUNT_QUERIES: usize = 25;
 
-/// However far back `from` is, an all-requests report walks at most this many months
-/// (ten years), each an empty Query at worst.
-pub(crate) const MAX_MONTHS: i32 = 120;
+/// How many items a page of `limit` requests reads with `query`: one more than the
+/// page when every item read is listed (no filter), else the budget's.
+pub(crate) fn page_read(limit: usize, query: &Query, budget: ReadBudget) -> i32 {
+    let whole_page = i32::try_from(limit + 1).unwrap_or(MAX_READ).min(MAX_READ);
+    if query.filter.is_some() {
+        budget.page_items.max(whole_page)
+    } else {
+        whole_page
+    }
+}
 
-/// A writer whose clock runs ahead of the reader's may create a request "after" the
-/// reader's now; months that late are still read.
-const CLOCK_SKEW: TimeDelta = TimeDelta::days(1);
+/// Where a Query of [`plan`] stopped: the position in its `LastEvaluatedKey`.
+pub(crate) fn stopped_at(query: &Query, key: &Item) -> Result<(Timestamp, RequestId), StoreError> {
+    query
+        .index
+        .and_then(|index| key.get(index.sort_key))
+        .and_then(|v| v.as_s().ok())
+        .and_then(|k| position_of(k))
+        .ok_or_else(|| {
+            StoreError::Unavailable("a report read stopped at a key it cannot read".into())
+        })
+}
 
 /// The one person a scope and a filter together select, if any; `Err` when they
 /// select two different people (nothing matches).
@@ -50,17 +74,9 @@ fn person<'a>(
     }
 }
 
-/// A sequence of Queries whose results follow one another newest first.
-pub(crate) struct Stream {
-    pub queries: VecDeque<Query>,
-}
-
-/// The partitions a stream reads in order, each with its range (`None`: empty).
-type Parts = Vec<(String, Option<Range>)>;
-
-/// The Queries that answer `q` after `after`, as streams to merge; none when nothing
-/// can match.
-pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Stream> {
+/// The Queries that answer `q` after `after`, each in the report's order, to merge;
+/// none when nothing can match.
+pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Query> {
     let (scoped_requester, scoped_approver) = match &q.scope {
         Scope::RequestedBy(who) => (Some(who), None),
         Scope::ApprovedBy(who) => (None, Some(who)),
@@ -99,9 +115,9 @@ pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Stream> {
         )
     };
 
-    let (index, streams): (Index, Vec<Parts>) = if let Some(who) = requester {
+    let (index, parts): (Index, Vec<(String, Option<Range>)>) = if let Some(who) = requester {
         let range = Range::bounded(from.clone(), before.clone());
-        (BY_REQUESTER, vec![vec![(requester_partition(who), range)]])
+        (BY_REQUESTER, vec![(requester_partition(who), range)])
     } else if let Some(who) = approver {
         let wanted = q.status.map(|s| s.stored_states());
         let pending = wanted.is_none_or(|w| w.contains(&State::Pending));
@@ -109,19 +125,15 @@ pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Stream> {
         let parts = [(APPROVER_PENDING, pending), (APPROVER_DECIDED, decided)]
             .into_iter()
             .filter(|(_, wanted)| *wanted)
-            .map(|(prefix, _)| vec![(approver_partition(who), sections(prefix))])
+            .map(|(prefix, _)| (approver_partition(who), sections(prefix)))
             .collect();
         (BY_APPROVER, parts)
     } else {
-        let months = months(q, after)
-            .map(|m| {
-                (
-                    month_partition(m),
-                    Range::bounded(from.clone(), before.clone()),
-                )
-            })
-            .collect();
-        (BY_MONTH, vec![months])
+        let range = Range::bounded(from.clone(), before.clone());
+        (
+            ALL_REQUESTS,
+            vec![(ALL_REQUESTS_PARTITION.to_owned(), range)],
+        )
     };
 
     let filter = |expr: &mut Expr| {
@@ -146,21 +158,16 @@ pub(crate) fn plan(q: &StoreQuery, after: Option<Cursor>) -> Vec<Stream> {
         (!clauses.is_empty()).then(|| clauses.join(" AND "))
     };
 
-    streams
+    parts
         .into_iter()
-        .map(|parts| Stream {
-            queries: parts
-                .into_iter()
-                .filter_map(|(partition, range)| {
-                    let query = Query::on(Some(index), partition).range(range?);
-                    let query = if oldest_first {
-                        query
-                    } else {
-                        query.descending()
-                    };
-                    Some(query.filter(filter))
-                })
-                .collect(),
+        .filter_map(|(partition, range)| {
+            let query = Query::on(Some(index), partition).range(range?);
+            let query = if oldest_first {
+                query
+            } else {
+                query.descending()
+            };
+            Some(query.filter(filter))
         })
         .collect()
 }
@@ -227,32 +234,6 @@ pub(crate) fn status_filter(expr: &mut Expr, status: Status, now: Timestamp) -> 
                 .map(|st| expr.value(s(st.as_str())))
                 .collect();
             format!("{name} IN ({})", values.join(", "))
-        }
-    }
-}
-
-/// The months an all-requests report walks for `q` after `after`, in the report's
-/// order.
-fn months(q: &StoreQuery, after: Option<Cursor>) -> Box<dyn Iterator<Item = i32>> {
-    // The last instant the report covers: before `to`, and no later than now (give or
-    // take a skewed clock).
-    let latest = q.now + CLOCK_SKEW;
-    let latest =
-        q.to.map_or(latest, |to| latest.min(to - TimeDelta::nanoseconds(1)));
-    let top = month_of(latest);
-    let bottom = q
-        .from
-        .map_or(top - (DEFAULT_MONTHS - 1), month_of)
-        .max(top - (MAX_MONTHS - 1));
-    let at_cursor = after.map(|p| month_of(p.created_at));
-    match q.order {
-        ReportOrder::Newest => {
-            let first = at_cursor.map_or(top, |m| top.min(m));
-            Box::new((bottom..=first).rev())
-        }
-        ReportOrder::Oldest => {
-            let first = at_cursor.map_or(bottom, |m| bottom.max(m));
-            Box::new(first..=top)
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The DynamoDB [`Store`]: every read a GetItem or a Query, every state change one
 //! conditional write or one transaction.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,8 +12,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, Select,
-    TransactWriteItem,
+    AttributeValue, CancellationReason, DeleteRequest, KeysAndAttributes, Put, PutRequest,
+    ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, WriteRequest,
 };
 use tempaccess_core::Timestamp;
 use tempaccess_core::audit::AuditEvent;
@@ -22,6 +21,7 @@ use tempaccess_core::entry::{Entry, User};
 use tempaccess_core::ids::{Email, EntryId, RequestId};
 use tempaccess_core::ports::{
     Change, CreateRequest, OutgoingMail, Page, PendingRotation, Store, StoreError, StoreQuery,
+    Total,
 };
 use tempaccess_core::report::{Cursor, ReportOrder};
 use tempaccess_core::request::{AccessRequest, State};
@@ -34,7 +34,7 @@ use super::item::{
     UserItem, due_position, key_time, key_time_after, requester_partition, s, unavailable,
 };
 use super::read::{Expr, Query, Range};
-use super::report::{self, MAX_READ, Stream};
+use super::report::{self, MAX_READ};
 use super::table::{BY_REQUESTER, ENTRIES, GRANTS_BY_END, OUTBOX_DUE, PENDING_BY_EXPIRY, PK};
 
 /// How often a transaction cancelled only by a concurrent one on the same items is
@@ -54,6 +54,28 @@ type TransactError = SdkError<TransactWriteItemsError, HttpResponse>;
 pub struct DynamoStore {
     client: Client,
     table: Arc<str>,
+    budget: ReadBudget,
+}
+
+/// How much a report reads before it answers with what it has and a cursor (a page)
+/// or with "at least" (a count), so that a report never runs past the report
+/// function's time however rare its filter's matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBudget {
+    /// The most items a filtered page reads from each partition, in one Query, and a
+    /// count's each Query (DynamoDB stops sooner at 1 MB).
+    pub page_items: i32,
+    /// The most Queries a count makes.
+    pub count_queries: usize,
+}
+
+impl Default for ReadBudget {
+    fn default() -> Self {
+        Self {
+            page_items: report::MAX_READ,
+            count_queries: report::COUNT_QUERIES,
+        }
+    }
 }
 
 impl std::fmt::Debug for DynamoStore {
@@ -70,12 +92,64 @@ impl DynamoStore {
         Self {
             client,
             table: Arc::from(table.into()),
+            budget: ReadBudget::default(),
         }
+    }
+
+    /// The same store reading reports within `budget`.
+    pub fn with_read_budget(self, budget: ReadBudget) -> Self {
+        Self { budget, ..self }
     }
 
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Writes requests as they are, 25 to a call, without their events, tokens or
+    /// mail: for loading a copy of a table (a restore, a benchmark), not a use case.
+    pub async fn load_requests(&self, requests: &[AccessRequest]) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut writes = Some(
+                chunk
+                    .iter()
+                    .map(|r| {
+                        Ok(WriteRequest::builder()
+                            .put_request(
+                                PutRequest::builder()
+                                    .set_item(Some(RequestItem::try_from(r)?.0))
+                                    .build()
+                                    .map_err(unavailable)?,
+                            )
+                            .build())
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+            );
+            let mut attempt = 0;
+            while let Some(batch) = writes.take() {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&*self.table, batch)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                writes = output
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&*self.table))
+                    .filter(|w| !w.is_empty());
+                if writes.is_some() {
+                    attempt += 1;
+                    if attempt > CONTENTION_RETRIES {
+                        return Err(StoreError::Unavailable(
+                            "loading requests: writes left unprocessed".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// One item, read consistently.
@@ -137,32 +211,33 @@ impl DynamoStore {
         Ok((items, output.last_evaluated_key))
     }
 
-    /// How many items a query's key condition and filter select, over every page.
-    async fn count_items(&self, query: &Query) -> Result<u64, StoreError> {
+    /// How many items one page of a query's key condition and filter selects, and
+    /// where the next page starts.
+    async fn count_page(
+        &self,
+        query: &Query,
+        start: Option<Item>,
+    ) -> Result<(u64, Option<Item>), StoreError> {
         let (condition, expr) = query.key_condition();
-        let mut total = 0u64;
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .set_index_name(query.index.map(|i| i.name.to_owned()))
-                .key_condition_expression(condition.clone())
-                .set_filter_expression(query.filter.clone())
-                .set_expression_attribute_names(expr.names())
-                .set_expression_attribute_values(expr.values())
-                .select(Select::Count)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            total += u64::try_from(output.count).unwrap_or(0);
-            match output.last_evaluated_key {
-                Some(next) => start = Some(next),
-                None => return Ok(total),
-            }
-        }
+        let output = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .set_index_name(query.index.map(|i| i.name.to_owned()))
+            .key_condition_expression(condition)
+            .set_filter_expression(query.filter.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .select(Select::Count)
+            .limit(self.budget.page_items)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok((
+            u64::try_from(output.count).unwrap_or(0),
+            output.last_evaluated_key,
+        ))
     }
 
     /// Every item of a query, or its first `limit`.
@@ -267,45 +342,6 @@ impl DynamoStore {
             .map(|item| RequestItem(item).try_into())
             .collect()
     }
-
-    /// The next request of a stream, reading its next page when it has none buffered.
-    async fn head<'s>(
-        &self,
-        stream: &'s mut Streaming,
-        query: &StoreQuery,
-    ) -> Result<Option<&'s AccessRequest>, StoreError> {
-        while stream.buffer.is_empty() {
-            let Some(next) = stream.stream.queries.front() else {
-                return Ok(None);
-            };
-            let (items, more) = self
-                .page(next, stream.start.take(), Some(stream.read))
-                .await?;
-            // A filter that drops many items reads bigger pages.
-            stream.read = (stream.read * 2).min(MAX_READ);
-            for item in items {
-                let r = AccessRequest::try_from(RequestItem(item))?;
-                if report::matches(query, &r) {
-                    stream.buffer.push_back(r);
-                }
-            }
-            match more {
-                Some(start) => stream.start = Some(start),
-                None => {
-                    stream.stream.queries.pop_front();
-                }
-            }
-        }
-        Ok(stream.buffer.front())
-    }
-}
-
-/// A stream of a report being read: where its Query stopped and what it read ahead.
-struct Streaming {
-    stream: Stream,
-    start: Option<Item>,
-    buffer: VecDeque<AccessRequest>,
-    read: i32,
 }
 
 /// The cancellation reasons of a cancelled transaction.
@@ -359,6 +395,51 @@ impl Store for DynamoStore {
             .await?
             .map(|item| UserItem(item).try_into())
             .transpose()
+    }
+
+    async fn users(&self, emails: &[Email]) -> Result<Vec<User>, StoreError> {
+        // BatchGetItem takes 100 keys; what it leaves unprocessed (throttled) is asked
+        // for again, a few times.
+        let mut users = Vec::new();
+        for chunk in emails.chunks(100) {
+            let mut keys = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(|e| Key::user(e).item()).collect()))
+                    .build()
+                    .map_err(unavailable)?,
+            );
+            let mut attempt = 0;
+            while let Some(wanted) = keys.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&*self.table, wanted)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in output
+                    .responses
+                    .and_then(|mut r| r.remove(&*self.table))
+                    .unwrap_or_default()
+                {
+                    users.push(UserItem(item).try_into()?);
+                }
+                keys = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&*self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if keys.is_some() {
+                    attempt += 1;
+                    if attempt > CONTENTION_RETRIES {
+                        return Err(StoreError::Unavailable(
+                            "reading users: keys left unprocessed".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+            }
+        }
+        Ok(users)
     }
 
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
@@ -574,56 +655,82 @@ impl Store for DynamoStore {
             .as_deref()
             .map(|c| Cursor::decode(query, c))
             .transpose()?;
+        let listed_before = after.map_or(0, |c| c.listed);
         let limit = query.limit.get() as usize;
-        let first_read = i32::try_from(limit + 1).unwrap_or(MAX_READ).min(MAX_READ);
-        let mut streams: Vec<_> = report::plan(query, after)
-            .into_iter()
-            .map(|stream| Streaming {
-                stream,
-                start: None,
-                buffer: VecDeque::new(),
-                read: first_read,
-            })
-            .collect();
-
-        // Each stream is in the report's order: take the first head of them until one
-        // more than the page is known (it tells whether another page follows).
         let oldest_first = query.order == ReportOrder::Oldest;
-        let mut items = Vec::with_capacity(limit + 1);
-        while items.len() <= limit {
-            let mut first: Option<(usize, _)> = None;
-            for (i, stream) in streams.iter_mut().enumerate() {
-                if let Some(head) = self.head(stream, query).await? {
-                    let key = report::order_key(head);
-                    let before = |k: &_| if oldest_first { key < *k } else { key > *k };
-                    if first.as_ref().is_none_or(|(_, k)| before(k)) {
-                        first = Some((i, key));
-                    }
+        // `a` comes before `b` in the report's order.
+        let precedes = |a: &(Timestamp, RequestId), b: &(Timestamp, RequestId)| {
+            if oldest_first { a < b } else { a > b }
+        };
+
+        // The read budget: each partition is read once, in the report's order.
+        let mut matched = Vec::new();
+        let mut stops = Vec::new();
+        for q in report::plan(query, after) {
+            let (items, more) = self
+                .page(&q, None, Some(report::page_read(limit, &q, self.budget)))
+                .await?;
+            for item in items {
+                let r = AccessRequest::try_from(RequestItem(item))?;
+                if report::matches(query, &r) {
+                    matched.push(r);
                 }
             }
-            let Some((i, _)) = first else { break };
-            items.extend(streams[i].buffer.pop_front());
-        }
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|last| Cursor::after(last).encode(query))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
-    }
-
-    async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
-        // The pages' own Queries with `Select=COUNT`: the filter is exact, so nothing
-        // needs reading back. DynamoDB still reads (and bills) every item in the key
-        // ranges, which is why the API counts only when asked.
-        let mut total = 0u64;
-        for stream in report::plan(query, None) {
-            for q in &stream.queries {
-                total += self.count_items(q).await?;
+            if let Some(key) = more {
+                stops.push(report::stopped_at(&q, &key)?);
             }
         }
-        Ok(total)
+        // Past the first place a partition stopped, another may hold requests not yet
+        // read: the page lists only what comes up to it.
+        let stop = stops
+            .into_iter()
+            .reduce(|a, b| if precedes(&a, &b) { a } else { b });
+        matched.retain(|r| stop.is_none_or(|s| !precedes(&s, &report::order_key(r))));
+        matched.sort_by(|a, b| {
+            let (a, b) = (report::order_key(a), report::order_key(b));
+            if oldest_first { a.cmp(&b) } else { b.cmp(&a) }
+        });
+        let next = if matched.len() > limit {
+            matched.truncate(limit);
+            matched
+                .last()
+                .map(|last| Cursor::after(last, listed_before + limit as u64))
+        } else {
+            // Short (or empty) when the budget ran out before the page filled.
+            stop.map(|(created_at, id)| Cursor {
+                created_at,
+                id,
+                listed: listed_before + matched.len() as u64,
+            })
+        };
+        Ok(Page {
+            items: matched,
+            next_cursor: next.map(|c| c.encode(query)),
+        })
+    }
+
+    async fn count(&self, query: &StoreQuery) -> Result<Total, StoreError> {
+        // The pages' own Queries with `Select=COUNT`: the filter is exact, so nothing
+        // needs reading back. DynamoDB still reads (and bills) every item in the key
+        // ranges, which is why the API counts only when asked, and stops at a budget.
+        let mut total = 0u64;
+        let mut queries = 0;
+        for q in report::plan(query, None) {
+            let mut start = None;
+            loop {
+                if queries == self.budget.count_queries {
+                    return Ok(Total::AtLeast(total));
+                }
+                queries += 1;
+                let (n, next) = self.count_page(&q, start).await?;
+                total += n;
+                match next {
+                    Some(next) => start = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Ok(Total::Exact(total))
     }
 
     async fn open_requests_of(
@@ -688,6 +795,58 @@ impl Store for DynamoStore {
 
     async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
         self.delete_item(&Key::mail(id)).await
+    }
+
+    async fn mail_sent(&self, id: &str, event: Option<&AuditEvent>) -> Result<(), StoreError> {
+        let Some(event) = event else {
+            return self.mail_delivered(id).await;
+        };
+        // One BatchWriteItem: the two writes need no condition and no atomicity (each
+        // is harmless alone: a mail resent once, or an event of a mail still due),
+        // so they cost one call and a write unit each, not a transaction's two.
+        let writes = vec![
+            WriteRequest::builder()
+                .delete_request(
+                    DeleteRequest::builder()
+                        .set_key(Some(Key::mail(id).item()))
+                        .build()
+                        .map_err(unavailable)?,
+                )
+                .build(),
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(EventItem::try_from(event)?.0))
+                        .build()
+                        .map_err(unavailable)?,
+                )
+                .build(),
+        ];
+        let mut writes = Some(writes);
+        let mut attempt = 0;
+        while let Some(batch) = writes.take() {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&*self.table, batch)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            writes = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&*self.table))
+                .filter(|w| !w.is_empty());
+            if writes.is_some() {
+                attempt += 1;
+                if attempt > CONTENTION_RETRIES {
+                    return Err(StoreError::Unavailable(
+                        "recording a delivered mail: writes left unprocessed".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            }
+        }
+        Ok(())
     }
 
     async fn mail_failed(

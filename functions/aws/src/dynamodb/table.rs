@@ -61,9 +61,11 @@ pub const BY_APPROVER: Index = Index {
     sort_key: "GSI2SK",
 };
 
-/// Requests by month of creation, for admin date-range reports:
-/// `MON#<yyyy-mm>` / `<created_at>#<id>`.
-pub const BY_MONTH: Index = Index {
+/// Every request by creation, for admins' reports: `REQUESTS` / `<created_at>#<id>`.
+/// One partition, so that any page of an all-requests report is one Query whatever the
+/// date range; its writes are one per request created or changed, far below what one
+/// partition of an index takes (1,000 writes a second).
+pub const ALL_REQUESTS: Index = Index {
     name: "GSI3",
     partition_key: "GSI3PK",
     sort_key: "GSI3SK",
@@ -104,7 +106,7 @@ pub const ENTRIES: Index = Index {
 pub const INDEXES: [Index; 7] = [
     BY_REQUESTER,
     BY_APPROVER,
-    BY_MONTH,
+    ALL_REQUESTS,
     GRANTS_BY_END,
     OUTBOX_DUE,
     PENDING_BY_EXPIRY,

@@ -82,7 +82,13 @@ impl Settings {
 pub struct Service {
     ports: Ports,
     settings: Settings,
+    /// Display names read lately, each with when it was read: a mail and the answer
+    /// of the same call name the same people, and a warm function serves many calls.
+    names: std::sync::Arc<std::sync::Mutex<HashMap<Email, (String, Timestamp)>>>,
 }
+
+/// How long a display name read from the store is used before it is read again.
+pub const NAME_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// A store call's failure as the use case's, saying what was being done.
 pub(super) trait StoreResult<T> {
@@ -98,7 +104,11 @@ impl<T> StoreResult<T> for Result<T, StoreError> {
 impl Service {
     /// A service over `ports`.
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        Self { ports, settings }
+        Self {
+            ports,
+            settings,
+            names: std::sync::Arc::default(),
+        }
     }
 
     /// The time now, from the clock port.

@@ -155,17 +155,21 @@ impl Service {
     }
 
     async fn delivered(&self, item: &OutgoingMail) {
-        if let Err(e) = self.ports.store.mail_delivered(&item.id).await {
-            tracing::warn!(mail_id = %item.id, error = %e, "delivered mail stays in the outbox");
-        }
         let kind = match (item.purpose, item.attempts) {
             (MailPurpose::DecisionRequested, 0) => Some(EventKind::Notified),
             (_, 0) => None,
             _ => Some(EventKind::EmailRetried),
         };
-        if let Some(kind) = kind {
-            let to = item.mail.to.to_string();
-            self.record(item.request_id, Actor::SYSTEM, kind, to).await;
+        let event = kind.map(|kind| {
+            self.event(
+                item.request_id,
+                Actor::SYSTEM,
+                kind,
+                item.mail.to.to_string(),
+            )
+        });
+        if let Err(e) = self.ports.store.mail_sent(&item.id, event.as_ref()).await {
+            tracing::warn!(mail_id = %item.id, error = %e, "a delivered mail stays in the outbox or its event is not recorded");
         }
     }
 

@@ -2,6 +2,7 @@
 //! entry's credential during a grant.
 
 use std::collections::HashMap;
+use std::sync::PoisonError;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +12,8 @@ use crate::entry::{Caller, Entry};
 use crate::error::Error;
 use crate::ids::{Email, EntryId, RequestId};
 use crate::policy::{self, MyAccess};
-use crate::ports::{Credential, StoreError, StoreQuery};
-use crate::report::{PageSize, ReportOrder};
+use crate::ports::{Credential, StoreError, StoreQuery, Total};
+use crate::report::{Cursor, PageSize, ReportOrder};
 use crate::request::{AccessRequest, Status};
 
 use super::{Service, StoreResult};
@@ -84,8 +85,10 @@ pub struct ReportPage {
     pub items: Vec<AccessRequest>,
     /// Pass back as `cursor` for the next page; `None` on the last.
     pub next_cursor: Option<String>,
+    /// How many requests the pages before this one listed.
+    pub offset: u64,
     /// How many requests the report selects over every page, when asked.
-    pub total: Option<u64>,
+    pub total: Option<Total>,
 }
 
 impl Service {
@@ -112,15 +115,45 @@ impl Service {
         self.ports.store.entries().await.context("listing entries")
     }
 
-    /// Display names of the given people (their email when unknown).
+    /// Display names of the given people (their email when unknown), read from the
+    /// store at once for those not read in the last [`super::NAME_TTL`].
     pub async fn names(&self, people: &[Email]) -> Result<HashMap<Email, String>, Error> {
+        let now = self.now();
+        let fresh = |read: Timestamp| now >= read && now - read < super::NAME_TTL;
         let mut names = HashMap::new();
-        for p in people {
-            if names.contains_key(p) {
-                continue;
+        let mut wanted = Vec::new();
+        {
+            let known = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+            for p in people {
+                match known.get(p) {
+                    Some((name, read)) if fresh(*read) => {
+                        names.insert(p.clone(), name.clone());
+                    }
+                    _ => wanted.push(p.clone()),
+                }
             }
-            let user = self.ports.store.user(p).await.context("reading a user")?;
-            names.insert(p.clone(), user.map_or_else(|| p.to_string(), |u| u.name));
+        }
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(names);
+        }
+        let users = self
+            .ports
+            .store
+            .users(&wanted)
+            .await
+            .context("reading users")?;
+        let mut read: HashMap<Email, String> =
+            wanted.iter().map(|p| (p.clone(), p.to_string())).collect();
+        for user in users {
+            read.insert(user.email, user.name);
+        }
+        let mut known = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        known.retain(|_, (_, at)| fresh(*at));
+        for (p, name) in read {
+            known.insert(p.clone(), (name.clone(), now));
+            names.insert(p, name);
         }
         Ok(names)
     }
@@ -192,10 +225,12 @@ impl Service {
     ) -> Result<ReportPage, Error> {
         let count = params.count;
         let query = self.report_query(caller, params)?;
-        let page = self.ports.store.query(&query).await.map_err(|e| match e {
+        let bad_cursor = |e| match e {
             StoreError::BadCursor => Error::invalid("cursor", "not a cursor from this report"),
             e => Error::unavailable("querying requests", e),
-        })?;
+        };
+        let offset = Cursor::listed_before(&query).map_err(bad_cursor)?;
+        let page = self.ports.store.query(&query).await.map_err(bad_cursor)?;
         let total = if count {
             Some(
                 self.ports
@@ -210,6 +245,7 @@ impl Service {
         Ok(ReportPage {
             items: page.items,
             next_cursor: page.next_cursor,
+            offset,
             total,
         })
     }

@@ -404,13 +404,23 @@ fn yes() -> bool {
 pub struct RequestList {
     /// The requests, newest first.
     pub items: Vec<RequestView>,
-    /// Pass as `cursor` for the next page; absent on the last.
+    /// Pass as `cursor` for the next page; absent on the last. A page may hold fewer
+    /// items than asked (none, even) and still have a next one: on DynamoDB a page reads
+    /// a bounded number of requests, and stops there when the filters match few.
     #[serde(default)]
     pub next_cursor: Option<String>,
+    /// How many requests the pages before this one listed (0 on the first), so that
+    /// this page holds numbers `offset + 1` to `offset + items.len()`.
+    #[serde(default)]
+    pub offset: u64,
     /// How many requests the filters select over every page, when `count=true`
     /// asked for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// With `total`: `true` when every request was counted, `false` when counting
+    /// stopped at its read budget and `total` is a lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_exact: Option<bool>,
 }
 
 /// One line of a timeline.

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tempaccess_core::audit::Actor;
 use tempaccess_core::ids::{Email, EntryId};
+use tempaccess_core::ports::Total;
 use tempaccess_core::report;
 use tempaccess_core::wire::{
     AccessQuery, ErrorBody, ErrorCode, EventView, Me, RequestDetail, RequestList, RequestsQuery,
@@ -58,17 +59,23 @@ pub async fn secret(
 ///
 /// Sorting: the server sorts by when requests were sent, `order=newest` (default) or
 /// `order=oldest`, on every page: that is the order of the store's indexes (on
-/// DynamoDB each page is read by Query on an index whose sort key begins with the
-/// creation time, never by reading everything and sorting). Other columns are sorted
+/// DynamoDB each page is one Query on an index whose sort key begins with the
+/// creation time, never reading everything and sorting). Other columns are sorted
 /// by clients within a page.
 ///
+/// Pages: follow `next_cursor` until it is absent. On DynamoDB a page reads at most
+/// 1,000 requests (or 1 MB) once, so when the filters match few of them a page may
+/// hold fewer than `limit` items, or none, and still have a `next_cursor`. `offset`
+/// says how many requests the pages before listed.
+///
 /// Total: `count=true` adds `total`, the number of requests the filters select over
-/// every page. It is counted when asked, not kept with the writes (a count per
-/// combination of filters cannot be): SQLite counts with the same `WHERE`; DynamoDB
-/// runs the page's Queries again with `Select=COUNT` and an exact filter, which returns
-/// no items but reads (and bills) every index entry in the selected key ranges, about
-/// one read unit per 4 KB read. Ask for it once per filter change, not on every page
-/// or refresh.
+/// every page, and `total_exact`. It is counted when asked, not kept with the writes
+/// (a count per combination of filters cannot be): SQLite counts with the same
+/// `WHERE`, exactly; DynamoDB runs the page's Query again with `Select=COUNT` and an
+/// exact filter, which returns no items but reads (and bills) every index entry in the
+/// selected key range, about one read unit per 4 KB, and stops after 25 Queries
+/// (25,000 requests) with `total_exact: false`: at least `total`. Ask for it once per
+/// filter change, not on every page or refresh.
 #[utoipa::path(get, path = "/v1/requests", tag = "report",
     security(("bearer" = [])),
     params(RequestsQuery),
@@ -114,7 +121,9 @@ pub async fn list_requests(
     Ok(Json(RequestList {
         items: views(&app, &page.items, &[]).await?,
         next_cursor: page.next_cursor,
-        total: page.total,
+        offset: page.offset,
+        total: page.total.map(Total::counted),
+        total_exact: page.total.map(|t| matches!(t, Total::Exact(_))),
     })
     .into_response())
 }
@@ -169,6 +178,8 @@ pub async fn access_now(
     Ok(Json(RequestList {
         items: views(&app, &grants, &[]).await?,
         next_cursor: None,
+        offset: 0,
         total: None,
+        total_exact: None,
     }))
 }
