@@ -124,6 +124,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
                 .strip_prefix("unknown field `")
                 .and_then(|rest| rest.split('`').next());
             match unknown {
+                Some("") => ApiError::invalid("query", "a query parameter has no name"),
                 Some(name) => ApiError::invalid(name, "unknown query parameter"),
                 None => ApiError::invalid(path, message),
             }
@@ -239,6 +240,13 @@ mod tests {
         assert_eq!(
             query_error("/v1/requests?limit=ten"),
             ("limit".to_owned(), "must be a number".to_owned())
+        );
+        assert_eq!(
+            query_error("/v1/requests?=1"),
+            (
+                "query".to_owned(),
+                "a query parameter has no name".to_owned()
+            )
         );
         assert_eq!(
             query_error("/v1/requests?status=late").0,
