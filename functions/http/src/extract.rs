@@ -132,6 +132,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// The `{id}` of a path. One that cannot be read (a percent-escape that is not UTF-8)
+/// names nothing: 404 with the API's error body, as an id never issued.
+#[derive(Debug)]
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| Self(id))
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such resource"))
+    }
+}
+
 /// The optional `Idempotency-Key` header: 1 to 128 visible ASCII characters.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub Option<String>);
