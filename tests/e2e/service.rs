@@ -1192,3 +1192,79 @@ async fn a_sweep_stops_in_time_and_the_next_one_sends_the_rest_once() {
     subjects.dedup();
     assert_eq!(subjects.len(), 4, "no mail twice: {subjects:?}");
 }
+
+/// A guessed decision link costs the same store calls whether it is one character from
+/// a real token or nowhere near one: the lookup reads one key, the token's SHA-256
+/// hash, and nothing of the token is compared. Counted, per guess, by the store's
+/// calls; the time per guess is measured and printed (never asserted), over
+/// `TEMPACCESS_GUESS_ROUNDS` rounds (200 by default).
+#[tokio::test]
+async fn a_guess_costs_the_same_store_calls_near_a_real_token_or_not() {
+    use tempaccess_core::testing::StoreWithFaults;
+    let mut counting = None;
+    let w = world_with(|ports| {
+        let store = StoreWithFaults::new(ports.store.clone());
+        ports.store = store.clone();
+        counting = Some(store);
+    })
+    .await;
+    let counting = counting.expect("the store");
+    let alice = caller("alice");
+    w.service
+        .submit(&alice, ask("prod-db", "bob@example.com", 3600), None)
+        .await
+        .expect("submitted");
+    let real = token_in(&w.mail.sent_to("bob@example.com")[0]);
+    let altered = |i: usize| {
+        let mut chars: Vec<char> = real.expose().chars().collect();
+        chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+        DecisionToken::parse(&chars.into_iter().collect::<String>()).expect("well formed")
+    };
+    let random = |n: u8| DecisionToken::from_bytes([n; 32]);
+
+    let calls_of = async |token: &DecisionToken| {
+        counting.take_calls();
+        let _ = w.service.lookup_decision(token, None).await;
+        counting.take_calls()
+    };
+    let miss = calls_of(&random(7)).await;
+    assert_eq!(miss, [("token", 1)].into(), "a random guess");
+    for i in [0, 10, 21, 41] {
+        assert_eq!(
+            calls_of(&altered(i)).await,
+            miss,
+            "one character changed at {i}"
+        );
+    }
+    for n in 0..20 {
+        assert_eq!(calls_of(&random(n)).await, miss, "random guess {n}");
+    }
+    let hit = calls_of(&real).await;
+    assert!(hit["token"] == 1 && hit.len() > 1, "{hit:?}");
+
+    let rounds: u32 = std::env::var("TEMPACCESS_GUESS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let mut per_guess = Vec::new();
+    for (what, token) in [
+        ("a random token", random(9)),
+        ("a real one with one character changed", altered(5)),
+        ("the real one (found: reads the request)", real.clone()),
+    ] {
+        let mut times: Vec<std::time::Duration> =
+            (0..rounds).map(|_| std::time::Duration::ZERO).collect();
+        for t in &mut times {
+            let started = std::time::Instant::now();
+            let _ = w.service.lookup_decision(&token, None).await;
+            *t = started.elapsed();
+        }
+        times.sort();
+        let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        per_guess.push(format!("{what}: median {:.1?}, p90 {:.1?}", p(0.5), p(0.9)));
+    }
+    eprintln!(
+        "per guess, {rounds} lookups each, store calls {miss:?} (found: {hit:?}):\n  {}",
+        per_guess.join("\n  ")
+    );
+}

@@ -357,7 +357,8 @@ pub fn entry() -> Entry {
 /// A store with faults a test turns on: an index of people's open requests that lags
 /// (while frozen, [`Store::open_requests_of`] answers from a snapshot, as a DynamoDB
 /// index may for a moment after a write), writes to chosen requests that fail, and a
-/// seeded random schedule of failures of the moment and calls that never answer.
+/// seeded random schedule of failures of the moment and calls that never answer; and
+/// it counts the calls made to it.
 /// Everything else is the inner store's.
 pub struct StoreWithFaults {
     inner: Arc<dyn Store>,
@@ -365,6 +366,7 @@ pub struct StoreWithFaults {
     failing: Mutex<Vec<RequestId>>,
     schedule: Mutex<Option<Schedule>>,
     dealt: Mutex<StoreFaultFigures>,
+    counted: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// A seeded schedule of store faults.
@@ -415,6 +417,7 @@ impl StoreWithFaults {
             failing: Mutex::new(Vec::new()),
             schedule: Mutex::new(None),
             dealt: Mutex::new(StoreFaultFigures::default()),
+            counted: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -433,13 +436,25 @@ impl StoreWithFaults {
         *self.schedule.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// The calls made since the last time they were taken, by the name of the
+    /// [`Store`] method; taking them starts the count again.
+    pub fn take_calls(&self) -> BTreeMap<&'static str, u64> {
+        std::mem::take(&mut *self.counted.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// What the schedule dealt so far.
     pub fn figures(&self) -> StoreFaultFigures {
         *self.dealt.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// What the schedule says of this call: go on, fail, or never answer.
-    async fn scheduled(&self, kind: CallKind) -> Result<(), StoreError> {
+    async fn scheduled(&self, name: &'static str, kind: CallKind) -> Result<(), StoreError> {
+        *self
+            .counted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(name)
+            .or_default() += 1;
         let (hang, fail) = {
             let mut schedule = self.schedule.lock().unwrap_or_else(PoisonError::into_inner);
             let Some(s) = schedule.as_mut() else {
@@ -497,31 +512,31 @@ impl StoreWithFaults {
 #[async_trait]
 impl Store for StoreWithFaults {
     async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("put_entry", CallKind::Write).await?;
         self.inner.put_entry(entry).await
     }
     async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("entry", CallKind::Read).await?;
         self.inner.entry(id).await
     }
     async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("entries", CallKind::Read).await?;
         self.inner.entries().await
     }
     async fn put_user(&self, user: &User) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("put_user", CallKind::Write).await?;
         self.inner.put_user(user).await
     }
     async fn user(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("user", CallKind::Read).await?;
         self.inner.user(email).await
     }
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("create_request", CallKind::Write).await?;
         self.inner.create_request(new).await
     }
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("apply", CallKind::Write).await?;
         let failing = self
             .failing
             .lock()
@@ -535,31 +550,31 @@ impl Store for StoreWithFaults {
         self.inner.apply(change).await
     }
     async fn request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("request", CallKind::Read).await?;
         self.inner.request(id).await
     }
     async fn events(&self, id: &RequestId) -> Result<Vec<AuditEvent>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("events", CallKind::Read).await?;
         self.inner.events(id).await
     }
     async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("append_event", CallKind::Write).await?;
         self.inner.append_event(event).await
     }
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("token", CallKind::Read).await?;
         self.inner.token(hash).await
     }
     async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("put_token", CallKind::Write).await?;
         self.inner.put_token(token).await
     }
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("query", CallKind::Read).await?;
         self.inner.query(query).await
     }
     async fn count(&self, query: &StoreQuery) -> Result<u64, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("count", CallKind::Read).await?;
         self.inner.count(query).await
     }
     async fn open_requests_of(
@@ -567,7 +582,7 @@ impl Store for StoreWithFaults {
         requester: &Email,
         now: Timestamp,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("open_requests_of", CallKind::Read).await?;
         let frozen = self
             .frozen
             .lock()
@@ -583,7 +598,8 @@ impl Store for StoreWithFaults {
         &self,
         after: Timestamp,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("grants_ending_after", CallKind::Read)
+            .await?;
         self.inner.grants_ending_after(after).await
     }
     async fn overdue_grants(
@@ -591,7 +607,7 @@ impl Store for StoreWithFaults {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("overdue_grants", CallKind::Read).await?;
         self.inner.overdue_grants(now, limit).await
     }
     async fn stale_pending(
@@ -599,15 +615,15 @@ impl Store for StoreWithFaults {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("stale_pending", CallKind::Read).await?;
         self.inner.stale_pending(now, limit).await
     }
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("due_mail", CallKind::Read).await?;
         self.inner.due_mail(now, limit).await
     }
     async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("mail_delivered", CallKind::Write).await?;
         self.inner.mail_delivered(id).await
     }
     async fn mail_failed(
@@ -616,7 +632,7 @@ impl Store for StoreWithFaults {
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("mail_failed", CallKind::Write).await?;
         self.inner.mail_failed(id, attempts, next_attempt_at).await
     }
     async fn due_rotations(
@@ -624,11 +640,11 @@ impl Store for StoreWithFaults {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<PendingRotation>, StoreError> {
-        self.scheduled(CallKind::Read).await?;
+        self.scheduled("due_rotations", CallKind::Read).await?;
         self.inner.due_rotations(now, limit).await
     }
     async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("rotation_done", CallKind::Write).await?;
         self.inner.rotation_done(id).await
     }
     async fn rotation_failed(
@@ -637,7 +653,7 @@ impl Store for StoreWithFaults {
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        self.scheduled(CallKind::Write).await?;
+        self.scheduled("rotation_failed", CallKind::Write).await?;
         self.inner
             .rotation_failed(id, attempts, next_attempt_at)
             .await
