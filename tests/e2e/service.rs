@@ -1286,3 +1286,84 @@ async fn a_guess_costs_the_same_store_calls_near_a_real_token_or_not() {
         per_guess.join("\n  ")
     );
 }
+
+/// Found by the store's fault schedule: a rotation done, or a rotation or a mail given
+/// up, whose event could not be written, was struck off anyway: a password rotated (or
+/// left working) in silence. Now nothing is struck off or given up before the timeline
+/// says so; it stays due and is done again, and said, once the store takes the event.
+#[tokio::test]
+async fn nothing_is_rotated_or_given_up_in_silence_when_the_timeline_cannot_be_written() {
+    use tempaccess_core::testing::StoreWithFaults;
+    let mut faulty = None;
+    let w = world_with(|ports| {
+        let store = StoreWithFaults::new(ports.store.clone());
+        ports.store = store.clone();
+        faulty = Some(store);
+    })
+    .await;
+    let faulty = faulty.expect("the store");
+    let alice = caller("alice");
+    let r = w.submitted().await;
+    let grant = w
+        .decide(&r.id, Decision::Approve(Narrowing::default()))
+        .await;
+    faulty.fail_events_of(grant.id);
+    w.service
+        .cancel(&alice, &grant.id, Message::default())
+        .await
+        .expect("ended early");
+    assert_eq!(w.rotator.rotated(), ["local/prod-db"]);
+    let later = w.service.now() + TimeDelta::days(1);
+    assert_eq!(
+        w.store.due_rotations(later, 10).await.unwrap().len(),
+        1,
+        "a rotation not on the timeline stays due"
+    );
+    // The database takes events again: the sweep rotates again and says so.
+    faulty.recover();
+    w.advance(TimeDelta::minutes(5));
+    w.service.sweep().await.expect("a sweep");
+    assert_eq!(w.rotator.rotated(), ["local/prod-db", "local/prod-db"]);
+    let events = w.store.events(&grant.id).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::Rotated)
+            .count(),
+        1,
+        "{:?}",
+        kinds(&events)
+    );
+    assert!(w.store.due_rotations(later, 10).await.unwrap().is_empty());
+
+    // A rotation that fails for good while its event cannot be written is not given
+    // up until the timeline says so.
+    let r = w.submitted().await;
+    let grant = w
+        .decide(&r.id, Decision::Approve(Narrowing::default()))
+        .await;
+    faulty.fail_events_of(grant.id);
+    w.rotator.fail_next(1, true);
+    w.service
+        .cancel(&alice, &grant.id, Message::default())
+        .await
+        .expect("ended early");
+    assert_eq!(
+        w.store.due_rotations(later, 10).await.unwrap().len(),
+        1,
+        "not given up in silence"
+    );
+    faulty.recover();
+    w.rotator.fail_next(1, true);
+    w.advance(TimeDelta::minutes(5));
+    w.service.sweep().await.expect("a sweep");
+    let events = w.store.events(&grant.id).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::RotationFailed && e.detail.contains("given up")),
+        "{:?}",
+        kinds(&events)
+    );
+    assert!(w.store.due_rotations(later, 10).await.unwrap().is_empty());
+}

@@ -364,6 +364,7 @@ pub struct StoreWithFaults {
     inner: Arc<dyn Store>,
     frozen: Mutex<Option<std::collections::HashMap<Email, Vec<AccessRequest>>>>,
     failing: Mutex<Vec<RequestId>>,
+    failing_events: Mutex<Vec<RequestId>>,
     schedule: Mutex<Option<Schedule>>,
     dealt: Mutex<StoreFaultFigures>,
     counted: Mutex<BTreeMap<&'static str, u64>>,
@@ -415,6 +416,7 @@ impl StoreWithFaults {
             inner,
             frozen: Mutex::new(None),
             failing: Mutex::new(Vec::new()),
+            failing_events: Mutex::new(Vec::new()),
             schedule: Mutex::new(None),
             dealt: Mutex::new(StoreFaultFigures::default()),
             counted: Mutex::new(BTreeMap::new()),
@@ -431,9 +433,13 @@ impl StoreWithFaults {
         });
     }
 
-    /// Ends the schedule: the database has recovered.
+    /// Ends the schedule and the failing events: the database has recovered.
     pub fn recover(&self) {
         *self.schedule.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.failing_events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// The calls made since the last time they were taken, by the name of the
@@ -492,6 +498,15 @@ impl StoreWithFaults {
     /// From now on, every write to request `id` fails (the database refuses it).
     pub fn fail_writes_to(&self, id: RequestId) {
         self.failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id);
+    }
+
+    /// From now on, every event appended to request `id`'s timeline on its own (not
+    /// with a change of state) fails; [`Self::recover`] ends it.
+    pub fn fail_events_of(&self, id: RequestId) {
+        self.failing_events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(id);
@@ -559,6 +574,16 @@ impl Store for StoreWithFaults {
     }
     async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
         self.scheduled("append_event", CallKind::Write).await?;
+        let failing = self
+            .failing_events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&event.request_id);
+        if failing {
+            return Err(StoreError::Unavailable(
+                "the database refused the event".into(),
+            ));
+        }
         self.inner.append_event(event).await
     }
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
