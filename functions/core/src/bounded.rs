@@ -5,11 +5,13 @@
 //! (which the HTTP layer answers with 503 and `Retry-After`).
 //!
 //! Only failures of the moment are retried: a conflict, a duplicate, an open request
-//! or a foreign cursor is an answer, not a failure. A write is retried only when it
-//! failed before the store took it (it is conditional on the version it read, so a
-//! write the store did take is refused on a retry as a conflict, never made twice).
-//! The mailer, the scheduler, the rotator and the secret store get the deadline only:
-//! the outbox, the sweep and the caller retry them already.
+//! or a foreign cursor is an answer, not a failure. A write cut at its deadline may
+//! still have been taken by the store; every change of a request is conditional (on
+//! the version it read, on no open request, on its idempotency key), so its retry is
+//! then refused as a conflict: the caller may hear 409 about its own change, and no
+//! change is made twice (an event appended on its own, a look or a failed mail, may
+//! then be on the timeline twice). The mailer, the scheduler, the rotator and the secret store get the deadline
+//! only: the outbox, the sweep and the caller retry them already.
 
 use std::future::Future;
 use std::sync::Arc;
