@@ -17,17 +17,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
+use tempaccess_core::Error;
 use tempaccess_core::Timestamp;
 use tempaccess_core::audit::EventKind;
+use tempaccess_core::bounded::{Limits, bounded};
 use tempaccess_core::ids::{Email, EntryId, PermissionSetId, RequestId};
 use tempaccess_core::policy::Narrowing;
 use tempaccess_core::ports::Clock;
 use tempaccess_core::ports::{BoxError, Mail, MailError, Mailer, RotateError, Rotator, Scheduler};
 use tempaccess_core::request::{State, SubmitCommand};
 use tempaccess_core::service::Decision;
-use tempaccess_core::testing::{RecordingMailer, caller};
+use tempaccess_core::testing::{RecordingMailer, StoreWithFaults, caller};
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
+use tempaccess_http::caller::{claims_of, context_with_claims};
+use tempaccess_http::{AppState, Function, router};
 use tempaccess_tests::seeded::Rng;
 
 use crate::service::world_with;
@@ -165,6 +169,49 @@ fn command(entry: &str, approver: &str, seconds: i64) -> SubmitCommand {
     }
 }
 
+/// Of each hundred store calls, how many fail for the moment; of each thousand, how
+/// many never answer.
+const STORE_FAIL_PERCENT: u64 = 12;
+const STORE_HANG_PER_MILLE: u64 = 3;
+
+/// The store's deadline and retries in the run: short, so that a call that never
+/// answers costs the run little (the deployed ones are [`Limits::default`]).
+fn limits() -> Limits {
+    Limits {
+        call_timeout: Duration::from_millis(100),
+        store_attempts: 3,
+        first_backoff: Duration::from_millis(1),
+    }
+}
+
+/// A use case's outcome in the run.
+enum Outcome<T> {
+    Done(T),
+    /// Refused: the store stayed unavailable through its retries; nothing changed.
+    Refused,
+    /// Answered as a conflict (or an open request, for a submit): the store took a
+    /// write whose answer came after its deadline, and the retry found it done. Nobody
+    /// else writes in the run (the sweep runs between workflows), so no other conflict
+    /// can happen here.
+    TookButTold(Error),
+}
+
+fn outcome<T>(result: Result<T, Error>, what: &str) -> Outcome<T> {
+    match result {
+        Ok(t) => Outcome::Done(t),
+        Err(Error::Unavailable { .. }) => Outcome::Refused,
+        Err(e @ (Error::Conflict { .. } | Error::OpenRequest { .. })) => Outcome::TookButTold(e),
+        Err(e) => panic!("{what}: {e:?}"),
+    }
+}
+
+/// The request as stored (read past the faults).
+async fn stored(w: &crate::service::World, id: &RequestId) -> (State, u64, usize) {
+    let r = w.store.request(id).await.unwrap().expect("stored");
+    let events = w.store.events(id).await.unwrap().len();
+    (r.state, r.version, events)
+}
+
 #[tokio::test]
 async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently() {
     let workflows: usize = std::env::var("TEMPACCESS_FAULT_WORKFLOWS")
@@ -179,12 +226,24 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
         Faults::new(seed.wrapping_add(3)),
     );
     let inbox = RecordingMailer::new();
+    let mut faulty_store = None;
     let w = world_with(|ports| {
+        let store = StoreWithFaults::new(ports.store.clone());
+        store.schedule(
+            seed.wrapping_add(4),
+            STORE_FAIL_PERCENT,
+            STORE_HANG_PER_MILLE,
+        );
+        ports.store = store.clone();
+        faulty_store = Some(store);
         ports.mailer = Arc::new(FaultyMailer(inbox.clone(), mail.clone()));
         ports.scheduler = Arc::new(FaultyScheduler(scheduler.clone()));
         ports.rotator = Arc::new(FaultyRotator(rotator.clone()));
+        // As deployed: every call under a deadline, the store's failures retried.
+        *ports = bounded(ports.clone(), limits());
     })
     .await;
+    let faulty_store = faulty_store.expect("the store");
     let s = &w.service;
     let (bob, carol, dave) = (caller("bob"), caller("carol"), caller("dave"));
     let entries = [
@@ -194,7 +253,10 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
     ];
     let mut rng = Rng::new(seed);
     let mut ids = Vec::new();
-    let mut sweep_errors = 0;
+    let (mut sweep_errors, mut sweeps_failed, mut refused, mut took_but_told) = (0, 0, 0, 0);
+    // When each sweep ran, and whether it handled every item (no store call of it
+    // failed through its retries).
+    let mut sweeps = Vec::new();
 
     for n in 0..workflows {
         let (entry, approver) = entries[n % entries.len()];
@@ -202,48 +264,96 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
         // A requester of their own for each workflow: one left pending to expire blocks
         // nobody else's.
         let alice = caller(&format!("requester{n}"));
-        let r = s
+        let submitted = s
             .submit(
                 &alice,
                 command(entry, approver, 60 * (1 + rng.below(60) as i64)),
                 None,
             )
-            .await
-            .expect("submitted whatever the mail does");
+            .await;
+        let r = match outcome(submitted, "submit") {
+            Outcome::Done(r) => r,
+            Outcome::Refused => {
+                // No request was made.
+                refused += 1;
+                let mine = w
+                    .store
+                    .open_requests_of(&alice.email, w.clock.now())
+                    .await
+                    .unwrap();
+                assert!(mine.is_empty(), "a refused submit left {mine:?}");
+                continue;
+            }
+            Outcome::TookButTold(e) => {
+                // The request the first try made, and only that one.
+                took_but_told += 1;
+                let Error::OpenRequest { existing } = e else {
+                    panic!("submit: {e:?}")
+                };
+                let mine = w
+                    .store
+                    .open_requests_of(&alice.email, w.clock.now())
+                    .await
+                    .unwrap();
+                assert_eq!(mine.len(), 1, "{mine:?}");
+                ids.push(existing);
+                continue;
+            }
+        };
         ids.push(r.id);
+        // Each step either happens or, refused, leaves the request as it was.
+        let mut step = async |result: Result<_, Error>, what: &str| {
+            let before = stored(&w, &r.id).await;
+            match outcome(result, what) {
+                Outcome::Done(()) => true,
+                Outcome::Refused => {
+                    refused += 1;
+                    let after = stored(&w, &r.id).await;
+                    assert_eq!(
+                        (after.0, after.1),
+                        (before.0, before.1),
+                        "{}: a refused {what} changed it",
+                        r.id
+                    );
+                    false
+                }
+                Outcome::TookButTold(_) => {
+                    took_but_told += 1;
+                    false
+                }
+            }
+        };
         match rng.below(10) {
             0..=3 => {
-                s.decide(
-                    decider,
-                    &r.id,
-                    Decision::Approve(Narrowing::default()),
-                    text("yes"),
-                )
-                .await
-                .expect("approved whatever the mail and the scheduler do");
-                match rng.below(4) {
-                    0 => {
-                        s.cancel(&alice, &r.id, Message::default())
-                            .await
-                            .expect("ended early");
+                let approved = s
+                    .decide(
+                        decider,
+                        &r.id,
+                        Decision::Approve(Narrowing::default()),
+                        text("yes"),
+                    )
+                    .await;
+                if step(approved.map(|_| ()), "approval").await {
+                    match rng.below(4) {
+                        0 => {
+                            let ended = s.cancel(&alice, &r.id, Message::default()).await;
+                            step(ended.map(|_| ()), "early end").await;
+                        }
+                        1 => {
+                            let revoked = s.cancel(&carol, &r.id, text("incident")).await;
+                            step(revoked.map(|_| ()), "revocation").await;
+                        }
+                        _ => {} // ends on time
                     }
-                    1 => {
-                        s.cancel(&carol, &r.id, text("incident"))
-                            .await
-                            .expect("revoked");
-                    }
-                    _ => {} // ends on time
                 }
             }
             4..=6 => {
-                s.decide(decider, &r.id, Decision::Deny, text("no"))
-                    .await
-                    .expect("denied");
+                let denied = s.decide(decider, &r.id, Decision::Deny, text("no")).await;
+                step(denied.map(|_| ()), "denial").await;
             }
             7 | 8 => {
-                s.cancel(&alice, &r.id, Message::default())
-                    .await
-                    .expect("withdrawn");
+                let withdrawn = s.cancel(&alice, &r.id, Message::default()).await;
+                step(withdrawn.map(|_| ()), "withdrawal").await;
             }
             _ => {} // left to expire
         }
@@ -251,13 +361,28 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
         w.clock.advance(TimeDelta::minutes(
             rng.below(SWEEP_STEP.num_minutes() as u64 + 1) as i64,
         ));
-        sweep_errors += s.sweep().await.expect("a sweep").errors;
+        let clean = match s.sweep().await {
+            Ok(sweep) => {
+                sweep_errors += sweep.errors;
+                sweep.errors == 0 && sweep.deferred == 0
+            }
+            Err(_) => {
+                sweeps_failed += 1;
+                false
+            }
+        };
+        sweeps.push((w.clock.now(), clean));
     }
-    // Two days on, a sweep every step: every pending request expires, every grant ends,
-    // every retry comes due (mail backs off up to 16 minutes, rotations likewise).
+    let store_faults = faulty_store.figures();
+    // The database recovers. Two days on, a sweep every step: every pending request
+    // expires, every grant ends, every retry comes due (mail backs off up to 16
+    // minutes, rotations likewise).
+    faulty_store.recover();
     for _ in 0..(48 * 60 / SWEEP_STEP.num_minutes()) {
         w.clock.advance(SWEEP_STEP);
-        sweep_errors += s.sweep().await.expect("a sweep").errors;
+        let sweep = s.sweep().await.expect("a sweep");
+        sweep_errors += sweep.errors;
+        sweeps.push((w.clock.now(), sweep.errors == 0 && sweep.deferred == 0));
     }
 
     let now = w.clock.now();
@@ -282,6 +407,7 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
 
     let mut by_state: BTreeMap<String, usize> = BTreeMap::new();
     let (mut mails_given_up, mut rotations_given_up, mut latest_end) = (0, 0, TimeDelta::zero());
+    let mut ended_after_a_failed_sweep = 0;
     for id in &ids {
         let r = store.request(id).await.unwrap().expect("stored");
         let events = store.events(id).await.unwrap();
@@ -321,12 +447,23 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
                 .find(|e| e.kind == EventKind::Ended)
                 .unwrap()
                 .at;
+            // Ended by the first sweep after its end that handled every item: within
+            // one step, unless the store failed a sweep in between.
             let late = ended - grant.ends_at;
+            let first_clean = sweeps
+                .iter()
+                .find(|(at, clean)| *at >= grant.ends_at && *clean)
+                .map(|(at, _)| *at)
+                .expect("a clean sweep after every end");
             assert!(
-                late >= TimeDelta::zero() && late <= SWEEP_STEP,
-                "{id} ended {late} late"
+                late >= TimeDelta::zero() && ended <= first_clean,
+                "{id} ended {late} late, after the clean sweep at {first_clean}"
             );
-            latest_end = latest_end.max(late);
+            if late > SWEEP_STEP {
+                ended_after_a_failed_sweep += 1;
+            } else {
+                latest_end = latest_end.max(late);
+            }
         }
         // A rotating entry's grant is rotated, or its rotation visibly given up.
         let rotating = r.entry_id.as_str() != "billing-api-key";
@@ -350,10 +487,13 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
             .count();
     }
     eprintln!(
-        "fault schedule: {} requests {by_state:?}; mail {} ({mails_given_up} given up, on the \
+        "fault schedule: {} requests {by_state:?}; store {store_faults:?}: {refused} calls \
+         refused as unavailable after retries (nothing changed), {took_but_told} taken by the \
+         store after their deadline and told as conflicts on retry, {sweeps_failed} sweeps \
+         failed; mail {} ({mails_given_up} given up, on the \
          timeline), scheduler {}, rotator {} ({rotations_given_up} given up, on the timeline); \
-         {} mails delivered; latest end {} min after its time; {sweep_errors} sweep items \
-         retried",
+         {} mails delivered; latest end {} min after its time ({ended_after_a_failed_sweep} \
+         later: a sweep failed in between); {sweep_errors} sweep items retried",
         ids.len(),
         mail.figures(),
         scheduler.figures(),
@@ -361,4 +501,253 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
         inbox.sent().len(),
         latest_end.num_minutes(),
     );
+}
+
+/// A mailer, scheduler or rotator that never answers.
+struct NeverAnswers;
+
+#[async_trait]
+impl Mailer for NeverAnswers {
+    async fn send(&self, _: &Mail) -> Result<(), MailError> {
+        std::future::pending().await
+    }
+}
+
+#[async_trait]
+impl Scheduler for NeverAnswers {
+    async fn schedule_end(&self, _: &RequestId, _: Timestamp) -> Result<(), BoxError> {
+        std::future::pending().await
+    }
+
+    async fn cancel_end(&self, _: &RequestId) -> Result<(), BoxError> {
+        std::future::pending().await
+    }
+}
+
+/// One call through a function's router, as `who`: status, `Retry-After`, JSON body.
+async fn http(
+    w: &crate::service::World,
+    function: Function,
+    who: &str,
+    method: &str,
+    uri: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, Option<String>, serde_json::Value) {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let mut request = request
+        .body(axum::body::Body::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        ))
+        .expect("a request");
+    request
+        .extensions_mut()
+        .insert(context_with_claims(claims_of(&caller(who))));
+    let app = router(
+        function,
+        AppState {
+            service: w.service.clone(),
+        },
+    );
+    // A liveness bound, not a measurement: a call that hung would never return.
+    let response = tokio::time::timeout(Duration::from_secs(60), app.oneshot(request))
+        .await
+        .expect("an answer, not a hang")
+        .expect("the router answers");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    (
+        status,
+        retry_after,
+        serde_json::from_slice(&bytes).unwrap_or_default(),
+    )
+}
+
+fn new_request() -> serde_json::Value {
+    serde_json::json!({"entry_id": "prod-db", "permission_set": "view-password-execute",
+        "approver_id": "bob@example.com", "duration_seconds": 3600, "message": "deploy"})
+}
+
+/// The store fails every call, then never answers: each route answers 503 with
+/// `Retry-After` and the API's error body once its retries are spent, and nothing is
+/// written.
+#[tokio::test]
+async fn a_store_that_stays_down_or_hangs_gets_503_with_retry_after_and_nothing_written() {
+    let mut faulty = None;
+    let w = world_with(|ports| {
+        let store = StoreWithFaults::new(ports.store.clone());
+        ports.store = store.clone();
+        faulty = Some(store);
+        *ports = bounded(ports.clone(), limits());
+    })
+    .await;
+    let faulty = faulty.expect("the store");
+    let (status, _, _) = http(
+        &w,
+        Function::Request,
+        "alice",
+        "POST",
+        "/v1/requests",
+        Some(new_request()),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let pending = w
+        .store
+        .open_requests_of(&caller("alice").email, w.clock.now())
+        .await
+        .unwrap();
+    let [pending] = pending.as_slice() else {
+        panic!("one pending request: {pending:?}")
+    };
+    let decision = format!("/v1/requests/{}/decision", pending.id);
+    let calls = [
+        (
+            Function::Request,
+            "dave",
+            "POST",
+            "/v1/requests".to_owned(),
+            Some(new_request()),
+        ),
+        (
+            Function::Decide,
+            "bob",
+            "POST",
+            decision.clone(),
+            Some(serde_json::json!({"decision": "approve"})),
+        ),
+        (
+            Function::Cancel,
+            "alice",
+            "POST",
+            format!("/v1/requests/{}/cancel", pending.id),
+            None,
+        ),
+        (
+            Function::Report,
+            "alice",
+            "GET",
+            "/v1/requests".to_owned(),
+            None,
+        ),
+        (
+            Function::Report,
+            "alice",
+            "GET",
+            format!("/v1/requests/{}", pending.id),
+            None,
+        ),
+        (
+            Function::Request,
+            "alice",
+            "GET",
+            "/v1/entries".to_owned(),
+            None,
+        ),
+    ];
+    for (down, hang) in [(100, 0), (0, 1000)] {
+        faulty.schedule(7, down, hang);
+        for (function, who, method, uri, body) in calls.clone() {
+            let before = faulty.figures().calls;
+            let (status, retry_after, body) = http(&w, function, who, method, &uri, body).await;
+            assert_eq!(
+                status, 503,
+                "{method} {uri} ({down} % down, {hang} ‰ hung): {body}"
+            );
+            assert_eq!(retry_after.as_deref(), Some("5"), "{method} {uri}");
+            assert_eq!(body["error"]["code"], "unavailable", "{body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("try again")),
+                "{body}"
+            );
+            // Tried three times (the first call the use case makes), then given up.
+            assert_eq!(faulty.figures().calls - before, 3, "{method} {uri}");
+        }
+        faulty.recover();
+        let now = stored(&w, &pending.id).await;
+        assert_eq!((now.0, now.1), (State::Pending, pending.version));
+        for who in ["alice", "dave"] {
+            let open = w
+                .store
+                .open_requests_of(&caller(who).email, w.clock.now())
+                .await
+                .unwrap();
+            assert_eq!(open.len(), usize::from(who == "alice"), "{who}: {open:?}");
+        }
+    }
+    // Back up: the same decision goes through.
+    let (status, _, body) = http(
+        &w,
+        Function::Decide,
+        "bob",
+        "POST",
+        &decision,
+        Some(serde_json::json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A mailer and a scheduler that never answer: the calls that use them are cut at
+/// their deadline and answer; the mail is recorded as failed and retried by the sweep,
+/// the grant is ended by the sweep.
+#[tokio::test]
+async fn a_mailer_and_a_scheduler_that_never_answer_are_cut_at_their_deadline() {
+    let w = world_with(|ports| {
+        ports.mailer = Arc::new(NeverAnswers);
+        ports.scheduler = Arc::new(NeverAnswers);
+        *ports = bounded(ports.clone(), limits());
+    })
+    .await;
+    let (status, _, body) = http(
+        &w,
+        Function::Request,
+        "alice",
+        "POST",
+        "/v1/requests",
+        Some(new_request()),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = RequestId::parse(body["id"].as_str().expect("an id")).expect("an id");
+    let (status, _, body) = http(
+        &w,
+        Function::Decide,
+        "bob",
+        "POST",
+        &format!("/v1/requests/{id}/decision"),
+        Some(serde_json::json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let events = w.store.events(&id).await.unwrap();
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::EmailFailed)
+        .map(|e| e.detail.clone())
+        .collect();
+    assert!(
+        failed.len() >= 2 && failed.iter().all(|d| d.contains("retrying")),
+        "{failed:?}"
+    );
+    // The grant ends by the sweep, though its end was never scheduled.
+    w.clock.advance(TimeDelta::hours(2));
+    tokio::time::timeout(Duration::from_secs(60), w.service.sweep())
+        .await
+        .expect("a sweep, not a hang")
+        .expect("a sweep");
+    let r = w.store.request(&id).await.unwrap().expect("stored");
+    assert_eq!(r.state, State::Ended);
 }

@@ -8,6 +8,7 @@
 mod authz;
 mod crash;
 mod faults;
+mod fuzz;
 mod hostile;
 mod input;
 mod limits;

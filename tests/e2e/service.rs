@@ -1224,3 +1224,178 @@ async fn a_renamed_person_is_named_anew_within_a_minute() {
     assert_eq!(names[&stranger], "stranger@example.com");
     assert_eq!(names[&bob], "Robert");
 }
+
+/// A guessed decision link costs the same store calls whether it is one character from
+/// a real token or nowhere near one: the lookup reads one key, the token's SHA-256
+/// hash, and nothing of the token is compared. Counted, per guess, by the store's
+/// calls; the time per guess is measured and printed (never asserted), over
+/// `TEMPACCESS_GUESS_ROUNDS` rounds (200 by default).
+#[tokio::test]
+async fn a_guess_costs_the_same_store_calls_near_a_real_token_or_not() {
+    use tempaccess_core::testing::StoreWithFaults;
+    let mut counting = None;
+    let w = world_with(|ports| {
+        let store = StoreWithFaults::new(ports.store.clone());
+        ports.store = store.clone();
+        counting = Some(store);
+    })
+    .await;
+    let counting = counting.expect("the store");
+    let alice = caller("alice");
+    w.service
+        .submit(&alice, ask("prod-db", "bob@example.com", 3600), None)
+        .await
+        .expect("submitted");
+    let real = token_in(&w.mail.sent_to("bob@example.com")[0]);
+    let altered = |i: usize| {
+        let mut chars: Vec<char> = real.expose().chars().collect();
+        chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+        DecisionToken::parse(&chars.into_iter().collect::<String>()).expect("well formed")
+    };
+    let random = |n: u8| DecisionToken::from_bytes([n; 32]);
+
+    let calls_of = async |token: &DecisionToken| {
+        counting.take_calls();
+        let _ = w.service.lookup_decision(token, None).await;
+        counting.take_calls()
+    };
+    let miss = calls_of(&random(7)).await;
+    assert_eq!(miss, [("token", 1)].into(), "a random guess");
+    for i in [0, 10, 21, 41] {
+        assert_eq!(
+            calls_of(&altered(i)).await,
+            miss,
+            "one character changed at {i}"
+        );
+    }
+    for n in 0..20 {
+        assert_eq!(calls_of(&random(n)).await, miss, "random guess {n}");
+    }
+    let hit = calls_of(&real).await;
+    assert!(hit["token"] == 1 && hit.len() > 1, "{hit:?}");
+
+    let rounds: u32 = std::env::var("TEMPACCESS_GUESS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    // Many tokens of each kind, so that no one key's place in the index decides.
+    let kinds: [(&str, Vec<DecisionToken>); 3] = [
+        ("random tokens", (0..42).map(|n| random(100 + n)).collect()),
+        (
+            "the real one with one character changed",
+            (0..42).map(altered).collect(),
+        ),
+        (
+            "the real one (found: reads the request)",
+            vec![real.clone()],
+        ),
+    ];
+    // Interleaved, the two kinds of miss taking turns right after the found token (whose
+    // reads leave the caches another way), so that a machine busier at one moment, or
+    // the lookup before, weighs on both alike.
+    let mut times = vec![Vec::new(); kinds.len()];
+    for round in 0..rounds as usize {
+        let order = if round % 2 == 0 { [0, 1, 2] } else { [1, 0, 2] };
+        for k in order {
+            let tokens = &kinds[k].1;
+            let token = &tokens[round % tokens.len()];
+            let started = std::time::Instant::now();
+            let _ = w.service.lookup_decision(token, None).await;
+            times[k].push(started.elapsed());
+        }
+    }
+    let per_guess: Vec<String> = kinds
+        .iter()
+        .zip(&mut times)
+        .map(|((what, _), times)| {
+            times.sort();
+            let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+            format!("{what}: median {:.1?}, p90 {:.1?}", p(0.5), p(0.9))
+        })
+        .collect();
+    eprintln!(
+        "per guess, {rounds} lookups each, store calls {miss:?} (found: {hit:?}):\n  {}",
+        per_guess.join("\n  ")
+    );
+}
+
+/// Found by the store's fault schedule: a rotation done, or a rotation or a mail given
+/// up, whose event could not be written, was struck off anyway: a password rotated (or
+/// left working) in silence. Now nothing is struck off or given up before the timeline
+/// says so; it stays due and is done again, and said, once the store takes the event.
+#[tokio::test]
+async fn nothing_is_rotated_or_given_up_in_silence_when_the_timeline_cannot_be_written() {
+    use tempaccess_core::testing::StoreWithFaults;
+    let mut faulty = None;
+    let w = world_with(|ports| {
+        let store = StoreWithFaults::new(ports.store.clone());
+        ports.store = store.clone();
+        faulty = Some(store);
+    })
+    .await;
+    let faulty = faulty.expect("the store");
+    let alice = caller("alice");
+    let r = w.submitted().await;
+    let grant = w
+        .decide(&r.id, Decision::Approve(Narrowing::default()))
+        .await;
+    faulty.fail_events_of(grant.id);
+    w.service
+        .cancel(&alice, &grant.id, Message::default())
+        .await
+        .expect("ended early");
+    assert_eq!(w.rotator.rotated(), ["local/prod-db"]);
+    let later = w.service.now() + TimeDelta::days(1);
+    assert_eq!(
+        w.store.due_rotations(later, 10).await.unwrap().len(),
+        1,
+        "a rotation not on the timeline stays due"
+    );
+    // The database takes events again: the sweep rotates again and says so.
+    faulty.recover();
+    w.advance(TimeDelta::minutes(5));
+    w.service.sweep().await.expect("a sweep");
+    assert_eq!(w.rotator.rotated(), ["local/prod-db", "local/prod-db"]);
+    let events = w.store.events(&grant.id).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::Rotated)
+            .count(),
+        1,
+        "{:?}",
+        kinds(&events)
+    );
+    assert!(w.store.due_rotations(later, 10).await.unwrap().is_empty());
+
+    // A rotation that fails for good while its event cannot be written is not given
+    // up until the timeline says so.
+    let r = w.submitted().await;
+    let grant = w
+        .decide(&r.id, Decision::Approve(Narrowing::default()))
+        .await;
+    faulty.fail_events_of(grant.id);
+    w.rotator.fail_next(1, true);
+    w.service
+        .cancel(&alice, &grant.id, Message::default())
+        .await
+        .expect("ended early");
+    assert_eq!(
+        w.store.due_rotations(later, 10).await.unwrap().len(),
+        1,
+        "not given up in silence"
+    );
+    faulty.recover();
+    w.rotator.fail_next(1, true);
+    w.advance(TimeDelta::minutes(5));
+    w.service.sweep().await.expect("a sweep");
+    let events = w.store.events(&grant.id).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::RotationFailed && e.detail.contains("given up")),
+        "{:?}",
+        kinds(&events)
+    );
+    assert!(w.store.due_rotations(later, 10).await.unwrap().is_empty());
+}

@@ -457,4 +457,179 @@ mod tests {
             }
         }
     }
+
+    /// Berlin in 2030, as the tz database has it: CET (+1 h) until 31 March 01:00 UTC,
+    /// then CEST (+2 h) until 27 October 01:00 UTC.
+    struct Berlin2030;
+
+    impl Zone for Berlin2030 {
+        fn offset_minutes(&self, at: DateTime<Utc>) -> i32 {
+            let spring = utc("2030-03-31T01:00:00Z");
+            let autumn = utc("2030-10-27T01:00:00Z");
+            if at >= spring && at < autumn { 120 } else { 60 }
+        }
+    }
+
+    /// Pacific/Kiritimati (UTC+14 all year) and Pacific/Pago_Pago (UTC-11 all year).
+    const KIRITIMATI: Fixed = Fixed(14 * 60);
+    const PAGO_PAGO: Fixed = Fixed(-11 * 60);
+
+    fn local(s: &str) -> NaiveDateTime {
+        parse_input(s).unwrap()
+    }
+
+    /// The zones with their changes of 2030 (none for the fixed ones), and the days
+    /// the checks below walk minute by minute.
+    fn zones() -> Vec<(&'static str, Box<dyn Zone>, Vec<&'static str>)> {
+        vec![
+            (
+                "Europe/Berlin",
+                Box::new(Berlin2030),
+                vec!["2030-03-31", "2030-10-27"],
+            ),
+            (
+                "America/New_York",
+                Box::new(NewYork2030),
+                vec!["2030-03-10", "2030-11-03"],
+            ),
+            (
+                "Pacific/Kiritimati",
+                Box::new(KIRITIMATI),
+                vec!["2029-12-31", "2030-01-01"],
+            ),
+            (
+                "Pacific/Pago_Pago",
+                Box::new(PAGO_PAGO),
+                vec!["2029-12-31", "2030-01-01"],
+            ),
+        ]
+    }
+
+    /// Every UTC instant (each minute of two days around each change) shown in the
+    /// zone and read back from the field is the same instant; except in the hour a
+    /// change to winter time repeats, whose second pass reads back as the first (the
+    /// field holds a wall-clock time, and an ambiguous one is the earlier instant).
+    #[test]
+    fn every_instant_round_trips_through_the_field_in_every_zone() {
+        for (name, zone, days) in zones() {
+            for day in days {
+                let from = utc(&format!("{day}T00:00:00Z")) - TimeDelta::hours(24);
+                for minute in 0..(3 * 24 * 60) {
+                    let at = from + TimeDelta::minutes(minute);
+                    let back = input_to_utc(&input_value(at, &*zone), &*zone).unwrap();
+                    // The second pass of a repeated hour: an hour ago the offset
+                    // was larger.
+                    let repeated =
+                        zone.offset_minutes(at - TimeDelta::hours(1)) > zone.offset_minutes(at);
+                    if back != at {
+                        assert!(repeated, "{name}: {at} read back as {back}");
+                        assert_eq!(back, at - TimeDelta::hours(1), "{name}: {at}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every wall-clock time (each minute of the days around each change) read as an
+    /// instant shows as itself again, but for the times a change to summer time skips:
+    /// they read with the offset before the change, an hour later on the clock.
+    #[test]
+    fn every_wall_clock_time_reads_as_an_instant_that_shows_it_again() {
+        for (name, zone, days) in zones() {
+            for day in days {
+                let from = local(&format!("{day}T00:00")) - TimeDelta::hours(24);
+                for minute in 0..(3 * 24 * 60) {
+                    let wall = from + TimeDelta::minutes(minute);
+                    let at = from_local(wall, &*zone);
+                    let shown = to_local(at, &*zone);
+                    if shown != wall {
+                        assert_eq!(shown, wall + TimeDelta::hours(1), "{name}: {wall}");
+                        // Skipped: no instant shows it.
+                        let offsets = [
+                            zone.offset_minutes(at - TimeDelta::hours(2)),
+                            zone.offset_minutes(at + TimeDelta::hours(2)),
+                        ];
+                        assert!(
+                            offsets.iter().all(|o| {
+                                let candidate = wall.and_utc() - TimeDelta::minutes(i64::from(*o));
+                                to_local(candidate, &*zone) != wall
+                            }),
+                            "{name}: {wall} exists but read as {at}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A custom time frame entered across a change, as the request form sends it.
+    #[test]
+    fn time_frames_across_changes_and_far_from_utc_are_the_instants_meant() {
+        let frame = |start: &str, end: &str, zone: &dyn Zone| {
+            (
+                input_to_utc(start, zone).unwrap(),
+                input_to_utc(end, zone).unwrap(),
+            )
+        };
+        // Berlin, spring: 01:30 to 03:30 on the clock is one hour (02:00-03:00 is
+        // skipped).
+        let (s, e) = frame("2030-03-31T01:30", "2030-03-31T03:30", &Berlin2030);
+        assert_eq!(
+            (s, e),
+            (utc("2030-03-31T00:30:00Z"), utc("2030-03-31T01:30:00Z"))
+        );
+        // A skipped time reads an hour later: 02:30 is 03:30 CEST.
+        assert_eq!(
+            input_to_utc("2030-03-31T02:30", &Berlin2030),
+            Some(utc("2030-03-31T01:30:00Z"))
+        );
+        // Berlin, autumn: 01:30 to 03:30 is three hours (02:00-03:00 happens twice);
+        // 02:30 is the first one, CEST.
+        let (s, e) = frame("2030-10-27T01:30", "2030-10-27T03:30", &Berlin2030);
+        assert_eq!(
+            (s, e),
+            (utc("2030-10-26T23:30:00Z"), utc("2030-10-27T02:30:00Z"))
+        );
+        assert_eq!(
+            input_to_utc("2030-10-27T02:30", &Berlin2030),
+            Some(utc("2030-10-27T00:30:00Z"))
+        );
+        // New York, spring and autumn.
+        let (s, e) = frame("2030-03-10T01:00", "2030-03-10T04:00", &NewYork2030);
+        assert_eq!(e - s, TimeDelta::hours(2));
+        let (s, e) = frame("2030-11-03T00:00", "2030-11-03T03:00", &NewYork2030);
+        assert_eq!(e - s, TimeDelta::hours(4));
+        // Kiritimati is a day ahead of UTC for ten hours of it; Pago Pago eleven hours
+        // behind.
+        let (s, e) = frame("2030-01-01T00:30", "2030-01-01T09:30", &KIRITIMATI);
+        assert_eq!(
+            (s, e),
+            (utc("2029-12-31T10:30:00Z"), utc("2029-12-31T19:30:00Z"))
+        );
+        let (s, e) = frame("2029-12-31T23:30", "2030-01-01T00:30", &PAGO_PAGO);
+        assert_eq!(
+            (s, e),
+            (utc("2030-01-01T10:30:00Z"), utc("2030-01-01T11:30:00Z"))
+        );
+        // And back into the fields as entered.
+        assert_eq!(input_value(s, &PAGO_PAGO), "2029-12-31T23:30");
+        assert_eq!(
+            input_value(utc("2029-12-31T10:30:00Z"), &KIRITIMATI),
+            "2030-01-01T00:30"
+        );
+        // The same instant is a different day in each: a report's day filter covers
+        // the local day.
+        assert_eq!(
+            day_start("2030-01-01", &KIRITIMATI),
+            Some(utc("2029-12-31T10:00:00Z"))
+        );
+        assert_eq!(
+            day_end("2029-12-31", &PAGO_PAGO),
+            Some(utc("2030-01-01T11:00:00Z"))
+        );
+        // The day of a change lasts 23 or 25 hours.
+        let day = |d: &str, z: &dyn Zone| day_end(d, z).unwrap() - day_start(d, z).unwrap();
+        assert_eq!(day("2030-03-31", &Berlin2030), TimeDelta::hours(23));
+        assert_eq!(day("2030-10-27", &Berlin2030), TimeDelta::hours(25));
+    }
 }

@@ -15,6 +15,7 @@ mod bench;
 mod bench_init;
 mod bench_setup;
 mod dev;
+mod fuzz;
 mod infra;
 mod publish;
 mod site;
@@ -56,6 +57,11 @@ tasks:
                           times under load (25), a seeded fault schedule over N workflows
                           (2000), the races N times (20), the load for N seconds (60);
                           --aws runs the races and the load on the emulator too
+  fuzz [--cases N] [--seconds S]
+                          the property targets of the suite (arbitrary bodies, query
+                          strings and ids against each router; the CSV report and the
+                          mails from arbitrary text) run long: N cases a round (10000),
+                          rounds for S seconds per target (60), from a fresh seed
   moto                    run the AWS emulator in the foreground and print the
                           TEMPACCESS_MOTO_URL to export for `cargo test`
   stack [--port N] [--rate-speed N] [--no-build]
@@ -92,6 +98,7 @@ fn try_main() -> Result<()> {
         "bench" => bench::run(&Workspace::locate()?, rest),
         "bench-setup" => bench_setup::run(&Workspace::locate()?, rest),
         "soak" => soak::run_soak(&Workspace::locate()?, rest),
+        "fuzz" => fuzz::run_fuzz(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -343,7 +343,7 @@ fn aws(ws: &Workspace, moto_url: &str) -> Vec<Step> {
     // The same HTTP suites, on `serve --backend aws` against the emulator.
     let mut e2e = suite(ws, "e2e");
     // The in-process and SQLite suites (the use cases, the Store contract, the fault
-    // schedule) do not depend on the backend: run once, in e2e.
+    // schedule, the fuzz targets) do not depend on the backend: run once, in e2e.
     e2e.args([
         "--",
         "--skip",
@@ -352,6 +352,8 @@ fn aws(ws: &Workspace, moto_url: &str) -> Vec<Step> {
         "service::",
         "--skip",
         "faults::",
+        "--skip",
+        "fuzz::",
     ])
     .env("TEMPACCESS_MOTO_URL", moto_url)
     .env("TEMPACCESS_E2E_BACKEND", "aws");

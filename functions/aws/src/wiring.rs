@@ -62,6 +62,19 @@ pub fn ports_for(
     clock: Arc<dyn Clock>,
     services: Services,
 ) -> Ports {
+    // Every call under a deadline; the store's failures of the moment retried.
+    tempaccess_core::bounded::bounded(
+        unbounded(settings, clients, clock, services),
+        tempaccess_core::bounded::Limits::default(),
+    )
+}
+
+fn unbounded(
+    settings: &AwsSettings,
+    clients: &Clients,
+    clock: Arc<dyn Clock>,
+    services: Services,
+) -> Ports {
     Ports {
         store: Arc::new(DynamoStore::new(
             clients.dynamodb.clone(),

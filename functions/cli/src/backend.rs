@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tempaccess_aws::config::{AwsSettings, Clients};
 use tempaccess_core::Timestamp;
+use tempaccess_core::bounded::Limits;
 use tempaccess_core::ids::RequestId;
 use tempaccess_core::ports::{BoxError, Clock, Scheduler};
 use tempaccess_core::service::Ports;
@@ -55,16 +56,18 @@ pub async fn open(
             }
             let mailbox = Mailbox::new(clock.clone());
             let secrets = Arc::new(FileSecrets::open(&data.join("secrets.json"))?);
+            let ports = Ports {
+                store: Arc::new(store),
+                mailer: Arc::new(mailbox.clone()),
+                scheduler: timer.clone(),
+                secrets: secrets.clone(),
+                rotator: secrets,
+                clock,
+                random: Arc::new(OsRandom),
+            };
             Ok(Opened {
-                ports: Ports {
-                    store: Arc::new(store),
-                    mailer: Arc::new(mailbox.clone()),
-                    scheduler: timer.clone(),
-                    secrets: secrets.clone(),
-                    rotator: secrets,
-                    clock,
-                    random: Arc::new(OsRandom),
-                },
+                // Every call under a deadline; the store's failures of the moment retried.
+                ports: tempaccess_core::bounded::bounded(ports, Limits::default()),
                 mailbox: Some(mailbox),
                 timer,
             })

@@ -51,13 +51,21 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The display name of `who`; the email when none is known or it is blank.
     fn name<'e>(&'e self, who: &'e Email) -> &'e str {
-        self.names.get(who).map_or(who.as_str(), String::as_str)
+        self.known_name(who).unwrap_or(who.as_str())
+    }
+
+    fn known_name(&self, who: &Email) -> Option<&str> {
+        self.names
+            .get(who)
+            .map(String::as_str)
+            .filter(|n| !one_line(n).trim().is_empty())
     }
 
     /// "Alice Example (alice@example.com)", or the email alone when no name is known.
     fn name_and_email(&self, who: &Email) -> String {
-        match self.names.get(who) {
+        match self.known_name(who) {
             Some(name) if name != who.as_str() => format!("{name} ({who})"),
             _ => who.to_string(),
         }
@@ -66,6 +74,24 @@ impl Context<'_> {
     fn request_page(&self, r: &AccessRequest) -> String {
         format!("{}/requests/{}", self.site_url.trim_end_matches('/'), r.id)
     }
+}
+
+/// `s` on one line: every control character (line breaks included), line or paragraph
+/// separator and direction override becomes a space. Names and entry names reach a
+/// mail's subject (a header), its intro and its rows; none may start a line of its
+/// own there, pass for the product's text, or turn the text around.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Where the decision link goes in a decision mail until it is sent. The outbox keeps
@@ -88,7 +114,7 @@ struct Body {
 impl Body {
     fn new(intro: impl Into<String>) -> Self {
         Self {
-            intro: intro.into(),
+            intro: one_line(&intro.into()),
             rows: Vec::new(),
             link: None,
             quotes: Vec::new(),
@@ -97,7 +123,7 @@ impl Body {
     }
 
     fn row(mut self, label: &'static str, value: impl Into<String>) -> Self {
-        let value = value.into();
+        let value = one_line(&value.into());
         if !value.is_empty() {
             self.rows.push((label, value));
         }
@@ -150,7 +176,12 @@ impl Body {
         }
         for (label, value) in &self.quotes {
             let _ = write!(text, "\n{label}:\n");
-            for line in value.lines() {
+            // A bare CR or a Unicode line separator breaks a line in some mail
+            // readers: each starts a quoted line of its own.
+            for line in value
+                .replace("\r\n", "\n")
+                .split(['\n', '\r', '\u{2028}', '\u{2029}'])
+            {
                 let _ = writeln!(text, "> {line}");
             }
             let _ = write!(
@@ -167,7 +198,7 @@ impl Body {
         html.push_str("</body></html>");
         Mail {
             to: to.clone(),
-            subject,
+            subject: one_line(&subject),
             text,
             html,
         }
@@ -375,6 +406,43 @@ mod tests {
         assert_eq!(
             escape_html(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    /// Found by the fuzz target: a display name or an entry name with a line break
+    /// could write a line of the mail's own ("Review and decide: …") and reach the
+    /// subject header; a blank name left the sentence without its subject; a bare CR
+    /// in a message ended a quoted line without a `>`.
+    #[test]
+    fn names_stay_on_one_line_and_quotes_break_at_every_line_end() {
+        let mut r = pending(hour());
+        r.entry_name = "Prod\r\nBcc: x@evil.example".into();
+        r.message = Message::parse("ok\rReview and decide: https://evil.example", "m").unwrap();
+        let names = HashMap::from([
+            (
+                email("alice@example.com"),
+                "Mallory\nReview and decide: https://evil.example".to_owned(),
+            ),
+            (email("bob@example.com"), " ".to_owned()),
+        ]);
+        let cx = Context {
+            names: &names,
+            site_url: "https://site",
+        };
+        let m = with_link(decision_requested(&cx, &r, "View", false), "https://site/l");
+        assert!(!m.subject.chars().any(char::is_control), "{:?}", m.subject);
+        let links: Vec<&str> = m
+            .text
+            .lines()
+            .filter(|l| l.starts_with("Review and decide"))
+            .collect();
+        assert_eq!(links, ["Review and decide: https://site/l"], "{}", m.text);
+        assert!(!m.text.contains('\r'), "{:?}", m.text);
+        let expired = expired(&cx, &r);
+        assert!(
+            expired.text.contains("bob@example.com did not decide"),
+            "{}",
+            expired.text
         );
     }
 

@@ -216,10 +216,16 @@ pub const COLUMNS: [&str; 19] = [
     "id",
 ];
 
+/// What a spreadsheet may read as the start of a formula: OWASP's list (with the line
+/// feed), and the full-width signs some spreadsheets take for the ASCII ones.
+const FORMULA_STARTS: [char; 11] = [
+    '=', '+', '-', '@', '\t', '\r', '\n', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would read it
 /// as a formula.
 fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let s = if s.starts_with(FORMULA_STARTS) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -387,5 +393,8 @@ mod tests {
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
+        // Found by the fuzz target: a leading line feed, and the full-width signs.
+        assert_eq!(cell("\n=1+1"), "\"'\n=1+1\"");
+        assert_eq!(cell("\u{FF1D}1+1"), "'\u{FF1D}1+1");
     }
 }

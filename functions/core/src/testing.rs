@@ -356,12 +356,57 @@ pub fn entry() -> Entry {
 
 /// A store with faults a test turns on: an index of people's open requests that lags
 /// (while frozen, [`Store::open_requests_of`] answers from a snapshot, as a DynamoDB
-/// index may for a moment after a write), and writes to chosen requests that fail.
+/// index may for a moment after a write), writes to chosen requests that fail, and a
+/// seeded random schedule of failures of the moment and calls that never answer; and
+/// it counts the calls made to it.
 /// Everything else is the inner store's.
 pub struct StoreWithFaults {
     inner: Arc<dyn Store>,
     frozen: Mutex<Option<std::collections::HashMap<Email, Vec<AccessRequest>>>>,
     failing: Mutex<Vec<RequestId>>,
+    failing_events: Mutex<Vec<RequestId>>,
+    schedule: Mutex<Option<Schedule>>,
+    dealt: Mutex<StoreFaultFigures>,
+    counted: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// A seeded schedule of store faults.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    state: u64,
+    fail_percent: u64,
+    hang_per_mille: u64,
+}
+
+impl Schedule {
+    /// xorshift64*: the same faults for the same seed.
+    fn below(&mut self, n: u64) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+/// What the schedule dealt: calls made, failed for the moment (throttled or
+/// unreachable on a read; contention or throttling on a write), and never answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreFaultFigures {
+    /// Calls while the schedule ran.
+    pub calls: u64,
+    /// Reads failed (throttled, unreachable).
+    pub reads_failed: u64,
+    /// Writes failed (contention with another transaction, throttled).
+    pub writes_failed: u64,
+    /// Calls that never answered.
+    pub hung: u64,
+}
+
+/// What a store call is, for the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    Read,
+    Write,
 }
 
 impl StoreWithFaults {
@@ -371,12 +416,97 @@ impl StoreWithFaults {
             inner,
             frozen: Mutex::new(None),
             failing: Mutex::new(Vec::new()),
+            failing_events: Mutex::new(Vec::new()),
+            schedule: Mutex::new(None),
+            dealt: Mutex::new(StoreFaultFigures::default()),
+            counted: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// From now on, each call fails for the moment `fail_percent` times in a hundred
+    /// and never answers `hang_per_mille` times in a thousand, as `seed` deals them.
+    pub fn schedule(&self, seed: u64, fail_percent: u64, hang_per_mille: u64) {
+        *self.schedule.lock().unwrap_or_else(PoisonError::into_inner) = Some(Schedule {
+            state: seed | 1,
+            fail_percent,
+            hang_per_mille,
+        });
+    }
+
+    /// Ends the schedule and the failing events: the database has recovered.
+    pub fn recover(&self) {
+        *self.schedule.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.failing_events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The calls made since the last time they were taken, by the name of the
+    /// [`Store`] method; taking them starts the count again.
+    pub fn take_calls(&self) -> BTreeMap<&'static str, u64> {
+        std::mem::take(&mut *self.counted.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// What the schedule dealt so far.
+    pub fn figures(&self) -> StoreFaultFigures {
+        *self.dealt.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the schedule says of this call: go on, fail, or never answer.
+    async fn scheduled(&self, name: &'static str, kind: CallKind) -> Result<(), StoreError> {
+        *self
+            .counted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(name)
+            .or_default() += 1;
+        let (hang, fail) = {
+            let mut schedule = self.schedule.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(s) = schedule.as_mut() else {
+                return Ok(());
+            };
+            let hang = s.below(1000) < s.hang_per_mille;
+            let fail = !hang && s.below(100) < s.fail_percent;
+            (hang, fail)
+        };
+        {
+            let mut dealt = self.dealt.lock().unwrap_or_else(PoisonError::into_inner);
+            dealt.calls += 1;
+            match (hang, fail, kind) {
+                (true, _, _) => dealt.hung += 1,
+                (_, true, CallKind::Read) => dealt.reads_failed += 1,
+                (_, true, CallKind::Write) => dealt.writes_failed += 1,
+                _ => {}
+            }
+        }
+        if hang {
+            std::future::pending::<()>().await;
+        }
+        if fail {
+            return Err(StoreError::Unavailable(match kind {
+                CallKind::Read => "the table is throttled (ProvisionedThroughputExceeded)".into(),
+                CallKind::Write => {
+                    "the transaction was cancelled by another in flight (TransactionConflict)"
+                        .into()
+                }
+            }));
+        }
+        Ok(())
     }
 
     /// From now on, every write to request `id` fails (the database refuses it).
     pub fn fail_writes_to(&self, id: RequestId) {
         self.failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id);
+    }
+
+    /// From now on, every event appended to request `id`'s timeline on its own (not
+    /// with a change of state) fails; [`Self::recover`] ends it.
+    pub fn fail_events_of(&self, id: RequestId) {
+        self.failing_events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(id);
@@ -397,24 +527,31 @@ impl StoreWithFaults {
 #[async_trait]
 impl Store for StoreWithFaults {
     async fn put_entry(&self, entry: &Entry) -> Result<(), StoreError> {
+        self.scheduled("put_entry", CallKind::Write).await?;
         self.inner.put_entry(entry).await
     }
     async fn entry(&self, id: &EntryId) -> Result<Option<Entry>, StoreError> {
+        self.scheduled("entry", CallKind::Read).await?;
         self.inner.entry(id).await
     }
     async fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        self.scheduled("entries", CallKind::Read).await?;
         self.inner.entries().await
     }
     async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        self.scheduled("put_user", CallKind::Write).await?;
         self.inner.put_user(user).await
     }
     async fn user(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.scheduled("user", CallKind::Read).await?;
         self.inner.user(email).await
     }
     async fn create_request(&self, new: CreateRequest) -> Result<(), StoreError> {
+        self.scheduled("create_request", CallKind::Write).await?;
         self.inner.create_request(new).await
     }
     async fn apply(&self, change: Change) -> Result<(), StoreError> {
+        self.scheduled("apply", CallKind::Write).await?;
         let failing = self
             .failing
             .lock()
@@ -428,24 +565,41 @@ impl Store for StoreWithFaults {
         self.inner.apply(change).await
     }
     async fn request(&self, id: &RequestId) -> Result<Option<AccessRequest>, StoreError> {
+        self.scheduled("request", CallKind::Read).await?;
         self.inner.request(id).await
     }
     async fn events(&self, id: &RequestId) -> Result<Vec<AuditEvent>, StoreError> {
+        self.scheduled("events", CallKind::Read).await?;
         self.inner.events(id).await
     }
     async fn append_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.scheduled("append_event", CallKind::Write).await?;
+        let failing = self
+            .failing_events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&event.request_id);
+        if failing {
+            return Err(StoreError::Unavailable(
+                "the database refused the event".into(),
+            ));
+        }
         self.inner.append_event(event).await
     }
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        self.scheduled("token", CallKind::Read).await?;
         self.inner.token(hash).await
     }
     async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        self.scheduled("put_token", CallKind::Write).await?;
         self.inner.put_token(token).await
     }
     async fn query(&self, query: &StoreQuery) -> Result<Page<AccessRequest>, StoreError> {
+        self.scheduled("query", CallKind::Read).await?;
         self.inner.query(query).await
     }
     async fn count(&self, query: &StoreQuery) -> Result<Total, StoreError> {
+        self.scheduled("count", CallKind::Read).await?;
         self.inner.count(query).await
     }
     async fn open_requests_of(
@@ -453,6 +607,7 @@ impl Store for StoreWithFaults {
         requester: &Email,
         now: Timestamp,
     ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.scheduled("open_requests_of", CallKind::Read).await?;
         let frozen = self
             .frozen
             .lock()
@@ -468,6 +623,8 @@ impl Store for StoreWithFaults {
         &self,
         after: Timestamp,
     ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.scheduled("grants_ending_after", CallKind::Read)
+            .await?;
         self.inner.grants_ending_after(after).await
     }
     async fn overdue_grants(
@@ -475,6 +632,7 @@ impl Store for StoreWithFaults {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.scheduled("overdue_grants", CallKind::Read).await?;
         self.inner.overdue_grants(now, limit).await
     }
     async fn stale_pending(
@@ -482,12 +640,15 @@ impl Store for StoreWithFaults {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<AccessRequest>, StoreError> {
+        self.scheduled("stale_pending", CallKind::Read).await?;
         self.inner.stale_pending(now, limit).await
     }
     async fn due_mail(&self, now: Timestamp, limit: u32) -> Result<Vec<OutgoingMail>, StoreError> {
+        self.scheduled("due_mail", CallKind::Read).await?;
         self.inner.due_mail(now, limit).await
     }
     async fn mail_delivered(&self, id: &str) -> Result<(), StoreError> {
+        self.scheduled("mail_delivered", CallKind::Write).await?;
         self.inner.mail_delivered(id).await
     }
     async fn mail_failed(
@@ -496,6 +657,7 @@ impl Store for StoreWithFaults {
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        self.scheduled("mail_failed", CallKind::Write).await?;
         self.inner.mail_failed(id, attempts, next_attempt_at).await
     }
     async fn due_rotations(
@@ -503,9 +665,11 @@ impl Store for StoreWithFaults {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<PendingRotation>, StoreError> {
+        self.scheduled("due_rotations", CallKind::Read).await?;
         self.inner.due_rotations(now, limit).await
     }
     async fn rotation_done(&self, id: &str) -> Result<(), StoreError> {
+        self.scheduled("rotation_done", CallKind::Write).await?;
         self.inner.rotation_done(id).await
     }
     async fn rotation_failed(
@@ -514,6 +678,7 @@ impl Store for StoreWithFaults {
         attempts: u32,
         next_attempt_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        self.scheduled("rotation_failed", CallKind::Write).await?;
         self.inner
             .rotation_failed(id, attempts, next_attempt_at)
             .await

@@ -7,6 +7,10 @@ use axum::response::{IntoResponse, Response};
 use tempaccess_core::Error;
 use tempaccess_core::wire::{ErrorBody, ErrorCode, ErrorDetail};
 
+/// How long a client waits before trying again after a 503: the store's own retries
+/// took under a second; a few seconds let a throttled table recover.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
@@ -27,6 +31,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::Misdirected => StatusCode::MISDIRECTED_REQUEST,
         ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -103,8 +108,8 @@ impl From<Error> for ApiError {
             Error::Unavailable { .. } => {
                 tracing::error!(error = %ErrorChain(&e), "request failed");
                 Self::new(
-                    ErrorCode::Internal,
-                    "something went wrong on our side; try again",
+                    ErrorCode::Unavailable,
+                    "a service we depend on is unavailable; nothing was changed: try again in a few seconds",
                 )
             }
         };
@@ -119,6 +124,7 @@ pub use tempaccess_core::error::Chain as ErrorChain;
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthenticated = self.status == StatusCode::UNAUTHORIZED;
+        let unavailable = self.status == StatusCode::SERVICE_UNAVAILABLE;
         let mut response = (
             self.status,
             Json(ErrorBody {
@@ -130,6 +136,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if unavailable {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
         }
         response
     }

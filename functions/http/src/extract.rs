@@ -124,10 +124,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
                 .strip_prefix("unknown field `")
                 .and_then(|rest| rest.split('`').next());
             match unknown {
+                Some("") => ApiError::invalid("query", "a query parameter has no name"),
                 Some(name) => ApiError::invalid(name, "unknown query parameter"),
                 None => ApiError::invalid(path, message),
             }
         })
+    }
+}
+
+/// The `{id}` of a path. One that cannot be read (a percent-escape that is not UTF-8)
+/// names nothing: 404 with the API's error body, as an id never issued.
+#[derive(Debug)]
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| Self(id))
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "no such resource"))
     }
 }
 
@@ -239,6 +256,13 @@ mod tests {
         assert_eq!(
             query_error("/v1/requests?limit=ten"),
             ("limit".to_owned(), "must be a number".to_owned())
+        );
+        assert_eq!(
+            query_error("/v1/requests?=1"),
+            (
+                "query".to_owned(),
+                "a query parameter has no name".to_owned()
+            )
         );
         assert_eq!(
             query_error("/v1/requests?status=late").0,

@@ -101,7 +101,9 @@ pub fn of(function: Function) -> Vec<Route> {
 pub fn serve(routes: Vec<Route>, state: AppState) -> Router {
     let router = routes
         .into_iter()
-        .fold(Router::new(), |router, r| router.route(r.path, r.handler));
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        // A path no route takes (an empty id) answers with the API's error body.
+        .fallback(|| async { crate::ApiError::no_route() });
     let service = state.service.clone();
     harden(router.with_state(state), &service)
 }

@@ -153,10 +153,14 @@ impl Service {
         actor: Actor,
         kind: EventKind,
         detail: String,
-    ) {
+    ) -> bool {
         let event = self.event(request_id, actor, kind, detail);
-        if let Err(e) = self.ports.store.append_event(&event).await {
-            tracing::warn!(%request_id, event = kind.as_str(), error = %e, "could not record an event");
+        match self.ports.store.append_event(&event).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(%request_id, event = kind.as_str(), error = %e, "could not record an event");
+                false
+            }
         }
     }
 

@@ -185,7 +185,7 @@ impl Service {
         let store = &self.ports.store;
         let attempts = item.attempts + 1;
         let retryable = !matches!(attempt, Attempt::Mail(MailError::Permanent(_)));
-        let retry =
+        let mut retry =
             (retryable && attempts < MAX_MAIL_ATTEMPTS).then(|| self.now() + backoff(attempts));
         match &attempt {
             Attempt::Mail(e) => {
@@ -195,9 +195,6 @@ impl Service {
                 tracing::warn!(mail_id = %item.id, request_id = %item.request_id, error = %Chain(e), attempts, "decision link not made");
             }
         }
-        if let Err(e) = store.mail_failed(&item.id, attempts, retry).await {
-            tracing::warn!(mail_id = %item.id, error = %e, "could not record the failed attempt");
-        }
         // The timeline says what happened in words for people; the cause (which may
         // name internals) is in the log above.
         let what = if retryable {
@@ -205,21 +202,37 @@ impl Service {
         } else {
             "was refused by the mail service"
         };
-        let detail = match retry {
-            Some(at) => format!(
-                "mail to {} {what}; retrying at {}",
-                item.mail.to,
-                at.format("%Y-%m-%d %H:%M UTC")
-            ),
-            None => format!("mail to {} {what}; given up", item.mail.to),
-        };
-        self.record(
-            item.request_id,
-            Actor::SYSTEM,
-            EventKind::EmailFailed,
-            detail,
-        )
-        .await;
+        // Given up only once the timeline says so: a mail given up in silence would
+        // leave someone waiting for it with nobody told.
+        if retry.is_none() {
+            let said = self
+                .record(
+                    item.request_id,
+                    Actor::SYSTEM,
+                    EventKind::EmailFailed,
+                    format!("mail to {} {what}; given up", item.mail.to),
+                )
+                .await;
+            if !said {
+                retry = Some(self.now() + backoff(attempts));
+            }
+        }
+        if let Err(e) = store.mail_failed(&item.id, attempts, retry).await {
+            tracing::warn!(mail_id = %item.id, error = %e, "could not record the failed attempt");
+        }
+        if let Some(at) = retry {
+            self.record(
+                item.request_id,
+                Actor::SYSTEM,
+                EventKind::EmailFailed,
+                format!(
+                    "mail to {} {what}; retrying at {}",
+                    item.mail.to,
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            )
+            .await;
+        }
     }
 }
 

@@ -56,27 +56,45 @@ impl Service {
                     rotated += 1;
                     // The timeline first: a process that dies between the two writes
                     // rotates again and says so twice, rather than rotating in silence.
-                    self.record(
-                        item.request_id,
-                        Actor::SYSTEM,
-                        EventKind::Rotated,
-                        "the password was rotated: the one seen during the grant no longer works"
-                            .to_owned(),
-                    )
-                    .await;
-                    if let Err(e) = store.rotation_done(&item.id).await {
+                    // Likewise when the event cannot be written: the rotation stays due.
+                    let said = self
+                        .record(
+                            item.request_id,
+                            Actor::SYSTEM,
+                            EventKind::Rotated,
+                            "the password was rotated: the one seen during the grant no longer works"
+                                .to_owned(),
+                        )
+                        .await;
+                    if !said {
+                        tracing::warn!(rotation_id = %item.id, "a rotation not on the timeline stays due");
+                    } else if let Err(e) = store.rotation_done(&item.id).await {
                         tracing::warn!(rotation_id = %item.id, error = %e, "a done rotation stays pending");
                     }
                 }
                 Err(e) => {
                     failed += 1;
                     let attempts = item.attempts + 1;
-                    let retry = match &e {
+                    let mut retry = match &e {
                         RotateError::Retryable(_) if attempts < MAX_ROTATION_ATTEMPTS => {
                             Some(self.now() + backoff(attempts))
                         }
                         _ => None,
                     };
+                    // Given up only once the timeline says so: a rotation given up in
+                    // silence would leave a seen password working with nobody told.
+                    let given_up_said = retry.is_none()
+                        && self
+                            .record(
+                                item.request_id,
+                                Actor::SYSTEM,
+                                EventKind::RotationFailed,
+                                GIVEN_UP.to_owned(),
+                            )
+                            .await;
+                    if retry.is_none() && !given_up_said {
+                        retry = Some(self.now() + backoff(attempts));
+                    }
                     // Given up is an error: a password someone saw still works.
                     if retry.is_some() {
                         tracing::warn!(rotation_id = %item.id, request_id = %item.request_id, error = %Chain(&e), attempts, "credential not rotated; retrying");
@@ -86,28 +104,28 @@ impl Service {
                     if let Err(e) = store.rotation_failed(&item.id, attempts, retry).await {
                         tracing::warn!(rotation_id = %item.id, error = %e, "could not record the failed rotation");
                     }
-                    let detail = match retry {
-                        Some(at) => format!(
-                            "the password could not be rotated yet; retrying at {}",
-                            at.format("%Y-%m-%d %H:%M UTC")
-                        ),
-                        None => "the password could not be rotated and is given up: rotate it \
-                                 by hand, the one seen during the grant still works"
-                            .to_owned(),
-                    };
-                    self.record(
-                        item.request_id,
-                        Actor::SYSTEM,
-                        EventKind::RotationFailed,
-                        detail,
-                    )
-                    .await;
+                    if let Some(at) = retry {
+                        self.record(
+                            item.request_id,
+                            Actor::SYSTEM,
+                            EventKind::RotationFailed,
+                            format!(
+                                "the password could not be rotated yet; retrying at {}",
+                                at.format("%Y-%m-%d %H:%M UTC")
+                            ),
+                        )
+                        .await;
+                    }
                 }
             }
         }
         (rotated, failed)
     }
 }
+
+/// What the timeline says of a rotation given up.
+const GIVEN_UP: &str = "the password could not be rotated and is given up: rotate it by hand, \
+                        the one seen during the grant still works";
 
 /// Waits between rotation attempts: 1, 2, 4, … 32 minutes.
 fn backoff(attempts: u32) -> TimeDelta {

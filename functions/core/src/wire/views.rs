@@ -520,6 +520,9 @@ pub enum ErrorCode {
     TooManyRequests,
     /// 500: something failed on the server's side.
     Internal,
+    /// 503: a service it depends on (the database, above all) failed for now, after
+    /// retries; nothing was changed. Try again after `Retry-After` seconds.
+    Unavailable,
     /// A code this version does not know (a later server's, or an answer that is not
     /// the API's own): read, never sent.
     #[serde(other, skip_serializing)]
@@ -528,7 +531,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the API sends.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::InvalidInput,
         Self::Rejected,
         Self::Unauthenticated,
@@ -540,6 +543,7 @@ impl ErrorCode {
         Self::Misdirected,
         Self::TooManyRequests,
         Self::Internal,
+        Self::Unavailable,
     ];
 
     /// The snake_case name used on the wire.
@@ -556,6 +560,7 @@ impl ErrorCode {
             Self::Misdirected => "misdirected",
             Self::TooManyRequests => "too_many_requests",
             Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
             Self::Unknown => "unknown",
         }
     }

@@ -2,10 +2,10 @@
 //! access; the approver or an admin revokes a grant with a reason.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use tempaccess_core::wire::{CancelBody, ErrorBody, RequestView};
 
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathId};
 use crate::routes::{changed_view, request_id};
 use crate::{ApiError, AppState, SignedIn};
 
@@ -21,7 +21,7 @@ use crate::{ApiError, AppState, SignedIn};
 pub async fn cancel(
     State(app): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<RequestView>, ApiError> {
     let id = request_id(&id)?;

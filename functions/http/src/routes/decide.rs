@@ -3,7 +3,7 @@
 //! decides only where the deployment allows decisions by link.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use tempaccess_core::token::DecisionToken;
 use tempaccess_core::wire::{
     DecisionBody, DecisionPage, ErrorBody, LookupBody, PermissionSetView, RequestView,
@@ -11,7 +11,7 @@ use tempaccess_core::wire::{
 };
 
 use crate::caller::Visitor;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathId};
 use crate::routes::{changed_view, request_id, views};
 use crate::{ApiError, AppState, SignedIn};
 
@@ -28,7 +28,7 @@ use crate::{ApiError, AppState, SignedIn};
 pub async fn decide(
     State(app): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Json<RequestView>, ApiError> {
     let id = request_id(&id)?;

@@ -2,7 +2,7 @@
 //! access now, and an entry's credential during a grant.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tempaccess_core::audit::Actor;
@@ -14,7 +14,7 @@ use tempaccess_core::wire::{
     SecretView,
 };
 
-use crate::extract::QueryParams;
+use crate::extract::{PathId, QueryParams};
 use crate::routes::{request_id, views};
 use crate::{ApiError, AppState, SignedIn};
 
@@ -43,7 +43,7 @@ pub async fn me(caller: SignedIn) -> Json<Me> {
 pub async fn secret(
     State(app): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<SecretView>, ApiError> {
     let entry =
         EntryId::parse(&id).map_err(|_| ApiError::new(ErrorCode::NotFound, "entry not found"))?;
@@ -138,7 +138,7 @@ pub async fn list_requests(
 pub async fn request_detail(
     State(app): State<AppState>,
     caller: SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<RequestDetail>, ApiError> {
     let id = request_id(&id)?;
     let (request, events) = app.service.request_detail(&caller.0, &id).await?;
