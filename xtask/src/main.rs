@@ -23,6 +23,7 @@ mod soak;
 mod stack;
 mod test;
 mod tools;
+mod wasm_sizes;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -35,7 +36,10 @@ tasks:
                           order: lint, unit, e2e, browser, aws, infra, package, stack.
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
-  site [--with-browser]   build the site into <target>/site (with Chromium and axe-core for its tests)
+  site [--with-browser] [--breakdown]
+                          build the site into <target>/site (with Chromium and axe-core
+                          for its tests); --breakdown: build it with names kept into
+                          <target>/site-names and print its code by crate and function
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront
