@@ -13,6 +13,7 @@ use tempaccess_core::request::Status;
 use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::RequestsQuery;
 
+use crate::case;
 use crate::time::{self, Zone};
 
 /// Page sizes offered.
@@ -153,8 +154,8 @@ impl ReportSelection {
             scope: self.scope.filter(|s| *s != ReportScope::Mine),
             status: self.status,
             entry_id: keep(&self.entry_id),
-            requester: keep(&self.requester).map(|s| s.to_lowercase()),
-            approver: keep(&self.approver).map(|s| s.to_lowercase()),
+            requester: set(&self.requester).map(case::lower),
+            approver: set(&self.approver).map(case::lower),
             from: keep(&self.from),
             to: keep(&self.to),
             order: self.order.filter(|o| *o != ReportOrder::Newest),
@@ -207,8 +208,8 @@ impl ReportSelection {
             scope: Some(self.scope()),
             status: self.status,
             entry_id: set(&self.entry_id).map(str::to_owned),
-            requester: set(&self.requester).map(str::to_lowercase),
-            approver: set(&self.approver).map(str::to_lowercase),
+            requester: set(&self.requester).map(case::lower),
+            approver: set(&self.approver).map(case::lower),
             from: set(&self.from).and_then(|d| time::day_start(d, zone)),
             to: set(&self.to).and_then(|d| time::day_end(d, zone)),
             order: self.order.filter(|o| *o != ReportOrder::Newest),
