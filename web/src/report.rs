@@ -181,9 +181,7 @@ impl ReportSelection {
                 ));
             }
         }
-        let day = |v: &Option<String>| {
-            set(v).map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        };
+        let day = |v: &Option<String>| set(v).map(time::parse_date);
         match (day(&self.from), day(&self.to)) {
             (Some(None), _) => out.push(("filter-from", "Requested from: enter a day".to_owned())),
             (_, Some(None)) => out.push(("filter-to", "Requested to: enter a day".to_owned())),
