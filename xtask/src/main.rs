@@ -43,9 +43,10 @@ tasks:
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront
-  bench [--print] [--runs N] [packages|site|calls|init]…
+  bench [--print] [--runs N] [packages|site|tti|calls|init]…
                           measure each function's package (`sam build` first when the
-                          sources changed), the site's wasm + js, the AWS calls of each
+                          sources changed), the site's wasm + js, the site's first page
+                          on a throttled Fast 3G network, the AWS calls of each
                           operation (on the emulator) and each function's init beside a
                           hello-world function's, and rewrite their tables in
                           BENCHMARKS.md (--print: only print them; --runs: of each
