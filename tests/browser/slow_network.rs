@@ -68,9 +68,22 @@ async fn the_site_starts_and_signs_in_on_fast_3g() {
             FAST_3G.upload_bytes_per_s / 1000.0,
             interactive,
             loaded.as_f64().unwrap_or(f64::NAN),
-            transferred,
+            grouped(transferred.as_f64().unwrap_or_default() as u64),
         );
         std::fs::write(&path, row).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
     b.close().await;
+}
+
+/// `1055548` as `1 055 548`, as BENCHMARKS.md writes bytes.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(d);
+    }
+    out
 }
