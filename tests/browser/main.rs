@@ -14,3 +14,4 @@ mod live;
 mod navigation;
 mod pages;
 mod request_flow;
+mod slow_network;

@@ -55,6 +55,28 @@ pub fn axe_core_script() -> PathBuf {
     path
 }
 
+/// A network's round trip and throughput, as Chrome DevTools emulates it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NetworkProfile {
+    /// Its name in Chrome DevTools.
+    pub name: &'static str,
+    /// Added to each request's round trip, in milliseconds.
+    pub latency_ms: f64,
+    /// Bytes per second down.
+    pub download_bytes_per_s: f64,
+    /// Bytes per second up.
+    pub upload_bytes_per_s: f64,
+}
+
+/// Chrome DevTools' "Fast 3G" preset (its `NetworkManager`): 150 ms × 3.75 of latency,
+/// 1.6 Mbit/s × 0.9 down and 750 kbit/s × 0.9 up.
+pub const FAST_3G: NetworkProfile = NetworkProfile {
+    name: "Fast 3G",
+    latency_ms: 562.5,
+    download_bytes_per_s: 180_000.0,
+    upload_bytes_per_s: 84_375.0,
+};
+
 /// What the focused element is: its tag, id, and text or accessible label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Focused {
@@ -377,6 +399,44 @@ impl Browser {
             .select_by_value(value)
             .await
             .unwrap_or_else(|e| panic!("select {value} in #{id}: {e}"));
+    }
+
+    /// Sends a Chrome DevTools Protocol command to the page (chromedriver's
+    /// `goog/cdp/execute`) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let session = self.session.as_deref().expect("a webdriver session");
+        let url = format!(
+            "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
+            self.port
+        );
+        let answer: Value = reqwest::Client::new()
+            .post(&url)
+            .json(&json!({ "cmd": cmd, "params": params }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("send {cmd}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("read the answer to {cmd}: {e}"));
+        let value = answer.get("value").cloned().unwrap_or(Value::Null);
+        assert!(value.get("error").is_none(), "{cmd} failed: {value}");
+        value
+    }
+
+    /// Slows the page's network down to `profile` (latency and throughput), for
+    /// everything it loads from now on.
+    pub async fn throttle(&self, profile: &NetworkProfile) {
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({
+                "offline": false,
+                "latency": profile.latency_ms,
+                "downloadThroughput": profile.download_bytes_per_s,
+                "uploadThroughput": profile.upload_bytes_per_s,
+            }),
+        )
+        .await;
     }
 
     /// Runs a script and returns its value.

@@ -82,7 +82,7 @@ pub fn sentence(message: &str) -> String {
     let message = message.trim();
     let mut chars = message.chars();
     let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => crate::case::upper(first.encode_utf8(&mut [0; 4])) + chars.as_str(),
         None => return String::new(),
     };
     if !out.ends_with(['.', '!', '?']) {

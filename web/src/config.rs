@@ -31,7 +31,7 @@ impl SiteConfig {
 
 /// How people sign in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "AuthFields")]
 pub enum AuthConfig {
     /// The embedded default: pick a demo user (`POST /v1/dev/login`).
     Dev {
@@ -44,6 +44,41 @@ pub enum AuthConfig {
     /// No sign-in here (a local server on real data without the demo sign-in): only
     /// what anyone may call works, such as a decision link's page.
     None,
+}
+
+/// `auth` as `config.json` writes it, read as one plain struct and then sorted by its
+/// `kind`: serde's internally tagged enums buffer the whole object first, code that
+/// costs the wasm about 10 KB.
+#[derive(Deserialize)]
+struct AuthFields {
+    kind: String,
+    #[serde(default)]
+    demo_users: Vec<DemoUser>,
+    domain: Option<String>,
+    client_id: Option<String>,
+    #[serde(default = "default_scopes")]
+    scopes: Vec<String>,
+}
+
+impl TryFrom<AuthFields> for AuthConfig {
+    type Error = String;
+
+    fn try_from(fields: AuthFields) -> Result<Self, String> {
+        match fields.kind.as_str() {
+            "dev" => Ok(Self::Dev {
+                demo_users: fields.demo_users,
+            }),
+            "cognito" => Ok(Self::Cognito(CognitoConfig {
+                domain: fields.domain.ok_or("missing field `domain`")?,
+                client_id: fields.client_id.ok_or("missing field `client_id`")?,
+                scopes: fields.scopes,
+            })),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "unknown variant `{other}`, expected one of `dev`, `cognito`, `none`"
+            )),
+        }
+    }
 }
 
 /// A demo person of the embedded default.
@@ -92,6 +127,51 @@ mod tests {
         match cognito.auth {
             AuthConfig::Cognito(c) => assert_eq!(c.scopes, ["openid", "email", "profile"]),
             other => panic!("{other:?}"),
+        }
+        let none: SiteConfig = serde_json::from_str(r#"{"auth":{"kind":"none"}}"#).unwrap();
+        assert_eq!(none.auth, AuthConfig::None);
+        assert_eq!(none.api_url, "");
+    }
+
+    #[test]
+    fn what_the_server_writes_reads_back() {
+        for auth in [
+            AuthConfig::Dev {
+                demo_users: vec![DemoUser {
+                    user: "bob".into(),
+                    name: "Bob".into(),
+                    role: "approver".into(),
+                }],
+            },
+            AuthConfig::Cognito(CognitoConfig {
+                domain: "https://login.example.com".into(),
+                client_id: "abc".into(),
+                scopes: vec!["openid".into()],
+            }),
+            AuthConfig::None,
+        ] {
+            let config = SiteConfig {
+                api_url: "https://api.example.com".into(),
+                auth,
+            };
+            let json = serde_json::to_string(&config).unwrap();
+            assert_eq!(serde_json::from_str::<SiteConfig>(&json).unwrap(), config);
+        }
+    }
+
+    #[test]
+    fn a_wrong_kind_or_a_missing_field_is_refused() {
+        for (json, says) in [
+            (r#"{"auth":{"kind":"saml"}}"#, "unknown variant `saml`"),
+            (r#"{"auth":{}}"#, "missing field `kind`"),
+            (
+                r#"{"auth":{"kind":"cognito","domain":"https://login.example.com"}}"#,
+                "missing field `client_id`",
+            ),
+            (r#"{"api_url":""}"#, "missing field `auth`"),
+        ] {
+            let err = serde_json::from_str::<SiteConfig>(json).unwrap_err();
+            assert!(err.to_string().contains(says), "{json}: {err}");
         }
     }
 }

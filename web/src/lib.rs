@@ -9,6 +9,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod case;
 pub mod components;
 pub mod config;
 pub mod decision;

@@ -13,6 +13,7 @@ use tempaccess_core::request::Status;
 use tempaccess_core::service::ReportScope;
 use tempaccess_core::wire::RequestsQuery;
 
+use crate::case;
 use crate::time::{self, Zone};
 
 /// Page sizes offered.
@@ -153,8 +154,8 @@ impl ReportSelection {
             scope: self.scope.filter(|s| *s != ReportScope::Mine),
             status: self.status,
             entry_id: keep(&self.entry_id),
-            requester: keep(&self.requester).map(|s| s.to_lowercase()),
-            approver: keep(&self.approver).map(|s| s.to_lowercase()),
+            requester: set(&self.requester).map(case::lower),
+            approver: set(&self.approver).map(case::lower),
             from: keep(&self.from),
             to: keep(&self.to),
             order: self.order.filter(|o| *o != ReportOrder::Newest),
@@ -180,9 +181,7 @@ impl ReportSelection {
                 ));
             }
         }
-        let day = |v: &Option<String>| {
-            set(v).map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        };
+        let day = |v: &Option<String>| set(v).map(time::parse_date);
         match (day(&self.from), day(&self.to)) {
             (Some(None), _) => out.push(("filter-from", "Requested from: enter a day".to_owned())),
             (_, Some(None)) => out.push(("filter-to", "Requested to: enter a day".to_owned())),
@@ -207,8 +206,8 @@ impl ReportSelection {
             scope: Some(self.scope()),
             status: self.status,
             entry_id: set(&self.entry_id).map(str::to_owned),
-            requester: set(&self.requester).map(str::to_lowercase),
-            approver: set(&self.approver).map(str::to_lowercase),
+            requester: set(&self.requester).map(case::lower),
+            approver: set(&self.approver).map(case::lower),
             from: set(&self.from).and_then(|d| time::day_start(d, zone)),
             to: set(&self.to).and_then(|d| time::day_end(d, zone)),
             order: self.order.filter(|o| *o != ReportOrder::Newest),

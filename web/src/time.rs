@@ -4,7 +4,7 @@
 //! The conversions take a [`Zone`], so they are tested with made-up zones on the host
 //! and against the browser's own rules in headless Chromium.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
 /// A time zone: its offset from UTC at an instant.
 pub trait Zone {
@@ -71,25 +71,108 @@ pub fn from_local(local: NaiveDateTime, zone: &dyn Zone) -> DateTime<Utc> {
     }
 }
 
-/// The value format of `<input type="datetime-local">`.
-pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
-
 /// Reads a `datetime-local` value (with or without seconds), or a date and a typed
 /// time of day joined by [`join_input`] ("9:30", "0930" and "09.30" read as 09:30).
 pub fn parse_input(value: &str) -> Option<NaiveDateTime> {
     let value = value.trim();
-    NaiveDateTime::parse_from_str(value, INPUT_FORMAT)
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
-        .ok()
-        .or_else(|| {
-            let (date, clock) = split_input(value);
-            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
-            Some(date.and_time(parse_clock(clock)?))
+    let (date, clock) = split_input(value);
+    let date = parse_date(date)?;
+    input_clock(clock)
+        .or_else(|| parse_clock(clock))
+        .map(|clock| date.and_time(clock))
+}
+
+/// The time of a `datetime-local` value: `09:30` or `09:30:15`.
+fn input_clock(text: &str) -> Option<NaiveTime> {
+    let mut scan = Scan(text);
+    let (h, m) = (
+        scan.number(2)?,
+        scan.literal(':').and_then(|()| scan.number(2))?,
+    );
+    let s = match scan.0 {
+        "" => 0,
+        _ => scan.literal(':').and_then(|()| scan.number(2))?,
+    };
+    scan.end()?;
+    let (h, m, s) = (
+        u32::try_from(h).ok()?,
+        u32::try_from(m).ok()?,
+        u32::try_from(s).ok()?,
+    );
+    match s {
+        // A leap second, as chrono writes one.
+        60 => NaiveTime::from_hms_nano_opt(h, m, 59, 1_000_000_000),
+        _ => NaiveTime::from_hms_opt(h, m, s),
+    }
+}
+
+/// A `date` input's value: `2030-01-15`.
+pub fn parse_date(value: &str) -> Option<NaiveDate> {
+    let mut scan = Scan(value.trim());
+    let year = scan.year()?;
+    scan.literal('-')?;
+    let month = scan.number(2)?;
+    scan.literal('-')?;
+    let day = scan.number(2)?;
+    scan.end()?;
+    NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    )
+}
+
+/// Reads dates and times field by field as chrono's `%Y-%m-%dT%H:%M` does (blanks
+/// before a number allowed, at most its width of digits, a year's sign), without
+/// its format-string machinery in the wasm.
+struct Scan<'a>(&'a str);
+
+impl Scan<'_> {
+    /// One to `width` digits.
+    fn number(&mut self, width: usize) -> Option<i64> {
+        self.0 = self.0.trim_start();
+        let digits = self
+            .0
+            .bytes()
+            .take(width)
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let (number, rest) = self.0.split_at(digits);
+        self.0 = rest;
+        number.bytes().try_fold(0i64, |n, d| {
+            n.checked_mul(10)?.checked_add(i64::from(d - b'0'))
         })
+    }
+
+    /// A year: four digits, or a sign and any number of them.
+    fn year(&mut self) -> Option<i64> {
+        self.0 = self.0.trim_start();
+        if let Some(rest) = self.0.strip_prefix('-') {
+            self.0 = rest;
+            self.number(usize::MAX).and_then(i64::checked_neg)
+        } else if let Some(rest) = self.0.strip_prefix('+') {
+            self.0 = rest;
+            self.number(usize::MAX)
+        } else {
+            self.number(4)
+        }
+    }
+
+    fn literal(&mut self, c: char) -> Option<()> {
+        self.0 = self.0.strip_prefix(c)?;
+        Some(())
+    }
+
+    fn end(&self) -> Option<()> {
+        self.0.is_empty().then_some(())
+    }
 }
 
 /// A time of day typed on a 24-hour clock: "09:30", "9:30", "0930", "09.30".
-pub fn parse_clock(text: &str) -> Option<chrono::NaiveTime> {
+pub fn parse_clock(text: &str) -> Option<NaiveTime> {
     let text = text.trim();
     let (h, m) = match text.split_once([':', '.', 'h']) {
         Some((h, m)) => (h, m),
@@ -100,7 +183,7 @@ pub fn parse_clock(text: &str) -> Option<chrono::NaiveTime> {
         return None;
     }
     let (h, m): (u32, u32) = (h.trim().parse().ok()?, m.trim().parse().ok()?);
-    chrono::NaiveTime::from_hms_opt(h, m, 0)
+    NaiveTime::from_hms_opt(h, m, 0)
 }
 
 /// The date and the time of day of an input value, as typed.
@@ -118,20 +201,37 @@ pub fn input_to_utc(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
     parse_input(value).map(|local| from_local(local, zone))
 }
 
-/// The `datetime-local` value for `at` in `zone`.
+/// The `datetime-local` value for `at` in `zone`: `2030-01-15T09:30`.
 pub fn input_value(at: DateTime<Utc>, zone: &dyn Zone) -> String {
-    to_local(at, zone).format(INPUT_FORMAT).to_string()
+    let local = to_local(at, zone);
+    format!(
+        "{}-{:02}-{:02}T{:02}:{:02}",
+        year(local.year()),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// A year as chrono's `%Y` writes it: four digits, or a sign beyond them.
+fn year(year: i32) -> String {
+    if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else {
+        format!("{year:+05}")
+    }
 }
 
 /// The instant a `date` input's day begins in `zone`.
 pub fn day_start(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
-    let day = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
+    let day = parse_date(value)?;
     Some(from_local(day.and_hms_opt(0, 0, 0)?, zone))
 }
 
 /// The instant after a `date` input's day ends in `zone` (the next day's start).
 pub fn day_end(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
-    let day = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
+    let day = parse_date(value)?;
     Some(from_local(day.succ_opt()?.and_hms_opt(0, 0, 0)?, zone))
 }
 
@@ -139,8 +239,25 @@ pub fn day_end(value: &str, zone: &dyn Zone) -> Option<DateTime<Utc>> {
 pub fn format(at: DateTime<Utc>, zone: &dyn Zone) -> String {
     format!(
         "{} {}",
-        to_local(at, zone).format("%a %-d %b %Y, %H:%M"),
+        wall_clock(to_local(at, zone)),
         zone.abbreviation(at)
+    )
+}
+
+/// "Thu 26 Nov 2026, 14:05": a wall-clock time as the site writes it.
+pub fn wall_clock(local: NaiveDateTime) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {} {}, {:02}:{:02}",
+        DAYS[local.weekday().num_days_from_monday() as usize],
+        local.day(),
+        MONTHS[local.month0() as usize],
+        year(local.year()),
+        local.hour(),
+        local.minute()
     )
 }
 
@@ -213,10 +330,12 @@ thread_local! {
 /// 16:41:07 GMT"), so that countdowns and statuses follow the server's time even when
 /// the browser's clock is off.
 pub fn note_server_date(header: &str) {
-    if let Ok(server) = DateTime::parse_from_rfc2822(header.trim()) {
+    // The browser reads the header's date (NaN when it cannot).
+    let server = js_sys::Date::parse(header.trim());
+    if server.is_finite() {
         let browser = js_sys::Date::now() as i64;
         // The header has whole seconds: half a second is the best guess of the rest.
-        let offset = server.timestamp_millis() + 500 - browser;
+        let offset = server as i64 + 500 - browser;
         let before = SERVER_OFFSET_MS.with(|o| o.replace(offset));
         // A jump (a clock put right, or moved by a test) is told at once, so that
         // countdowns read it now rather than at their next tick.
@@ -445,6 +564,80 @@ mod tests {
         assert_eq!(format(at, &NewYork2030), "Tue 15 Jan 2030, 09:30 UTC-05:00");
         assert_eq!(format(at, &Fixed(0)), "Tue 15 Jan 2030, 14:30 UTC");
         assert_eq!(offset_label(330), "UTC+05:30");
+    }
+
+    /// The site's own reading and writing of dates agree with chrono's format strings,
+    /// which it used before (and which the wasm no longer carries).
+    #[test]
+    fn dates_read_and_write_as_chrono_formats_do() {
+        for value in [
+            "2030-01-15T09:30",
+            "2030-01-15T09:30:15",
+            "2030-01-15T09:30:60",
+            "2030-1-5T9:3",
+            "2030- 01-15T 09:30",
+            "+12030-01-15T09:30",
+            "-0044-03-15T12:00",
+            "2030-02-30T09:30",
+            "2030-01-15T24:00",
+            "2030-01-15T09:30:",
+            "2030-01-15T09:305",
+            "20300-01-15T09:30",
+            "2030-01-15T09:30Z",
+            "2030-01-15T0930",
+            "2030-01-15T9.30",
+            "2030-01-15",
+            "",
+        ] {
+            // As the site read them with chrono: a whole input value, else a date and a
+            // typed time of day.
+            let chrono = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+                .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+                .ok()
+                .or_else(|| {
+                    let (date, clock) = split_input(value);
+                    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+                    Some(date.and_time(parse_clock(clock)?))
+                });
+            assert_eq!(parse_input(value), chrono, "{value}");
+        }
+        for value in [
+            "2030-01-15",
+            " 2030-1-5 ",
+            "2030-13-01",
+            "2030-02-29",
+            "2028-02-29",
+            "-0001-12-31",
+            "+10000-01-01",
+            "99999999999999999999-01-01",
+            "2030-01-15x",
+            "2030/01/15",
+            "15/01/2030",
+            "",
+        ] {
+            assert_eq!(
+                parse_date(value),
+                NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok(),
+                "{value}"
+            );
+        }
+        for at in [
+            utc("2030-01-15T09:07:00Z"),
+            utc("2026-11-26T14:05:59Z"),
+            utc("0001-03-04T00:00:00Z"),
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::<Utc>::MIN_UTC,
+        ] {
+            let local = at.naive_utc();
+            assert_eq!(
+                wall_clock(local),
+                local.format("%a %-d %b %Y, %H:%M").to_string()
+            );
+            assert_eq!(
+                input_value(at, &Fixed(0)),
+                local.format("%Y-%m-%dT%H:%M").to_string()
+            );
+        }
     }
 
     #[test]

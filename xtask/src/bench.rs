@@ -6,6 +6,7 @@
 //! |---|---|
 //! | packages | each function's `sam build` bootstrap: raw, zipped as `sam deploy` zips it, gzip -9 |
 //! | site | the site's wasm and js: raw, gzip -9, brotli 11 |
+//! | tti | the site's first page in headless Chromium on Chrome DevTools' "Fast 3G", cold cache: when its first control is drawn (the `slow_network` browser test) |
 //! | calls | the AWS calls of each operation of the workflow, counted at the adapters on the emulator (the `calls` test of the `aws` suite, which asserts them) |
 //! | init | each function's init, exec to first poll of a loopback Runtime API, as a ratio to a hello-world function's ([`crate::bench_init`]) |
 //! | reports | 100,000 requests in each store, the report's pages read as the site reads them (the `scale` test of the `aws` suite, which asserts one Query a page) |
@@ -33,15 +34,17 @@ const SIZES_PY: &str = include_str!("sizes.py");
 enum Section {
     Packages,
     Site,
+    Tti,
     Calls,
     Init,
     Reports,
 }
 
 impl Section {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Packages,
         Self::Site,
+        Self::Tti,
         Self::Calls,
         Self::Init,
         Self::Reports,
@@ -51,6 +54,7 @@ impl Section {
         match self {
             Self::Packages => "packages",
             Self::Site => "site",
+            Self::Tti => "tti",
             Self::Calls => "calls",
             Self::Init => "init",
             Self::Reports => "reports",
@@ -58,7 +62,7 @@ impl Section {
     }
 }
 
-/// The task: `cargo xtask bench [--print] [--runs N] [packages|site|calls|init]…` (every section when
+/// The task: `cargo xtask bench [--print] [--runs N] [packages|site|tti|calls|init|reports]…` (every section when
 /// none is named).
 pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     let mut print_only = false;
@@ -97,6 +101,7 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         let table = match section {
             Section::Packages => packages(ws)?,
             Section::Site => site_bundle(ws)?,
+            Section::Tti => time_to_interactive(ws)?,
             Section::Calls => calls(ws)?,
             Section::Reports => reports(ws)?,
             Section::Init => {
@@ -310,6 +315,36 @@ fn kind(file: &Path) -> String {
 }
 
 /// The `calls` test of the `aws` suite on a fresh emulator, which writes its table.
+/// The `slow_network` browser test's measure of the built site on "Fast 3G".
+fn time_to_interactive(ws: &Workspace) -> Result<String> {
+    site::build(ws)?;
+    crate::tools::ensure_chromium()?;
+    crate::tools::ensure_axe_core()?;
+    let out = ws.target_dir.join("bench").join("tti.md");
+    std::fs::create_dir_all(out.parent().context("a parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    // As the browser stage of `cargo xtask test` builds and runs it, so nothing is
+    // built twice.
+    let mut build = ws.cargo();
+    build.args(["build", "--workspace", "--bin", "tempaccess"]);
+    crate::run(build)?;
+    let mut test = crate::test::suite(ws, "browser");
+    test.args([
+        "slow_network::",
+        "--",
+        "--exact",
+        "slow_network::the_site_starts_and_signs_in_on_fast_3g",
+    ])
+    .env("TEMPACCESS_BENCH_OUT", &out);
+    site::browser_env(&mut test, ws);
+    crate::run(test)?;
+    let row =
+        std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?;
+    Ok(format!(
+        "| network | first control drawn | load event | transferred |\n|---|---:|---:|---:|\n{row}"
+    ))
+}
+
 fn calls(ws: &Workspace) -> Result<String> {
     let moto = Moto::start()?;
     let out = ws.target_dir.join("bench").join("aws-calls.md");

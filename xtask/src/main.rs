@@ -24,6 +24,7 @@ mod soak;
 mod stack;
 mod test;
 mod tools;
+mod wasm_sizes;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -36,13 +37,17 @@ tasks:
                           order: lint, unit, e2e, browser, aws, infra, package, stack.
                           --quick runs unit, e2e and browser (no lint, no emulator, no
                           template checks, no Lambda packages); --only runs the stages named
-  site [--with-browser]   build the site into <target>/site (with Chromium and axe-core for its tests)
+  site [--with-browser] [--breakdown]
+                          build the site into <target>/site (with Chromium and axe-core
+                          for its tests); --breakdown: build it with names kept into
+                          <target>/site-names and print its code by crate and function
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront
-  bench [--print] [--runs N] [packages|site|calls|init]…
+  bench [--print] [--runs N] [packages|site|tti|calls|init]…
                           measure each function's package (`sam build` first when the
-                          sources changed), the site's wasm + js, the AWS calls of each
+                          sources changed), the site's wasm + js, the site's first page
+                          on a throttled Fast 3G network, the AWS calls of each
                           operation (on the emulator) and each function's init beside a
                           hello-world function's, and rewrite their tables in
                           BENCHMARKS.md (--print: only print them; --runs: of each

@@ -29,18 +29,24 @@ const WASM_OPT_FEATURES: [&str; 6] = [
     "--enable-reference-types",
     "--enable-multivalue",
 ];
+/// How `wasm-opt` shrinks the wasm.
+const WASM_OPT_FLAGS: [&str; 1] = ["-Oz"];
 /// Where `web/index.html` wants the stylesheet, preloads and loader.
 const ASSETS_MARKER: &str = "<!-- site:assets -->";
 /// The wasm-bindgen this xtask links (its `Cargo.toml` pins it with `=`).
 const BINDGEN_VERSION: &str = "0.2.130";
 
-/// `cargo xtask site [--with-browser]`: installs what is missing and builds the site.
+/// `cargo xtask site [--with-browser] [--breakdown]`: installs what is missing and builds
+/// the site; `--breakdown` builds it with the function names kept instead (into
+/// [`named_dir`]) and prints what its wasm is made of.
 pub fn task(args: &[String]) -> Result<()> {
     let ws = Workspace::locate()?;
     let mut browser = false;
+    let mut breakdown = false;
     for arg in args {
         match arg.as_str() {
             "--with-browser" => browser = true,
+            "--breakdown" => breakdown = true,
             other => bail!("unknown option `{other}` for `cargo xtask site`"),
         }
     }
@@ -48,13 +54,37 @@ pub fn task(args: &[String]) -> Result<()> {
         tools::ensure_chromium()?;
         tools::ensure_axe_core()?;
     }
+    if breakdown {
+        let dir = build_variant(&ws, Names::Kept)?;
+        let wasm = std::fs::read_dir(&dir)?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+            .context("no wasm in the named build")?;
+        let bytes = std::fs::read(&wasm)?;
+        print!("{}", crate::wasm_sizes::breakdown(&bytes, 40)?);
+        return Ok(());
+    }
     build(&ws)?;
     Ok(())
+}
+
+/// Whether the site's wasm keeps its function names (for [`crate::wasm_sizes`]); the
+/// site itself never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    Stripped,
+    Kept,
 }
 
 /// Where the built site goes: `<target>/site`.
 pub fn dist_dir(ws: &Workspace) -> PathBuf {
     ws.target_dir.join("site")
+}
+
+/// Where the site built with its function names kept goes: `<target>/site-names`.
+pub fn named_dir(ws: &Workspace) -> PathBuf {
+    ws.target_dir.join("site-names")
 }
 
 fn binaryen_dir() -> PathBuf {
@@ -143,6 +173,11 @@ fn short_hash(bytes: &[u8]) -> String {
 /// Builds the site (release) into [`dist_dir`] and returns it; returns at once when
 /// nothing it is built from changed.
 pub fn build(ws: &Workspace) -> Result<PathBuf> {
+    build_variant(ws, Names::Stripped)
+}
+
+/// Builds the site into [`dist_dir`], or with its names kept into [`named_dir`].
+fn build_variant(ws: &Workspace, names: Names) -> Result<PathBuf> {
     ensure_tools(ws)?;
     let locked = locked_version(ws, "wasm-bindgen")?;
     if locked != BINDGEN_VERSION {
@@ -171,7 +206,10 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
     let style = std::fs::read(web.join("style.css")).context("reading web/style.css")?;
     let input = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
 
-    let dist = dist_dir(ws);
+    let dist = match names {
+        Names::Stripped => dist_dir(ws),
+        Names::Kept => named_dir(ws),
+    };
     let key = short_hash(
         &[
             input.as_slice(),
@@ -179,6 +217,7 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
             &style,
             BINARYEN_VERSION.as_bytes(),
             BINDGEN_VERSION.as_bytes(),
+            WASM_OPT_FLAGS.concat().as_bytes(),
         ]
         .concat(),
     );
@@ -190,7 +229,10 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
         return Ok(dist);
     }
 
-    let staging = ws.target_dir.join("site-staging");
+    let staging = ws.target_dir.join(match names {
+        Names::Stripped => "site-staging",
+        Names::Kept => "site-names-staging",
+    });
     let _ = std::fs::remove_dir_all(&staging);
     let bound = staging.join("bindgen");
     wasm_bindgen_cli_support::Bindgen::new()
@@ -205,10 +247,13 @@ pub fn build(ws: &Workspace) -> Result<PathBuf> {
     let optimized = staging.join("app_bg.opt.wasm");
     let mut opt = Command::new(wasm_opt());
     opt.arg(bound.join("app_bg.wasm"))
-        .arg("-Oz")
+        .args(WASM_OPT_FLAGS)
         .args(WASM_OPT_FEATURES)
-        .arg("--strip-debug")
-        .arg("--strip-producers")
+        .args(match names {
+            Names::Stripped => ["--strip-debug", "--strip-producers"].as_slice(),
+            // `-g`: write the name section.
+            Names::Kept => ["-g"].as_slice(),
+        })
         .arg("-o")
         .arg(&optimized);
     run(opt)?;

@@ -266,7 +266,7 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
     );
     let utc_preview = |value: &str| {
         time::input_to_utc(value, &zone)
-            .map(|t| format!("That is {} UTC.", t.format("%a %-d %b %Y, %H:%M")))
+            .map(|t| format!("That is {} UTC.", time::wall_clock(t.naive_utc())))
             .unwrap_or_default()
     };
     let problems = summary(&errors, &entry, d);

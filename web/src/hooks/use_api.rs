@@ -194,8 +194,6 @@ where
     });
     let reloads = use_state(|| 0u32);
     let calls = use_mut_ref(|| Cell::new(0u32));
-    // A call that came due while the page was hidden, made when it shows again.
-    let due = use_mut_ref(|| Cell::new(false));
     {
         let dispatcher = state.dispatcher();
         let api = session.api();
@@ -214,11 +212,26 @@ where
         let reloads = reloads.clone();
         Callback::from(move |_| reloads.set(*reloads + 1))
     };
+    use_live_reload(live, state.finished, state.failures, reload.clone());
+    UseApiHandle {
+        load: state.load.clone(),
+        reload,
+        stale: state.stale.clone(),
+    }
+}
+
+/// The part of [`use_live_api`] that does not depend on what is loaded (a hook of its
+/// own, so the wasm has it once rather than once per page): after each answer (the
+/// `finished`-th), with `live`, reloads after its delay, or as soon as the page shows
+/// again if it was hidden when the call came due.
+#[hook]
+fn use_live_reload(live: Option<Live>, finished: u32, failures: u32, reload: Callback<()>) {
+    // A call that came due while the page was hidden, made when it shows again.
+    let due = use_mut_ref(|| Cell::new(false));
     {
         let reload = reload.clone();
         let due = due.clone();
-        let failures = state.failures;
-        use_effect_with((state.finished, live), move |(_, live)| {
+        use_effect_with((finished, live), move |(_, live)| {
             let timer = live.and_then(|live| {
                 Timeout::new(live.delay_ms(failures, time::now()), move || {
                     if page_hidden() {
@@ -231,19 +244,11 @@ where
             move || drop(timer)
         });
     }
-    {
-        let reload = reload.clone();
-        use_event_listener("visibilitychange", move |_| {
-            if !page_hidden() && due.borrow().replace(false) {
-                reload.emit(());
-            }
-        });
-    }
-    UseApiHandle {
-        load: state.load.clone(),
-        reload,
-        stale: state.stale.clone(),
-    }
+    use_event_listener("visibilitychange", move |_| {
+        if !page_hidden() && due.borrow().replace(false) {
+            reload.emit(());
+        }
+    });
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::case;
 use crate::components::{Countdown, ErrorNotice, Loading, RequestActions, StaleNotice, TimeText};
 use crate::hooks::{Live, Load, use_live_api, use_session, use_title};
 use crate::labels;
@@ -21,17 +22,17 @@ const EVERY_MS: i64 = 10_000;
 /// Whether a grant matches the filter: its entry, its requester's name or email, or
 /// its approver's, ignoring case.
 pub fn grant_matches(r: &RequestView, filter: &str) -> bool {
-    let filter = filter.trim().to_lowercase();
+    let filter = case::lower(filter.trim());
     if filter.is_empty() {
         return true;
     }
     let fields = [
-        r.entry_name.to_lowercase(),
-        r.entry_id.to_lowercase(),
-        r.requester.to_lowercase(),
-        r.name_of(&r.requester).to_lowercase(),
-        r.approver.to_lowercase(),
-        r.name_of(&r.approver).to_lowercase(),
+        case::lower(&r.entry_name),
+        case::lower(&r.entry_id),
+        case::lower(&r.requester),
+        case::lower(r.name_of(&r.requester)),
+        case::lower(&r.approver),
+        case::lower(r.name_of(&r.approver)),
     ];
     filter
         .split_whitespace()

@@ -2,7 +2,6 @@
 //! row each (opened to decide), with a count, a note of the entry's other approvers,
 //! and a bulk denial with a reason. Live.
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use tempaccess_core::report::ReportOrder;
@@ -59,7 +58,8 @@ pub fn ApprovalsPage() -> Html {
     let me = session.email().unwrap_or_default();
     let now = use_clock(30_000);
     let notice = use_state(|| None::<String>);
-    let selected = use_state(BTreeSet::<String>::new);
+    // The ids ticked, as a list: a set type would add its own code to the wasm.
+    let selected = use_state(Vec::<String>::new);
     let bulk_open = use_state(|| false);
     let bulk_busy = use_state(|| false);
     let bulk_error = use_state(|| None::<String>);
@@ -80,30 +80,32 @@ pub fn ApprovalsPage() -> Html {
         let selected = selected.clone();
         Callback::from(move |(id, on): (String, bool)| {
             let mut next = (*selected).clone();
+            next.retain(|s| *s != id);
             if on {
-                next.insert(id);
-            } else {
-                next.remove(&id);
+                next.push(id);
             }
             selected.set(next);
         })
     };
     // Only what is still waiting stays selected.
-    let waiting_ids: BTreeSet<String> = match &data.load {
+    let waiting_ids: Vec<String> = match &data.load {
         Load::Ready(d) => d.0.items.iter().map(|r| r.id.clone()).collect(),
-        _ => BTreeSet::new(),
+        _ => Vec::new(),
     };
-    let chosen: Vec<String> = selected.intersection(&waiting_ids).cloned().collect();
+    // In the ids' order, as they are denied.
+    let mut chosen: Vec<String> = waiting_ids
+        .iter()
+        .filter(|id| selected.contains(id))
+        .cloned()
+        .collect();
+    chosen.sort();
+    chosen.dedup();
     let select_all = {
         let selected = selected.clone();
         let all = waiting_ids.clone();
         Callback::from(move |e: Event| {
             let i: web_sys::HtmlInputElement = e.target_unchecked_into();
-            selected.set(if i.checked() {
-                all.clone()
-            } else {
-                BTreeSet::new()
-            });
+            selected.set(if i.checked() { all.clone() } else { Vec::new() });
         })
     };
     let deny_selected = {
@@ -144,7 +146,7 @@ pub fn ApprovalsPage() -> Html {
                 if failed.is_empty() {
                     bulk_open.set(false);
                     bulk_error.set(None);
-                    selected.set(BTreeSet::new());
+                    selected.set(Vec::new());
                     notice.set(Some(match denied {
                         1 => "Denied 1 request. Its requester has been told why.".to_owned(),
                         n => format!("Denied {n} requests. Their requesters have been told why."),
