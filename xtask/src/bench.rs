@@ -8,9 +8,13 @@
 //! | site | the site's wasm and js: raw, gzip -9, brotli 11 |
 //! | calls | the AWS calls of each operation of the workflow, counted at the adapters on the emulator (the `calls` test of the `aws` suite, which asserts them) |
 //! | init | each function's init, exec to first poll of a loopback Runtime API, as a ratio to a hello-world function's ([`crate::bench_init`]) |
+//! | first | each function's first invocation after init, one event per route, on the emulator ([`crate::bench_first`]) |
 //!
 //! `--print` measures and prints without touching `BENCHMARKS.md`; `--runs N` starts each
-//! binary N times for `init` instead of 20. The `package` stage of `cargo xtask test`
+//! binary N times for `init` instead of 20, and runs the workflow of `first` N times
+//! instead of 5; `--beside DIR` (with `--print`) measures the bootstraps of another build
+//! (`DIR/<function>/bootstrap`, as `sam build` lays them out) in the same run, for a
+//! before and after side by side. The `package` stage of `cargo xtask test`
 //! runs `bench --print --runs 3 packages init`, so the measuring never rots. It asserts
 //! no size and no time.
 
@@ -34,10 +38,17 @@ enum Section {
     Site,
     Calls,
     Init,
+    First,
 }
 
 impl Section {
-    const ALL: [Self; 4] = [Self::Packages, Self::Site, Self::Calls, Self::Init];
+    const ALL: [Self; 5] = [
+        Self::Packages,
+        Self::Site,
+        Self::Calls,
+        Self::Init,
+        Self::First,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -45,26 +56,34 @@ impl Section {
             Self::Site => "site",
             Self::Calls => "calls",
             Self::Init => "init",
+            Self::First => "first",
         }
     }
 }
 
-/// The task: `cargo xtask bench [--print] [--runs N] [packages|site|calls|init]…` (every section when
-/// none is named).
+/// The task: `cargo xtask bench [--print] [--runs N] [packages|site|calls|init|first]…`
+/// (every section when none is named).
 pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     let mut print_only = false;
-    let mut runs = crate::bench_init::RUNS;
+    let mut runs = None;
+    let mut beside: Option<PathBuf> = None;
     let mut sections = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--print" => print_only = true,
+            "--beside" => {
+                beside = Some(PathBuf::from(
+                    args.next().context("--beside needs a directory")?,
+                ));
+            }
             "--runs" => {
-                runs = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .context("--runs needs a number of runs")?;
+                runs = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .context("--runs needs a number of runs")?,
+                );
             }
             name => sections.push(
                 Section::ALL
@@ -77,10 +96,12 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     if sections.is_empty() {
         sections = Section::ALL.to_vec();
     }
-    if !print_only && sections.contains(&Section::Init) && runs != crate::bench_init::RUNS {
+    if !print_only && (runs.is_some() || beside.is_some()) {
         bail!(
-            "BENCHMARKS.md records init over {} runs: give --print with --runs",
-            crate::bench_init::RUNS
+            "BENCHMARKS.md records init over {} runs and the first invocations over {}: \
+             give --print with --runs or --beside",
+            crate::bench_init::RUNS,
+            crate::bench_first::RUNS
         );
     }
     let when = format!("{}, {}", today()?, machine()?);
@@ -92,7 +113,28 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             Section::Init => {
                 // Of the current sources.
                 packages(ws)?;
-                crate::bench_init::table(ws, runs)?
+                crate::bench_init::table(
+                    ws,
+                    runs.unwrap_or(crate::bench_init::RUNS),
+                    beside.as_deref(),
+                )?
+            }
+            Section::First => {
+                packages(ws)?;
+                let runs = runs.unwrap_or(crate::bench_first::RUNS);
+                let here = infra::sam_build_dir(ws);
+                let mut packages = vec![here.as_path()];
+                packages.extend(beside.as_deref());
+                let mut tables = crate::bench_first::tables(ws, runs, &packages)?.into_iter();
+                let mut table = tables.next().unwrap_or_default();
+                if let Some(dir) = &beside {
+                    table += &format!(
+                        "\nThe bootstraps of {}, in the same rounds:\n\n{}",
+                        dir.display(),
+                        tables.next().unwrap_or_default()
+                    );
+                }
+                table
             }
         };
         println!("\n{table}");
