@@ -148,6 +148,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> 
 /// One connection: requests in turn until the peer closes or polls with nothing armed
 /// (that poll is held open until the process is stopped).
 fn serve(stream: TcpStream, seen: &mpsc::Sender<Seen>, armed: &Mutex<VecDeque<String>>) {
+    // Each answer is one write; with Nagle off it leaves at once.
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
