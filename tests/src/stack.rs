@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Client, Method, redirect};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::app::Reply;
 use crate::browser::Browser;
@@ -25,6 +26,24 @@ pub struct Stack {
     pub info: Value,
     /// A client that does not follow redirects.
     pub http: Client,
+}
+
+/// The suite's tests run at once (the stage starts them together, so that the grant's
+/// end and the sweep are waited for while the others run). A test that counts what
+/// reached a function, empties a route's rate bucket or compares two reads of the whole
+/// table runs alone: it holds [`alone`]; the others hold [`alongside`] while they call
+/// the API.
+static GATE: RwLock<()> = RwLock::const_new(());
+
+/// Held while nothing else of the suite calls the API.
+pub async fn alone() -> RwLockWriteGuard<'static, ()> {
+    GATE.write().await
+}
+
+/// Held while calling the API beside the other tests that hold it, never beside one
+/// that holds [`alone`].
+pub async fn alongside() -> RwLockReadGuard<'static, ()> {
+    GATE.read().await
 }
 
 /// Tokens from the hosted UI's token endpoint.
@@ -53,6 +72,10 @@ impl Stack {
                 http: Client::builder()
                     .redirect(redirect::Policy::none())
                     .timeout(Duration::from_secs(60))
+                    // The tests run at once, each on a runtime of its own: a pooled
+                    // connection would be driven by the runtime that opened it, and die
+                    // with its test.
+                    .pool_max_idle_per_host(0)
                     .build()
                     .expect("an HTTP client"),
             }

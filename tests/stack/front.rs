@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tempaccess_tests::stack::{CALLBACK_PATH, Stack};
+use tempaccess_tests::stack::{CALLBACK_PATH, Stack, alone, alongside};
 
 /// How many times the report function ran for `GET /v1/me`.
 async fn me_invocations(stack: &Stack) -> usize {
@@ -44,6 +44,7 @@ async fn other_client(stack: &Stack) -> String {
 
 #[tokio::test]
 async fn the_front_refuses_signed_out_forged_and_wrong_audience_tokens() {
+    let _alone = alone().await;
     let stack = Stack::get();
     let before = me_invocations(stack).await;
 
@@ -127,6 +128,7 @@ async fn the_front_refuses_signed_out_forged_and_wrong_audience_tokens() {
 
 #[tokio::test]
 async fn people_outside_admins_get_403_on_admin_routes() {
+    let _alongside = alongside().await;
     let stack = Stack::get();
     let alice = stack.sign_in("alice").await.id_token;
     let carol = stack.sign_in("carol").await.id_token;
@@ -153,6 +155,7 @@ async fn people_outside_admins_get_403_on_admin_routes() {
 
 #[tokio::test]
 async fn routes_and_cors_are_the_templates() {
+    let _alongside = alongside().await;
     let stack = Stack::get();
     let site = stack.site_url();
     let preflight = |origin: String| {
@@ -227,6 +230,7 @@ async fn routes_and_cors_are_the_templates() {
 
 #[tokio::test]
 async fn a_burst_beyond_the_routes_limit_gets_429() {
+    let _alone = alone().await;
     // All at once: the route's bucket (burst 50, 25 a second) empties.
     let calls: Vec<_> = (0..90)
         .map(|_| {
@@ -254,6 +258,7 @@ async fn a_burst_beyond_the_routes_limit_gets_429() {
 
 #[tokio::test]
 async fn the_hosted_ui_refuses_what_the_app_client_does_not_list() {
+    let _alongside = alongside().await;
     let stack = Stack::get();
     let client = stack.client_id();
     let site = stack.site_url();
@@ -345,6 +350,7 @@ async fn the_hosted_ui_refuses_what_the_app_client_does_not_list() {
 
 #[tokio::test]
 async fn the_site_is_served_as_the_distribution_serves_it() {
+    let _alongside = alongside().await;
     let stack = Stack::get();
     let site = stack.site_url();
     let get = |path: &str| stack.http.get(format!("{site}{path}")).send();

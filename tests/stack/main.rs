@@ -5,7 +5,9 @@
 //! schedules firing, the site as CloudFront serves it.
 //!
 //! Every test shares the one stack (and its table): each makes the data it needs and
-//! compares what can change under it a few times before failing.
+//! compares what can change under it a few times before failing. They run at once; one
+//! that counts what reached a function, empties a rate bucket or compares whole-table
+//! reads holds `stack::alone` while it runs.
 
 mod front;
 mod queries;

@@ -11,7 +11,7 @@ use chrono::{Datelike, Utc};
 use reqwest::Method;
 use serde_json::json;
 use tempaccess_tests::app::str_field;
-use tempaccess_tests::stack::Stack;
+use tempaccess_tests::stack::{Stack, alone};
 
 /// One documented query: its name, the shell lines, the paired report command.
 struct Documented {
@@ -139,6 +139,7 @@ fn report_rows(csv: &str) -> Rows {
 
 #[tokio::test]
 async fn the_documented_queries_return_what_the_report_shows() {
+    let _alone = alone().await;
     let stack = Stack::get();
     let queries = documented();
     let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();

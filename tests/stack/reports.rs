@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
-use tempaccess_tests::stack::Stack;
+use tempaccess_tests::stack::{Stack, alone};
 
 async fn cli_csv(stack: &Stack) -> String {
     let bin = std::env::var("TEMPACCESS_BIN").expect("TEMPACCESS_BIN names the tempaccess binary");
@@ -28,6 +28,7 @@ async fn cli_csv(stack: &Stack) -> String {
 
 #[tokio::test]
 async fn the_cli_report_shows_what_the_admins_api_shows() {
+    let _alone = alone().await;
     let stack = Stack::get();
     let carol = stack.sign_in("carol").await.id_token;
     // carol asks too (one pending request per person and entry: alice's prod-db is the

@@ -2,7 +2,8 @@
 //! the hosted UI (authorization code with PKCE), requests access; bob's mail is in the
 //! emulator's SES, he opens its link and approves; alice reveals the password; carol
 //! (in `admins`) revokes another grant and exports the report; the end-of-grant
-//! schedule fires and the grant ends; the sweep runs on its own schedule.
+//! schedule of a one-minute grant, approved before the browser starts, fires while the
+//! browser works and the grant ends; the sweep runs on its own schedule.
 
 use std::time::Duration;
 
@@ -13,7 +14,9 @@ use serde_json::{Value, json};
 use tempaccess_tests::app::{decision_tokens, items, parse_time, str_field};
 use tempaccess_tests::aws_world::sent_mail_from;
 use tempaccess_tests::browser::Browser;
-use tempaccess_tests::stack::{Stack, browser_sign_in, browser_sign_in_here, browser_sign_out};
+use tempaccess_tests::stack::{
+    Stack, alongside, browser_sign_in, browser_sign_in_here, browser_sign_out,
+};
 
 /// Polls `probe` every second for at most `limit`.
 async fn within<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
@@ -40,6 +43,49 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     let alice_api = stack.sign_in("alice").await.id_token;
     let dave_api = stack.sign_in("dave").await.id_token;
     let carol_api = stack.sign_in("carol").await.id_token;
+
+    // A grant as short as the rules allow (a minute), approved first, so that its end
+    // schedule comes due while the browser part runs: carol asks dave.
+    let short = stack
+        .api(
+            Method::POST,
+            "/v1/requests",
+            Some(&carol_api),
+            Some(
+                &json!({"entry_id": "payroll-rdp", "permission_set": "operator",
+                         "approver_id": "dave@example.com", "duration_seconds": 60,
+                         "message": "one minute"}),
+            ),
+        )
+        .await
+        .expect_json(201);
+    let short_id = str_field(&short, "id");
+    stack
+        .api(
+            Method::POST,
+            &format!("/v1/requests/{short_id}/decision"),
+            Some(&dave_api),
+            Some(&json!({"decision": "approve", "comment": "a minute"})),
+        )
+        .await
+        .expect(200);
+    let short_detail = stack
+        .api(
+            Method::GET,
+            &format!("/v1/requests/{short_id}"),
+            Some(&carol_api),
+            None,
+        )
+        .await
+        .expect_json(200);
+    assert_eq!(
+        short_detail["request"]["status"], "active",
+        "{short_detail}"
+    );
+    let short_ends_at = parse_time(&short_detail["request"]["ends_at"]);
+
+    // The browser part calls the API beside the suite's other tests.
+    let calling = alongside().await;
 
     // Another grant for carol to revoke later: alice asks dave, who approves.
     let billing = stack
@@ -217,11 +263,13 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     );
     browser_sign_out(&b).await;
     b.close().await;
+    drop(calling);
 
-    // The grant's end: its one-time schedule fires when due, the revoke function ends
-    // the grant (the status reads "ended" from the clock already; the record follows).
-    let schedule = format!("tempaccess-end-{id}");
-    let wait = (ends_at - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(60);
+    // The short grant's end: its one-time schedule fires when due, the revoke function
+    // ends the grant (the status reads "ended" from the clock already; the record
+    // follows).
+    let schedule = format!("tempaccess-end-{short_id}");
+    let wait = (short_ends_at - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(60);
     let fired = within(&format!("{schedule} to fire"), wait, || async {
         stack.deliveries().await.into_iter().find(|d| {
             d["schedule"]
@@ -230,9 +278,9 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
         })
     })
     .await;
-    assert_eq!(fired["input"], json!({"grant_id": id}));
+    assert_eq!(fired["input"], json!({"grant_id": short_id}));
     assert!(
-        parse_time(&fired["at"]) >= ends_at,
+        parse_time(&fired["at"]) >= short_ends_at,
         "fired before the end: {fired}"
     );
     let trigger = format!("schedule {}", fired["schedule"].as_str().unwrap());
@@ -258,8 +306,8 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
     let detail = stack
         .api(
             Method::GET,
-            &format!("/v1/requests/{id}"),
-            Some(&alice_api),
+            &format!("/v1/requests/{short_id}"),
+            Some(&carol_api),
             None,
         )
         .await
@@ -281,21 +329,44 @@ async fn the_seed_workflow_runs_on_the_deployed_stack() {
         .next()
         .unwrap()
         .to_owned();
-    let gone = stack
+    let (gone, _) = get_schedule(stack, &group, &schedule).await;
+    assert_eq!(
+        gone, 404,
+        "the fired schedule {group}/{schedule} still exists"
+    );
+
+    // The browser's grant ends with its time frame: its schedule waits for that end.
+    let browsers = format!("tempaccess-end-{id}");
+    let (status, pending) = get_schedule(stack, &group, &browsers).await;
+    assert_eq!(status, 200, "{group}/{browsers}: {pending}");
+    let at = pending["ScheduleExpression"].as_str().unwrap_or_default();
+    assert_eq!(
+        at,
+        format!("at({})", ends_at.format("%Y-%m-%dT%H:%M:%S")),
+        "{pending}"
+    );
+    let input: Value =
+        serde_json::from_str(pending["Target"]["Input"].as_str().unwrap_or_default())
+            .unwrap_or(Value::Null);
+    assert_eq!(input, json!({"grant_id": id}), "{pending}");
+}
+
+/// A schedule as the emulator's EventBridge Scheduler returns it: the status and the
+/// body.
+async fn get_schedule(stack: &Stack, group: &str, name: &str) -> (u16, Value) {
+    let reply = stack
         .http
-        .get(format!("{}/schedules/{schedule}?groupName={group}", stack.moto_url()))
+        .get(format!("{}/schedules/{name}?groupName={group}", stack.moto_url()))
         .header(
             "authorization",
             "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/scheduler/aws4_request, SignedHeaders=host, Signature=0",
         )
         .send()
         .await
-        .unwrap()
-        .status();
-    assert_eq!(
-        gone, 404,
-        "the fired schedule {group}/{schedule} still exists"
-    );
+        .unwrap();
+    let status = reply.status().as_u16();
+    let body = reply.json().await.unwrap_or(Value::Null);
+    (status, body)
 }
 
 #[tokio::test]

@@ -10,9 +10,14 @@
 //! | calls | the AWS calls of each operation of the workflow, counted at the adapters on the emulator (the `calls` test of the `aws` suite, which asserts them) |
 //! | init | each function's init, exec to first poll of a loopback Runtime API, as a ratio to a hello-world function's ([`crate::bench_init`]) |
 //! | reports | 100,000 requests in each store, the report's pages read as the site reads them (the `scale` test of the `aws` suite, which asserts one Query a page) |
+//! | first | each function's first invocation after init, one event per route, on the emulator ([`crate::bench_first`]) |
+//! | usecases | each use case in process over many whole workflows on SQLite, p50 and p99 (`bench/usecases`) |
 //!
 //! `--print` measures and prints without touching `BENCHMARKS.md`; `--runs N` starts each
-//! binary N times for `init` instead of 20. The `package` stage of `cargo xtask test`
+//! binary N times for `init` instead of 20, and runs the workflow of `first` N times
+//! instead of 5; `--beside DIR` (with `--print`) measures the bootstraps of another build
+//! (`DIR/<function>/bootstrap`, as `sam build` lays them out) in the same run, for a
+//! before and after side by side. The `package` stage of `cargo xtask test`
 //! runs `bench --print --runs 3 packages init`, so the measuring never rots. It asserts
 //! no size and no time.
 
@@ -38,16 +43,20 @@ enum Section {
     Calls,
     Init,
     Reports,
+    First,
+    UseCases,
 }
 
 impl Section {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 8] = [
         Self::Packages,
         Self::Site,
         Self::Tti,
         Self::Calls,
         Self::Init,
+        Self::First,
         Self::Reports,
+        Self::UseCases,
     ];
 
     fn name(self) -> &'static str {
@@ -58,26 +67,35 @@ impl Section {
             Self::Calls => "calls",
             Self::Init => "init",
             Self::Reports => "reports",
+            Self::First => "first",
+            Self::UseCases => "usecases",
         }
     }
 }
 
-/// The task: `cargo xtask bench [--print] [--runs N] [packages|site|tti|calls|init|reports]…` (every section when
-/// none is named).
+/// The task: `cargo xtask bench [--print] [--runs N] [--beside DIR]
+/// [packages|site|tti|calls|init|first|reports|usecases]…` (every section when none is named).
 pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     let mut print_only = false;
-    let mut runs = crate::bench_init::RUNS;
+    let mut runs = None;
+    let mut beside: Option<PathBuf> = None;
     let mut sections = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--print" => print_only = true,
+            "--beside" => {
+                beside = Some(PathBuf::from(
+                    args.next().context("--beside needs a directory")?,
+                ));
+            }
             "--runs" => {
-                runs = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .context("--runs needs a number of runs")?;
+                runs = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .context("--runs needs a number of runs")?,
+                );
             }
             name => sections.push(
                 Section::ALL
@@ -90,10 +108,12 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     if sections.is_empty() {
         sections = Section::ALL.to_vec();
     }
-    if !print_only && sections.contains(&Section::Init) && runs != crate::bench_init::RUNS {
+    if !print_only && (runs.is_some() || beside.is_some()) {
         bail!(
-            "BENCHMARKS.md records init over {} runs: give --print with --runs",
-            crate::bench_init::RUNS
+            "BENCHMARKS.md records init over {} runs and the first invocations over {}: \
+             give --print with --runs or --beside",
+            crate::bench_init::RUNS,
+            crate::bench_first::RUNS
         );
     }
     let when = format!("{}, {}", today()?, machine()?);
@@ -104,10 +124,32 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             Section::Tti => time_to_interactive(ws)?,
             Section::Calls => calls(ws)?,
             Section::Reports => reports(ws)?,
+            Section::UseCases => use_cases(ws)?,
             Section::Init => {
                 // Of the current sources.
                 packages(ws)?;
-                crate::bench_init::table(ws, runs)?
+                crate::bench_init::table(
+                    ws,
+                    runs.unwrap_or(crate::bench_init::RUNS),
+                    beside.as_deref(),
+                )?
+            }
+            Section::First => {
+                packages(ws)?;
+                let runs = runs.unwrap_or(crate::bench_first::RUNS);
+                let here = infra::sam_build_dir(ws);
+                let mut packages = vec![here.as_path()];
+                packages.extend(beside.as_deref());
+                let mut tables = crate::bench_first::tables(ws, runs, &packages)?.into_iter();
+                let mut table = tables.next().unwrap_or_default();
+                if let Some(dir) = &beside {
+                    table += &format!(
+                        "\nThe bootstraps of {}, in the same rounds:\n\n{}",
+                        dir.display(),
+                        tables.next().unwrap_or_default()
+                    );
+                }
+                table
             }
         };
         println!("\n{table}");
@@ -364,6 +406,18 @@ fn calls(ws: &Workspace) -> Result<String> {
     .env("TEMPACCESS_MOTO_URL", &moto.url)
     .env("TEMPACCESS_BENCH_OUT", &out);
     crate::run(test)?;
+    std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))
+}
+
+/// The use cases in process (`bench/usecases`, release profile), which writes its table.
+fn use_cases(ws: &Workspace) -> Result<String> {
+    let out = ws.target_dir.join("bench").join("usecases.md");
+    std::fs::create_dir_all(out.parent().context("a parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    let mut run = ws.cargo();
+    run.args(["run", "--release", "-p", "tempaccess-bench-usecases"])
+        .env("TEMPACCESS_BENCH_OUT", &out);
+    crate::run(run)?;
     std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))
 }
 

@@ -12,6 +12,7 @@ use std::{
 use anyhow::{Context, Result, bail};
 
 mod bench;
+mod bench_first;
 mod bench_init;
 mod bench_setup;
 mod dev;
@@ -44,14 +45,18 @@ tasks:
   publish-site [--stack NAME]
                           build the site, write its config.json from the stack's
                           outputs, sync it to the site bucket, invalidate CloudFront
-  bench [--print] [--runs N] [packages|site|tti|calls|init]…
+  bench [--print] [--runs N] [--beside DIR] [packages|site|tti|calls|init|first|reports|usecases]…
                           measure each function's package (`sam build` first when the
                           sources changed), the site's wasm + js, the site's first page
-                          on a throttled Fast 3G network, the AWS calls of each
-                          operation (on the emulator) and each function's init beside a
-                          hello-world function's, and rewrite their tables in
+                          on a throttled Fast 3G network, the AWS calls, capacity and
+                          cost of each operation (on the emulator), each function's init
+                          beside a hello-world function's and each route's first
+                          invocation after init (on the emulator), reports over 100,000
+                          requests, the use cases in process, and rewrite their tables in
                           BENCHMARKS.md (--print: only print them; --runs: of each
-                          binary for init, 20 by default)
+                          binary for init, 20 by default, and of the workflow for
+                          first, 5; --beside: also the bootstraps in DIR/<function>/,
+                          another build's, in the same run)
   bench-setup [--dev-only | --test-only]
                           time `cargo xtask dev` (to the first page) and `cargo xtask test`
                           on a fresh clone with empty build, tools and caches and no wasm

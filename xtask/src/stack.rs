@@ -297,15 +297,16 @@ pub fn test_steps(ws: &Workspace, running: &Running) -> Result<Vec<Step>> {
     tools::ensure_chromium()?;
     let aws = ensure_aws_cli()?;
     let mut cmd = ws.cargo();
-    // One stack for every test: they run one after another, so a test that counts what
-    // reached a function sees only its own calls.
+    // One stack for every test, all started at once: the grant's end and the sweep are
+    // waited for while the browser and the fronts are tested. A test that counts what
+    // reached a function runs alone (`tempaccess_tests::stack::alone`).
     cmd.args([
         "test",
         "--workspace",
         "--test",
         "stack",
         "--",
-        "--test-threads=1",
+        "--test-threads=16",
     ])
     .env("TEMPACCESS_BIN", ws.bin("tempaccess"))
     .env("TEMPACCESS_STACK", &running.info_file)

@@ -8,7 +8,7 @@
 //! | browser | the site in headless Chromium |
 //! | aws | the AWS emulator: adapters, Store contract on DynamoDB, Lambda handlers and binaries, the HTTP suites on `serve --backend aws` |
 //! | infra | the template: SAM transform, cfn-lint, checkov, and its agreement with the code (each function's calls recorded on the emulator) |
-//! | package | `sam build` of every function for arm64, and their sizes and init times (`cargo xtask bench --print --runs 3 packages init`) |
+//! | package | `sam build` of every function for arm64, and their sizes and init times (`cargo xtask bench --print --runs 3 packages init`), each route's first invocation (`cargo xtask bench --print --runs 1 first`) |
 //! | stack | the deployed stack (`cargo xtask stack`) on the emulator: the workflow in Chromium through Cognito-issued tokens, the fronts, reports and the documented table queries |
 //!
 //! Each stage installs only what it needs, so `--only` and `--quick` start no emulator
@@ -198,6 +198,12 @@ pub fn run(ws: &Workspace, args: &[String]) -> Result<()> {
                 steps.push(Step::new(
                     "the packages' sizes and init times (measured, not asserted)",
                     bench,
+                ));
+                let mut first = ws.cargo();
+                first.args(["xtask", "bench", "--print", "--runs", "1", "first"]);
+                steps.push(Step::new(
+                    "each route's first invocation after init, on the emulator (measured, not asserted)",
+                    first,
                 ));
                 steps
             }

@@ -275,6 +275,31 @@ pub fn https_client() -> SharedHttpClient {
         .build_https()
 }
 
+/// The roots AWS's endpoints chain to (Amazon Trust Services: Amazon Root CA 1–4 and
+/// Starfield Services Root CA G2), compiled in.
+pub const AWS_ROOTS_PEM: &str = include_str!("aws-roots.pem");
+
+/// The HTTPS client inside Lambda: as [`https_client`], trusting only
+/// [`AWS_ROOTS_PEM`]. A function calls AWS endpoints only, and the system's store costs
+/// its init dearly: the SDK builds a connector for each client and one for the first
+/// request, and each reads and parses the whole store (every file of `/etc/ssl/certs`
+/// and its bundle, some 150 certificates) where these are five. An endpoint whose
+/// certificate chains elsewhere (an emulator behind its own TLS) fails the handshake;
+/// the local stack's emulator speaks plain HTTP.
+pub fn lambda_https_client() -> SharedHttpClient {
+    let trust = tls::TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM.as_bytes());
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a trust store of certificates alone is a valid TLS context");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(context)
+        .build_https()
+}
+
 /// The SDK configuration from the standard chain: `AWS_REGION`, credentials from the
 /// environment, profile or role, and `AWS_ENDPOINT_URL` for an emulator.
 pub async fn sdk_config() -> SdkConfig {
@@ -289,7 +314,7 @@ pub async fn sdk_config() -> SdkConfig {
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and
 /// `AWS_ENDPOINT_URL` when it runs against an emulator. Nothing else of the standard
 /// chain (profiles, SSO, web identity, the instance metadata service) is read or
-/// linked.
+/// linked. TLS trusts AWS's roots only ([`lambda_https_client`]).
 pub fn lambda_sdk_config() -> SdkConfig {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
@@ -297,7 +322,7 @@ pub fn lambda_sdk_config() -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(var("AWS_REGION").map(Region::new))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .http_client(https_client());
+        .http_client(lambda_https_client());
     if let Some(url) = var("AWS_ENDPOINT_URL") {
         config = config.endpoint_url(url);
     }
@@ -366,6 +391,34 @@ mod tests {
 
     fn lookup(map: HashMap<&'static str, &'static str>) -> impl Fn(&str) -> Option<String> {
         move |var| map.get(var).map(|v| (*v).to_owned())
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_awss_five_trust_anchors() {
+        use rustls::pki_types::pem::PemObject;
+        let certs: Vec<_> =
+            rustls::pki_types::CertificateDer::pem_slice_iter(AWS_ROOTS_PEM.as_bytes())
+                .collect::<Result<_, _>>()
+                .expect("the roots are PEM");
+        let mut roots = rustls::RootCertStore::empty();
+        assert_eq!(roots.add_parsable_certificates(certs), (5, 0));
+        let subjects: Vec<String> = roots
+            .roots
+            .iter()
+            .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
+            .collect();
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 2",
+            "Amazon Root CA 3",
+            "Amazon Root CA 4",
+            "Starfield Services Root Certificate Authority - G2",
+        ] {
+            assert!(
+                subjects.iter().any(|s| s.contains(name)),
+                "{name} is missing: {subjects:?}"
+            );
+        }
     }
 
     #[test]
