@@ -8,6 +8,7 @@ mod deny;
 mod dialogs;
 mod entries;
 mod forms;
+mod hostile;
 mod inbox;
 mod keyboard;
 mod live;

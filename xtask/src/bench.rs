@@ -356,7 +356,6 @@ fn kind(file: &Path) -> String {
     format!("{stem} ({ext})")
 }
 
-/// The `calls` test of the `aws` suite on a fresh emulator, which writes its table.
 /// The `slow_network` browser test's measure of the built site on "Fast 3G".
 fn time_to_interactive(ws: &Workspace) -> Result<String> {
     site::build(ws)?;
@@ -387,25 +386,36 @@ fn time_to_interactive(ws: &Workspace) -> Result<String> {
     ))
 }
 
+/// The `calls` test of the `aws` suite on a fresh emulator, which writes its table.
 fn calls(ws: &Workspace) -> Result<String> {
+    aws_test_table(ws, "calls::each_operation_makes_the_calls_counted", &[])
+}
+
+/// One test of the `aws` suite on a fresh emulator, with `env`, which writes its table
+/// to the file `TEMPACCESS_BENCH_OUT` names.
+fn aws_test_table(ws: &Workspace, test: &str, env: &[(&str, String)]) -> Result<String> {
     let moto = Moto::start()?;
-    let out = ws.target_dir.join("bench").join("aws-calls.md");
+    let name = test.split("::").next().context("a test's module")?;
+    let out = ws.target_dir.join("bench").join(format!("aws-{name}.md"));
     std::fs::create_dir_all(out.parent().context("a parent")?)?;
     let _ = std::fs::remove_file(&out);
-    let mut test = ws.cargo();
-    test.args([
+    let mut cmd = ws.cargo();
+    cmd.args([
         "test",
         "--workspace",
         "--test",
         "aws",
-        "calls::",
+        test,
         "--",
         "--exact",
-        "calls::each_operation_makes_the_calls_counted",
+        test,
     ])
     .env("TEMPACCESS_MOTO_URL", &moto.url)
     .env("TEMPACCESS_BENCH_OUT", &out);
-    crate::run(test)?;
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    crate::run(cmd)?;
     std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))
 }
 
@@ -426,26 +436,11 @@ const REPORT_REQUESTS: u32 = 100_000;
 
 /// The `scale` test of the `aws` suite at [`REPORT_REQUESTS`], which writes its table.
 fn reports(ws: &Workspace) -> Result<String> {
-    let moto = Moto::start()?;
-    let out = ws.target_dir.join("bench").join("reports.md");
-    std::fs::create_dir_all(out.parent().context("a parent")?)?;
-    let _ = std::fs::remove_file(&out);
-    let mut test = ws.cargo();
-    test.args([
-        "test",
-        "--workspace",
-        "--test",
-        "aws",
-        "scale::",
-        "--",
-        "--exact",
+    aws_test_table(
+        ws,
         "scale::reports_at_scale_read_each_page_in_one_query",
-    ])
-    .env("TEMPACCESS_MOTO_URL", &moto.url)
-    .env("TEMPACCESS_BENCH_REQUESTS", REPORT_REQUESTS.to_string())
-    .env("TEMPACCESS_BENCH_OUT", &out);
-    crate::run(test)?;
-    std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))
+        &[("TEMPACCESS_BENCH_REQUESTS", REPORT_REQUESTS.to_string())],
+    )
 }
 
 #[cfg(test)]

@@ -110,43 +110,49 @@ impl DynamoStore {
     /// mail: for loading a copy of a table (a restore, a benchmark), not a use case.
     pub async fn load_requests(&self, requests: &[AccessRequest]) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
-            let mut writes = Some(
-                chunk
-                    .iter()
-                    .map(|r| {
-                        Ok(WriteRequest::builder()
-                            .put_request(
-                                PutRequest::builder()
-                                    .set_item(Some(RequestItem::try_from(r)?.0))
-                                    .build()
-                                    .map_err(unavailable)?,
-                            )
-                            .build())
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()?,
-            );
-            let mut attempt = 0;
-            while let Some(batch) = writes.take() {
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&*self.table, batch)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                writes = output
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&*self.table))
-                    .filter(|w| !w.is_empty());
-                if writes.is_some() {
-                    attempt += 1;
-                    if attempt > CONTENTION_RETRIES {
-                        return Err(StoreError::Unavailable(
-                            "loading requests: writes left unprocessed".into(),
-                        ));
-                    }
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            let writes = chunk
+                .iter()
+                .map(|r| {
+                    Ok(WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(RequestItem::try_from(r)?.0))
+                                .build()
+                                .map_err(unavailable)?,
+                        )
+                        .build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            self.batch_write(writes, "loading requests").await?;
+        }
+        Ok(())
+    }
+
+    /// Up to 25 writes in one BatchWriteItem; what it leaves unprocessed (throttled)
+    /// is sent again, a few times.
+    async fn batch_write(&self, writes: Vec<WriteRequest>, doing: &str) -> Result<(), StoreError> {
+        let mut writes = Some(writes);
+        let mut attempt = 0;
+        while let Some(batch) = writes.take() {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&*self.table, batch)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            writes = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&*self.table))
+                .filter(|w| !w.is_empty());
+            if writes.is_some() {
+                attempt += 1;
+                if attempt > CONTENTION_RETRIES {
+                    return Err(StoreError::Unavailable(
+                        format!("{doing}: writes left unprocessed").into(),
+                    ));
                 }
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
             }
         }
         Ok(())
@@ -822,31 +828,7 @@ impl Store for DynamoStore {
                 )
                 .build(),
         ];
-        let mut writes = Some(writes);
-        let mut attempt = 0;
-        while let Some(batch) = writes.take() {
-            let output = self
-                .client
-                .batch_write_item()
-                .request_items(&*self.table, batch)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            writes = output
-                .unprocessed_items
-                .and_then(|mut u| u.remove(&*self.table))
-                .filter(|w| !w.is_empty());
-            if writes.is_some() {
-                attempt += 1;
-                if attempt > CONTENTION_RETRIES {
-                    return Err(StoreError::Unavailable(
-                        "recording a delivered mail: writes left unprocessed".into(),
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-            }
-        }
-        Ok(())
+        self.batch_write(writes, "recording a delivered mail").await
     }
 
     async fn mail_failed(
