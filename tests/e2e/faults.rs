@@ -26,12 +26,13 @@ use tempaccess_core::policy::Narrowing;
 use tempaccess_core::ports::Clock;
 use tempaccess_core::ports::{BoxError, Mail, MailError, Mailer, RotateError, Rotator, Scheduler};
 use tempaccess_core::request::{State, SubmitCommand};
-use tempaccess_core::service::Decision;
+use tempaccess_core::service::{Decision, Ports};
 use tempaccess_core::testing::{RecordingMailer, StoreWithFaults, caller};
 use tempaccess_core::text::Message;
 use tempaccess_core::timing::{AccessDuration, Requested};
 use tempaccess_http::caller::{claims_of, context_with_claims};
 use tempaccess_http::{AppState, Function, router};
+use tempaccess_tests::aws_world::AwsWorld;
 use tempaccess_tests::seeded::Rng;
 
 use crate::service::world_with;
@@ -178,7 +179,8 @@ const STORE_HANG_PER_MILLE: u64 = 3;
 /// answers costs the run little (the deployed ones are [`Limits::default`]).
 fn limits() -> Limits {
     Limits {
-        call_timeout: Duration::from_millis(100),
+        // The emulator takes tens of milliseconds a call when busy.
+        call_timeout: Duration::from_millis(if on_dynamodb() { 2000 } else { 100 }),
         store_attempts: 3,
         first_backoff: Duration::from_millis(1),
     }
@@ -206,18 +208,31 @@ fn outcome<T>(result: Result<T, Error>, what: &str) -> Outcome<T> {
 }
 
 /// The request as stored (read past the faults).
-async fn stored(w: &crate::service::World, id: &RequestId) -> (State, u64, usize) {
-    let r = w.store.request(id).await.unwrap().expect("stored");
-    let events = w.store.events(id).await.unwrap().len();
+async fn stored(store: &dyn tempaccess_core::ports::Store, id: &RequestId) -> (State, u64, usize) {
+    let r = store.request(id).await.unwrap().expect("stored");
+    let events = store.events(id).await.unwrap().len();
     (r.state, r.version, events)
+}
+
+/// Whether this run is the aws stage's (`TEMPACCESS_E2E_BACKEND=aws`).
+fn on_dynamodb() -> bool {
+    std::env::var("TEMPACCESS_E2E_BACKEND").is_ok_and(|b| b == "aws")
+}
+
+/// What the seeded run works on, whichever the store.
+struct FaultWorld {
+    service: tempaccess_core::service::Service,
+    store: Arc<dyn tempaccess_core::ports::Store>,
+    clock: Arc<tempaccess_core::testing::ManualClock>,
 }
 
 #[tokio::test]
 async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently() {
+    // The emulator answers a transaction in milliseconds: fewer workflows there.
     let workflows: usize = std::env::var("TEMPACCESS_FAULT_WORKFLOWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(150);
+        .unwrap_or(if on_dynamodb() { 40 } else { 150 });
     let seed = Rng::seed_from_env("TEMPACCESS_FAULT_SEED");
     eprintln!("fault schedule: {workflows} workflows, TEMPACCESS_FAULT_SEED={seed}");
     let (mail, scheduler, rotator) = (
@@ -227,7 +242,7 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
     );
     let inbox = RecordingMailer::new();
     let mut faulty_store = None;
-    let w = world_with(|ports| {
+    let customize = |ports: &mut Ports| {
         let store = StoreWithFaults::new(ports.store.clone());
         store.schedule(
             seed.wrapping_add(4),
@@ -241,8 +256,24 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
         ports.rotator = Arc::new(FaultyRotator(rotator.clone()));
         // As deployed: every call under a deadline, the store's failures retried.
         *ports = bounded(ports.clone(), limits());
-    })
-    .await;
+    };
+    // The store is the backend's: SQLite in process, or (in the aws stage) DynamoDB on
+    // the emulator.
+    let w = if on_dynamodb() {
+        let aws = AwsWorld::with(customize).await;
+        FaultWorld {
+            service: aws.service,
+            store: aws.store,
+            clock: aws.clock,
+        }
+    } else {
+        let local = world_with(customize).await;
+        FaultWorld {
+            service: local.service,
+            store: local.store,
+            clock: local.clock,
+        }
+    };
     let faulty_store = faulty_store.expect("the store");
     let s = &w.service;
     let (bob, carol, dave) = (caller("bob"), caller("carol"), caller("dave"));
@@ -303,12 +334,12 @@ async fn a_seeded_schedule_of_faults_over_whole_workflows_loses_nothing_silently
         ids.push(r.id);
         // Each step either happens or, refused, leaves the request as it was.
         let mut step = async |result: Result<_, Error>, what: &str| {
-            let before = stored(&w, &r.id).await;
+            let before = stored(&*w.store, &r.id).await;
             match outcome(result, what) {
                 Outcome::Done(()) => true,
                 Outcome::Refused => {
                     refused += 1;
-                    let after = stored(&w, &r.id).await;
+                    let after = stored(&*w.store, &r.id).await;
                     assert_eq!(
                         (after.0, after.1),
                         (before.0, before.1),
@@ -676,7 +707,7 @@ async fn a_store_that_stays_down_or_hangs_gets_503_with_retry_after_and_nothing_
             assert_eq!(faulty.figures().calls - before, 3, "{method} {uri}");
         }
         faulty.recover();
-        let now = stored(&w, &pending.id).await;
+        let now = stored(&*w.store, &pending.id).await;
         assert_eq!((now.0, now.1), (State::Pending, pending.version));
         for who in ["alice", "dave"] {
             let open = w
