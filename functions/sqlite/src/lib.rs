@@ -482,8 +482,12 @@ fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, 
         ReportOrder::Newest => ("<", "DESC"),
         ReportOrder::Oldest => (">", "ASC"),
     };
-    if let Some(cursor) = &q.cursor {
-        let cursor = Cursor::decode(q, cursor)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::decode(q, c))
+        .transpose()?;
+    if let Some(cursor) = after {
         let created = f.arg(ts(cursor.created_at));
         let id = f.arg(cursor.id.to_string());
         f.push(format!(
@@ -500,7 +504,7 @@ fn query_page(conn: &Connection, q: &StoreQuery) -> Result<Page<AccessRequest>, 
     let mut items = read_requests(conn, &sql, rusqlite::params_from_iter(f.args))?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        let listed = Cursor::listed_before(q)? + items.len() as u64;
+        let listed = after.map_or(0, |c| c.listed) + items.len() as u64;
         items
             .last()
             .map(|last| Cursor::after(last, listed).encode(q))
